@@ -1,0 +1,114 @@
+"""The ``govpatrol`` command.
+
+Exit codes: 0 success (a probe passed); 1 a probe failed or the input was wrong;
+2 usage error; 3 a probe was inconclusive; 4 the monitor itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from config.loader import CatalogError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_ERROR = 0, 1, 2, 3, 4
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("apprise", "apscheduler.executors", "httpx", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args))
+    except CatalogError as exc:
+        print("目录（catalog）有误 / catalog problems:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    from bot import commands
+
+    parser = argparse.ArgumentParser(
+        prog="govpatrol", description="政务服务平台巡检与整改督办 / government portal patrol"
+    )
+    parser.add_argument("--catalog", type=Path, help="catalog YAML (default: GOVPATROL_CATALOG)")
+    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING, ERROR")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    check = sub.add_parser("check-config", help="validate a catalog file")
+    check.add_argument("file", type=Path)
+    check.set_defaults(handler=commands.check_config)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations")
+    upgrade.set_defaults(handler=commands.db_upgrade)
+
+    run = sub.add_parser("run", help="run the daemon (scheduler, notifications, web)")
+    run.set_defaults(handler=commands.run_daemon)
+
+    web = sub.add_parser("web", help="serve only the web pages (no scheduler)")
+    web.set_defaults(handler=commands.run_web)
+
+    probe = sub.add_parser("probe", help="run one check now and print what it found")
+    probe.add_argument("check", help="check id, e.g. sf-portal/search")
+    probe.add_argument("--dry-run", action="store_true", help="do not record the run")
+    probe.set_defaults(handler=commands.probe_once)
+
+    tasks = sub.add_parser("tasks", help="list rectification tasks")
+    tasks.add_argument("--overdue", action="store_true", help="only overdue tasks")
+    tasks.add_argument("--unit", help="only this unit and the units below it")
+    tasks.add_argument("--all", action="store_true", help="include closed and invalidated")
+    tasks.set_defaults(handler=commands.list_tasks)
+
+    task = sub.add_parser("task", help="show or act on one task")
+    task_sub = task.add_subparsers(metavar="ACTION")
+    show = task_sub.add_parser("show", help="a task with its history and evidence")
+    show.add_argument("id", type=int)
+    show.set_defaults(handler=commands.task_show)
+    fixed = task_sub.add_parser("rectified", help="the unit reports the fix; verify now")
+    fixed.add_argument("id", type=int)
+    fixed.add_argument("--note", required=True, help="整改说明")
+    fixed.add_argument("--actor", default="命令行", help="who reports it")
+    fixed.set_defaults(handler=commands.task_rectified)
+    close = task_sub.add_parser("close", help="close by decision, without verification")
+    close.add_argument("id", type=int)
+    close.add_argument("--reason", required=True)
+    close.add_argument("--actor", default="命令行")
+    close.set_defaults(handler=commands.task_close)
+
+    sandbox = sub.add_parser("sandbox", help="serve the demo portal 示范省政务服务网")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8001)
+    sandbox.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        help="switch a fault on, e.g. search_empty, items_missing=排污许可证核发 (repeatable)",
+    )
+    sandbox.set_defaults(handler=commands.sandbox)
+
+    demo = sub.add_parser("demo", help="the whole loop on a local portal, mail and chat")
+    demo.add_argument("--once", action="store_true", help="run the scenario to its end and exit")
+    demo.add_argument("--timeout", type=float, default=180.0, help="seconds for --once")
+    demo.set_defaults(handler=commands.demo)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The composition root: build every part from settings and the catalog, wire them once.
+
+Probes know nothing of tasks, tasks nothing of browsers, notifications read tasks and
+write deliveries; only this module knows all of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.catalog import Catalog, CheckSpec, TargetSpec
+from config.loader import load_catalog
+from config.secrets import AppriseUrl
+from config.settings import Settings
+from notifications.models import Notification
+from notifications.outbox import OutboxWriter, RecipientBook
+from notifications.quiet_hours import QuietHours
+from notifications.sender import OutboxSender
+from notifications.transport import AppriseTransport, Transport
+from probes.base import Probe
+from probes.evidence import EvidenceStore
+from probes.pool import BrowserOptions, BrowserPool
+from probes.registry import params_models, probe_kinds
+from probes.runner import ProbeRunner
+from tasks.calendar import WorkingCalendar
+from tasks.clock import Clock, SystemClock
+from tasks.db import make_engine, make_sessions
+from tasks.links import TaskLinks
+from tasks.tracker import CheckPolicy, TaskTracker
+
+log = logging.getLogger(__name__)
+
+LINK_LIFETIME = dt.timedelta(days=90)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    catalog: Catalog
+    clock: Clock
+    zone: ZoneInfo
+    engine: Engine
+    sessions: sessionmaker[Session]
+    calendar: WorkingCalendar
+    links: TaskLinks
+    outbox: OutboxWriter
+    tracker: TaskTracker
+    recipients: RecipientBook
+    sender: OutboxSender
+    pool: BrowserPool
+    evidence: EvidenceStore
+    runner: ProbeRunner
+    probes: Mapping[str, type[Probe]]
+
+    def check(self, check_id: str) -> tuple[TargetSpec, CheckSpec]:
+        return self.catalog.check(check_id)
+
+    def policy(self, check_id: str) -> CheckPolicy:
+        target, check = self.catalog.check(check_id)
+        return CheckPolicy(
+            check_id=check_id,
+            unit_code=target.unit,
+            failure_threshold=check.failure_threshold or self.catalog.defaults.failure_threshold,
+            deadline_working_days=check.deadline_working_days,
+            auto_close=check.auto_close,
+        )
+
+    def alert_unknown_calendar_years(self) -> None:
+        """Tell the operator (once per year) that some deadlines were estimated."""
+        for year in sorted(self.calendar.unknown_years):
+            with self.sessions.begin() as session:
+                self.outbox.alert_operator(
+                    session,
+                    f"{year} 年节假日安排未知，整改时限按周一至周五估算",
+                    [f"请在目录 calendar.{year} 中列出 holidays 与 workdays（调休上班日）。"],
+                    key=f"calendar-{year}",
+                )
+
+    async def close(self) -> None:
+        await self.pool.close()
+        self.engine.dispose()
+
+
+def read_catalog(settings: Settings, extra_probes: tuple[type[Probe], ...] = ()) -> Catalog:
+    """The catalog named by the settings, validated against the known probe kinds."""
+    import os
+    from pathlib import Path
+
+    secrets_dir = os.environ.get("GOVPATROL_SECRETS_DIR")
+    return load_catalog(
+        settings.catalog,
+        probe_params=params_models(probe_kinds(extra_probes)),
+        secrets_dir=Path(secrets_dir) if secrets_dir else None,
+    )
+
+
+def build_services(
+    settings: Settings,
+    catalog: Catalog,
+    *,
+    clock: Clock | None = None,
+    transport: Transport | None = None,
+    extra_probes: tuple[type[Probe], ...] = (),
+    engine: Engine | None = None,
+) -> Services:
+    clock = clock or SystemClock()
+    zone = ZoneInfo(settings.timezone)
+    engine = engine or make_engine(settings.resolved_database_url)
+    sessions = make_sessions(engine)
+    operator_urls = [AppriseUrl(url.get_secret_value()) for url in settings.operator_notify]
+
+    calendar = WorkingCalendar(catalog.calendar)
+    links = TaskLinks(settings.signing_key(), settings.public_url, LINK_LIFETIME, clock)
+    outbox = OutboxWriter(catalog, calendar, links, clock, zone, operator_urls)
+    tracker = TaskTracker(calendar, catalog.deadlines, clock, zone, listeners=[outbox])
+    recipients = RecipientBook(catalog, operator_urls)
+
+    def give_up(session: Session, row: Notification) -> None:
+        outbox.alert_operator(
+            session,
+            f"通知 #{row.id} 多次投递失败，已放弃",
+            [
+                f"收件人：{row.recipient}（{row.channel}）",
+                f"标题：{row.title}",
+                f"最后错误：{row.last_error}",
+            ],
+            key=f"gave-up:{row.id}",
+        )
+
+    sender = OutboxSender(
+        sessions,
+        transport or AppriseTransport(),
+        recipients,
+        clock,
+        quiet=QuietHours(calendar, settings.hours, zone) if settings.quiet_hours else None,
+        max_attempts=settings.notify_max_attempts,
+        backoff_s=settings.notify_backoff_s,
+        on_give_up=give_up,
+    )
+    pool = BrowserPool(
+        BrowserOptions(executable_path=settings.chromium_path, proxy=settings.proxy),
+        settings.browser_concurrency,
+    )
+    evidence = EvidenceStore(settings.resolved_evidence_dir, settings.evidence_max_mb * 2**20)
+    probes = probe_kinds(extra_probes)
+    runner = ProbeRunner(
+        pool,
+        evidence,
+        probes,
+        clock,
+        run_timeout_s=settings.run_timeout_s,
+        trace=settings.trace != "off",
+        canary_url=settings.canary_url,
+    )
+    return Services(
+        settings=settings,
+        catalog=catalog,
+        clock=clock,
+        zone=zone,
+        engine=engine,
+        sessions=sessions,
+        calendar=calendar,
+        links=links,
+        outbox=outbox,
+        tracker=tracker,
+        recipients=recipients,
+        sender=sender,
+        pool=pool,
+        evidence=evidence,
+        runner=runner,
+        probes=probes,
+    )

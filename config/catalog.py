@@ -1,0 +1,241 @@
+"""The catalog schema: units (责任单位), targets (巡检对象) and their checks (巡检项).
+
+The catalog is the operator's YAML file. These models only describe its shape and the
+rules that hold inside one file; ``config.loader`` reads YAML, resolves secrets and turns
+every problem into a message that names its YAML path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from config.secrets import AppriseUrl
+
+_KEY = r"^[a-z0-9][a-z0-9_-]*$"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> dt.timedelta:
+    """``"90s"``, ``"10m"``, ``"2h"``, ``"1d"`` or a number of seconds."""
+    if isinstance(value, dt.timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.timedelta(seconds=float(value))
+    if isinstance(value, str) and (match := _DURATION.match(value)):
+        return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    raise ValueError(f"expected a duration such as 30s, 10m, 2h or 1d, got {value!r}")
+
+
+Duration = Annotated[dt.timedelta, BeforeValidator(parse_duration)]
+
+
+def _apprise_url(value: object) -> AppriseUrl:
+    if isinstance(value, AppriseUrl):
+        return value
+    if not isinstance(value, str) or "://" not in value:
+        raise ValueError("expected an Apprise URL such as mailto://… or wecombot://…")
+    return AppriseUrl(value)
+
+
+NotifyUrl = Annotated[
+    AppriseUrl,
+    BeforeValidator(_apprise_url),
+    PlainSerializer(lambda url: url.masked, return_type=str),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class ContactRole(StrEnum):
+    CONTACT = "contact"  # 联系人: receives tasks
+    LEADER = "leader"  # 分管领导: copied when late
+    SUPERVISOR = "supervisor"  # 督办人员: receives escalations
+
+
+class Contact(_Strict):
+    name: str = Field(min_length=1)
+    role: ContactRole = ContactRole.CONTACT
+    notify: list[NotifyUrl] = Field(default_factory=list)
+
+
+class UnitLevel(StrEnum):
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+    DEPARTMENT = "department"
+
+
+class Unit(_Strict):
+    code: str = Field(pattern=_KEY)
+    name: str = Field(min_length=1)
+    level: UnitLevel = UnitLevel.DEPARTMENT
+    parent: str | None = None
+    contacts: list[Contact] = Field(default_factory=list)
+
+
+class Schedule(_Strict):
+    """Either a fixed interval (``every: 10m``) or a cron line (``cron: "0 9 * * 1-5"``)."""
+
+    every: Duration | None = None
+    cron: str | None = None
+    jitter: Duration = dt.timedelta(0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        # `schedule: 10m` is short for `schedule: {every: 10m}`.
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return {"every": value}
+        return value
+
+    @field_validator("every")
+    @classmethod
+    def _at_least_a_second(cls, value: dt.timedelta | None) -> dt.timedelta | None:
+        if value is not None and value < dt.timedelta(seconds=1):
+            raise ValueError("interval must be at least 1s")
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value, timezone="Asia/Shanghai")
+        except ValueError as exc:
+            raise ValueError(f"invalid cron expression {value!r}: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Schedule:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError("give exactly one of `every` or `cron`")
+        return self
+
+    def describe(self) -> str:
+        if self.every is not None:
+            return f"every {int(self.every.total_seconds())}s"
+        return f"cron {self.cron}"
+
+
+class CheckSpec(_Strict):
+    name: str = Field(default="", pattern=r"^$|" + _KEY)
+    probe: str = Field(min_length=1)
+    schedule: Schedule
+    params: dict[str, Any] = Field(default_factory=dict)
+    failure_threshold: int | None = Field(default=None, ge=1, le=100)
+    deadline_working_days: int | None = Field(default=None, ge=1, le=250)
+    auto_close: bool = False
+    enabled: bool = True
+
+    @property
+    def check_name(self) -> str:
+        return self.name or self.probe
+
+
+class TargetSpec(_Strict):
+    key: str = Field(pattern=_KEY)
+    name: str = Field(min_length=1)
+    unit: str
+    base_url: str = Field(pattern=r"^https?://")
+    pages: dict[str, str] = Field(default_factory=dict)
+    selectors: dict[str, str] = Field(default_factory=dict)
+    checks: list[CheckSpec] = Field(default_factory=list)
+
+    def page_url(self, page: str, default: str = "/") -> str:
+        """Absolute URL of a named page (``pages.search``), relative paths on base_url."""
+        from urllib.parse import urljoin
+
+        return urljoin(self.base_url.rstrip("/") + "/", self.pages.get(page, default))
+
+
+class CalendarYear(_Strict):
+    """Holidays and adjusted working days (调休) for a year the calendar package lacks."""
+
+    holidays: list[dt.date] = Field(default_factory=list)
+    workdays: list[dt.date] = Field(default_factory=list)
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+
+
+class DeadlinePolicy(_Strict):
+    """Working days to fix a finding: by code (exact or ``prefix.*``), then severity."""
+
+    default: int = Field(default=5, ge=1, le=250)
+    by_severity: dict[Severity, int] = Field(default_factory=dict)
+    by_code: dict[str, int] = Field(default_factory=dict)
+
+
+class Defaults(_Strict):
+    failure_threshold: int = Field(default=2, ge=1, le=100)
+
+
+class Catalog(_Strict):
+    units: list[Unit] = Field(min_length=1)
+    targets: list[TargetSpec] = Field(default_factory=list)
+    defaults: Defaults = Defaults()
+    deadlines: DeadlinePolicy = DeadlinePolicy()
+    calendar: dict[int, CalendarYear] = Field(default_factory=dict)
+
+    def unit(self, code: str) -> Unit:
+        for unit in self.units:
+            if unit.code == code:
+                return unit
+        raise KeyError(code)
+
+    def target(self, key: str) -> TargetSpec:
+        for target in self.targets:
+            if target.key == key:
+                return target
+        raise KeyError(key)
+
+    def checks(self) -> list[tuple[str, TargetSpec, CheckSpec]]:
+        """Every check with its id (``target/check``) and its target, in catalog order."""
+        return [
+            (check_id(target, check), target, check)
+            for target in self.targets
+            for check in target.checks
+        ]
+
+    def check(self, ident: str) -> tuple[TargetSpec, CheckSpec]:
+        for found, target, check in self.checks():
+            if found == ident:
+                return target, check
+        raise KeyError(ident)
+
+
+def check_id(target: TargetSpec, check: CheckSpec) -> str:
+    return f"{target.key}/{check.check_name}"
+
+
+# Chinese names of the probe kinds, as they appear in notices and pages.
+PROBE_LABELS = {
+    "search": "站内搜索",
+    "registration": "在线注册",
+    "consultation": "咨询互动",
+    "sso": "统一身份认证",
+    "mobile": "移动端",
+    "checklist": "平台检查指标",
+}

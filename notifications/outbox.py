@@ -1,0 +1,198 @@
+"""Write notices into the outbox, inside the transaction of the change that causes them.
+
+:class:`OutboxWriter` is a task listener: the tracker calls it for every history row it
+writes, in the same session, so a task change and its notices commit together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.catalog import PROBE_LABELS, Catalog, ContactRole
+from config.secrets import AppriseUrl
+from notifications import messages
+from notifications.models import Audience, DeliveryStatus, Notification
+from tasks.calendar import WorkingCalendar
+from tasks.clock import Clock
+from tasks.links import TaskLinks
+from tasks.models import Task, TaskHistory
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[messages.TaskFacts], messages.Message]
+
+# Which task changes the unit hears about, and in which words.
+NOTICES: dict[str, tuple[str, Render]] = {
+    "opened": ("task_opened", messages.task_opened),
+    "reopened": ("task_reopened", messages.task_reopened),
+    "verified": ("task_closed", messages.task_closed),
+    "closed": ("task_closed", messages.task_closed),
+}
+
+
+def url_digest(url: AppriseUrl) -> str:
+    return hashlib.sha256(url.reveal().encode("utf-8")).hexdigest()
+
+
+class RecipientBook:
+    """Finds a recipient's Apprise URL again from the digest stored in the outbox."""
+
+    def __init__(self, catalog: Catalog, operator_urls: Sequence[AppriseUrl]) -> None:
+        self._urls: dict[str, AppriseUrl] = {}
+        for unit in catalog.units:
+            for contact in unit.contacts:
+                for url in contact.notify:
+                    self._urls[url_digest(url)] = url
+        for url in operator_urls:
+            self._urls[url_digest(url)] = url
+        self.operator_urls = list(operator_urls)
+
+    def url(self, digest: str) -> AppriseUrl | None:
+        return self._urls.get(digest)
+
+
+class OutboxWriter:
+    def __init__(
+        self,
+        catalog: Catalog,
+        calendar: WorkingCalendar,
+        links: TaskLinks,
+        clock: Clock,
+        zone: ZoneInfo,
+        operator_urls: Sequence[AppriseUrl] = (),
+    ) -> None:
+        self.catalog = catalog
+        self.calendar = calendar
+        self.links = links
+        self.clock = clock
+        self.zone = zone
+        self.operator_urls = list(operator_urls)
+
+    def __call__(self, session: Session, task: Task, change: TaskHistory) -> None:
+        notice = NOTICES.get(change.action)
+        if notice is None:
+            return
+        kind, render = notice
+        message = render(self.facts(task, change.reason))
+        recipients = list(self._unit_recipients(task.unit_code, {ContactRole.CONTACT}))
+        if not recipients:
+            self.alert_operator(
+                session,
+                f"单位无联系人，整改任务 #{task.id} 无法通知",
+                [f"责任单位代码：{task.unit_code}", f"通知内容：{message.title}"],
+                key=f"no-contact:{change.id}",
+            )
+            return
+        for name, url in recipients:
+            self._add(
+                session,
+                key=f"task{task.id}:h{change.id}:{url_digest(url)[:16]}",
+                kind=kind,
+                audience=Audience.UNIT,
+                recipient=name,
+                url=url,
+                message=message,
+                task_id=task.id,
+                history_id=change.id,
+            )
+
+    def facts(self, task: Task, reason: str = "") -> messages.TaskFacts:
+        target, check = self.catalog.check(task.check_id)
+        unit_name = self._unit_name(task.unit_code)
+        today = self.clock.now().astimezone(self.zone).date()
+        return messages.TaskFacts(
+            task_id=task.id,
+            unit_name=unit_name,
+            target_name=target.name,
+            target_url=target.base_url,
+            check_label=PROBE_LABELS.get(check.probe, check.check_name),
+            problem=task.title,
+            detail=task.detail,
+            opened_at=task.opened_at.astimezone(self.zone),
+            deadline=task.deadline,
+            deadline_estimated=task.deadline_estimated,
+            working_days=task.working_days,
+            days_left=self.calendar.working_days_left(today, task.deadline),
+            occurrences=task.occurrences,
+            link=self.links.url(task.id, task.unit_code),
+            reason=reason,
+            note=task.rectify_note,
+        )
+
+    def alert_operator(self, session: Session, subject: str, lines: list[str], key: str) -> None:
+        """Queue an alert for the operators (sent at any hour)."""
+        message = messages.operator_alert(subject, lines)
+        if not self.operator_urls:
+            log.error("operator alert (no operator_notify configured): %s", subject)
+            return
+        for url in self.operator_urls:
+            self._add(
+                session,
+                key=f"op:{key}:{url_digest(url)[:16]}",
+                kind="operator_alert",
+                audience=Audience.OPERATOR,
+                recipient="运维",
+                url=url,
+                message=message,
+            )
+
+    def _unit_recipients(
+        self, unit_code: str, roles: set[ContactRole]
+    ) -> Iterable[tuple[str, AppriseUrl]]:
+        try:
+            unit = self.catalog.unit(unit_code)
+        except KeyError:
+            return
+        for contact in unit.contacts:
+            if contact.role in roles:
+                for url in contact.notify:
+                    yield contact.name, url
+
+    def _unit_name(self, code: str) -> str:
+        try:
+            return self.catalog.unit(code).name
+        except KeyError:
+            return code
+
+    def _add(
+        self,
+        session: Session,
+        *,
+        key: str,
+        kind: str,
+        audience: Audience,
+        recipient: str,
+        url: AppriseUrl,
+        message: messages.Message,
+        task_id: int | None = None,
+        history_id: int | None = None,
+    ) -> None:
+        key = key[:80]
+        session.flush()
+        if session.scalar(select(Notification.id).where(Notification.idempotency_key == key)):
+            return  # already queued (a repeated alert, a replayed change)
+        now = self.clock.now()
+        session.add(
+            Notification(
+                idempotency_key=key,
+                task_id=task_id,
+                history_id=history_id,
+                kind=kind,
+                audience=audience.value,
+                recipient=recipient,
+                channel=url.masked[:500],
+                url_digest=url_digest(url),
+                title=message.title,
+                body=message.body,
+                status=DeliveryStatus.PENDING.value,
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )

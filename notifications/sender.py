@@ -1,0 +1,197 @@
+"""Deliver the outbox: claim due rows, send each through its transport, record the result.
+
+At-least-once: a row is claimed with a conditional UPDATE (status and lease), sent, then
+marked sent. A crash after sending and before marking leaves the lease to expire and the
+row is sent again; the idempotency key travels with it so receivers can drop the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from notifications.models import Audience, DeliveryStatus, Notification
+from notifications.outbox import RecipientBook
+from notifications.quiet_hours import QuietHours
+from notifications.transport import DeliveryError, Transport
+from tasks.clock import Clock
+
+log = logging.getLogger(__name__)
+
+# Called, in its own transaction, when a notice is given up on.
+GiveUpAlert = Callable[[Session, Notification], None]
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        transport: Transport,
+        recipients: RecipientBook,
+        clock: Clock,
+        *,
+        quiet: QuietHours | None = None,
+        max_attempts: int = 8,
+        backoff_s: float = 30.0,
+        max_backoff_s: float = 3600.0,
+        lease_s: float = 120.0,
+        on_give_up: GiveUpAlert | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.transport = transport
+        self.recipients = recipients
+        self.clock = clock
+        self.quiet = quiet
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.lease_s = lease_s
+        self.on_give_up = on_give_up
+
+    async def run(self, stop: asyncio.Event, poll_s: float = 2.0) -> None:
+        """Deliver until ``stop`` is set; a failing pass is logged and retried."""
+        while not stop.is_set():
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.exception("notification pass failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=poll_s)
+
+    async def deliver_due(self, limit: int = 100) -> int:
+        """One pass over the due rows; returns how many were delivered."""
+        delivered = 0
+        for row_id in self._claim_due(limit):
+            delivered += await self._deliver(row_id)
+        return delivered
+
+    def _claim_due(self, limit: int) -> list[int]:
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            # A lease that ran out means a sender died mid-delivery: try again.
+            session.execute(
+                update(Notification)
+                .where(
+                    Notification.status == DeliveryStatus.SENDING.value,
+                    Notification.claimed_until < now,
+                )
+                .values(status=DeliveryStatus.PENDING.value, next_attempt_at=now)
+            )
+            if self.quiet is not None and not self.quiet.allows(now):
+                session.execute(
+                    update(Notification)
+                    .where(
+                        Notification.status == DeliveryStatus.PENDING.value,
+                        Notification.audience == Audience.UNIT.value,
+                        Notification.next_attempt_at <= now,
+                    )
+                    .values(next_attempt_at=self.quiet.next_window(now))
+                )
+            due = session.scalars(
+                select(Notification.id)
+                .where(
+                    Notification.status == DeliveryStatus.PENDING.value,
+                    Notification.next_attempt_at <= now,
+                )
+                .order_by(Notification.id)
+                .limit(limit)
+            ).all()
+            claimed = []
+            lease = now + dt.timedelta(seconds=self.lease_s)
+            for row_id in due:
+                result = session.execute(
+                    update(Notification)
+                    .where(
+                        Notification.id == row_id,
+                        Notification.status == DeliveryStatus.PENDING.value,
+                    )
+                    .values(
+                        status=DeliveryStatus.SENDING.value,
+                        claimed_until=lease,
+                        attempts=Notification.attempts + 1,
+                    )
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(row_id)
+            return claimed
+
+    async def _deliver(self, row_id: int) -> int:
+        with self.sessions() as session:
+            row = session.get(Notification, row_id)
+            if row is None:
+                return 0
+            url = self.recipients.url(row.url_digest)
+            title, body, key, attempts = row.title, row.body, row.idempotency_key, row.attempts
+        try:
+            if url is None:
+                raise DeliveryError(
+                    "收件地址已不在目录中（联系人或运维地址被移除）", permanent=True
+                )
+            await asyncio.to_thread(self.transport.send, url, title, body, key)
+        except DeliveryError as exc:
+            self._record_failure(row_id, str(exc), exc.permanent or attempts >= self.max_attempts)
+            return 0
+        except Exception as exc:  # a bug in a transport must not stop the outbox
+            log.exception("transport raised unexpectedly for notification %s", row_id)
+            self._record_failure(
+                row_id, f"{type(exc).__name__}: {exc}", attempts >= self.max_attempts
+            )
+            return 0
+        self._record_sent(row_id)
+        return 1
+
+    def _record_sent(self, row_id: int) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Notification)
+                .where(Notification.id == row_id)
+                .values(
+                    status=DeliveryStatus.SENT.value,
+                    sent_at=self.clock.now(),
+                    claimed_until=None,
+                    last_error="",
+                )
+            )
+        log.info("notification %s delivered", row_id)
+
+    def _record_failure(self, row_id: int, error: str, final: bool) -> None:
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            row = session.get(Notification, row_id)
+            if row is None:
+                return
+            row.last_error = error[:2000]
+            row.claimed_until = None
+            if final:
+                row.status = DeliveryStatus.FAILED.value
+                log.error("notification %s failed for good: %s", row_id, error)
+                if self.on_give_up is not None and row.audience != Audience.OPERATOR.value:
+                    self.on_give_up(session, row)
+            else:
+                delay = min(self.backoff_s * 2 ** (row.attempts - 1), self.max_backoff_s)
+                row.status = DeliveryStatus.PENDING.value
+                row.next_attempt_at = now + dt.timedelta(seconds=delay)
+                log.warning(
+                    "notification %s attempt %s failed, retry in %.0fs: %s",
+                    row_id,
+                    row.attempts,
+                    delay,
+                    error,
+                )
+
+
+def undelivered_count(session: Session) -> int:
+    """Notices not yet delivered nor given up on."""
+    from sqlalchemy import func
+
+    waiting = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
+    count = session.scalar(
+        select(func.count(Notification.id)).where(Notification.status.in_(waiting))
+    )
+    return count or 0

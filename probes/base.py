@@ -1,0 +1,128 @@
+"""What every probe is and what it is given.
+
+A probe is the code of one journey kind. It receives a :class:`ProbeContext` (target,
+check parameters, a browser context, an evidence folder, the state its previous run left)
+and returns a :class:`~probes.results.ProbeResult`. It never writes tasks or sends
+messages; it raises the exceptions of ``probes.errors`` when it cannot judge.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import urljoin
+
+from playwright.async_api import BrowserContext, Page, Response
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from pydantic import BaseModel, ConfigDict
+
+from config.catalog import CheckSpec, Severity, TargetSpec
+from probes.errors import MonitorError, SiteUnreachable, classify_network_error, network_code
+from probes.evidence import RunEvidence
+from probes.results import Finding, ProbeResult
+from tasks.clock import Clock
+
+ParamsT = TypeVar("ParamsT", bound=BaseModel)
+
+
+class ProbeParams(BaseModel):
+    """Base of every probe's ``params`` model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass
+class ProbeContext:
+    target: TargetSpec
+    check: CheckSpec
+    check_id: str
+    browser: BrowserContext | None
+    evidence: RunEvidence
+    clock: Clock
+    state: dict[str, Any] = field(default_factory=dict)
+    nav_timeout_ms: int = 30_000
+    # Opens another browser context in the same run (another device, another user).
+    open_context: Callable[..., contextlib.AbstractAsyncContextManager[BrowserContext]] | None = (
+        None
+    )
+    # Pauses the trace while a secret is typed (see ``secret_typing``).
+    pause_trace: Callable[[], contextlib.AbstractAsyncContextManager[None]] | None = None
+
+    def params(self, model: type[ParamsT]) -> ParamsT:
+        return model.model_validate(self.check.params)
+
+    def url(self, page: str, default: str = "/") -> str:
+        """Absolute URL of a configured page of the target (``pages.search``)."""
+        return self.target.page_url(page, default)
+
+    def absolute(self, href: str) -> str:
+        return urljoin(self.target.base_url.rstrip("/") + "/", href)
+
+    def selector(self, name: str) -> str | None:
+        return self.target.selectors.get(name)
+
+    async def new_page(self) -> Page:
+        if self.browser is None:
+            raise MonitorError("this probe kind runs without a browser")
+        page = await self.browser.new_page()
+        page.set_default_timeout(self.nav_timeout_ms)
+        page.set_default_navigation_timeout(self.nav_timeout_ms)
+        return page
+
+    async def goto(self, page: Page, url: str) -> Response | None:
+        """Open ``url``; network-level failures become :class:`SiteUnreachable`."""
+        try:
+            return await page.goto(url, wait_until="load")
+        except PlaywrightTimeout as exc:
+            seconds = self.nav_timeout_ms / 1000
+            raise SiteUnreachable(url, f"{seconds:.0f} 秒内未加载完成") from exc
+        except PlaywrightError as exc:
+            if classify_network_error(str(exc)) == "theirs":
+                raise SiteUnreachable(url, network_code(str(exc))) from exc
+            raise
+
+    @contextlib.asynccontextmanager
+    async def secret_typing(self) -> AsyncIterator[None]:
+        """Wrap typing a password or code: the trace does not record what happens inside."""
+        if self.pause_trace is None:
+            yield
+            return
+        async with self.pause_trace():
+            yield
+
+
+class Probe(ABC):
+    kind: ClassVar[str]
+    Params: ClassVar[type[BaseModel]]
+    uses_browser: ClassVar[bool] = True
+
+    @abstractmethod
+    async def run(self, ctx: ProbeContext) -> ProbeResult:
+        """Walk the journey once and say how it went."""
+
+
+def http_error_finding(label: str, url: str, status: int) -> Finding:
+    """A page of the portal answered with an HTTP error (the site is down or broken)."""
+    return Finding(
+        code="site.http_error",
+        title="网站无法正常访问",
+        detail=f"打开{label}（{url}）返回 HTTP {status}",
+        severity=Severity.CRITICAL,
+        subjects=(url,),
+        data={"status": status},
+    )
+
+
+def unreachable_finding(url: str, reason: str) -> Finding:
+    return Finding(
+        code="site.unreachable",
+        title="网站无法访问",
+        detail=f"打开 {url} 失败：{reason}",
+        severity=Severity.CRITICAL,
+        subjects=(url,),
+        data={"reason": reason},
+    )

@@ -1,0 +1,20 @@
+"""The probe kinds this build knows, by the name the catalog uses (``probe: search``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from probes.base import Probe
+from probes.search import SearchProbe
+
+BUILT_IN: tuple[type[Probe], ...] = (SearchProbe,)
+
+
+def probe_kinds(extra: tuple[type[Probe], ...] = ()) -> dict[str, type[Probe]]:
+    """Built-in probes plus ``extra`` ones (benchmarks register a no-browser kind)."""
+    return {probe.kind: probe for probe in (*BUILT_IN, *extra)}
+
+
+def params_models(kinds: dict[str, type[Probe]]) -> dict[str, type[BaseModel]]:
+    """What ``check-config`` validates each check's ``params`` against."""
+    return {kind: probe.Params for kind, probe in kinds.items()}

@@ -1,0 +1,220 @@
+"""Run one probe in a fresh browser context and turn whatever happens into a result.
+
+This is the one place where exceptions become outcomes:
+
+    probe returns a result            → that result
+    SiteUnreachable, canary answers   → fail (site.unreachable)
+    SiteUnreachable, canary silent    → error (our network)
+    Inconclusive                      → inconclusive
+    MonitorError, browser crash, bug  → error
+    the run's wall-clock limit        → error
+
+Evidence (screenshots, HTML, trace) is kept for every run that does not pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+import time
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import BrowserContext
+from playwright.async_api import Error as PlaywrightError
+
+from config.catalog import CheckSpec, TargetSpec
+from probes.base import Probe, ProbeContext, unreachable_finding
+from probes.errors import Inconclusive, MonitorError, SiteUnreachable, classify_network_error
+from probes.evidence import EvidenceStore, RunEvidence
+from probes.pool import BrowserPool
+from probes.results import Evidence, Outcome, ProbeResult
+from tasks.clock import Clock
+
+log = logging.getLogger(__name__)
+
+CANARY_TIMEOUT_MS = 10_000
+
+
+class ProbeRunner:
+    def __init__(
+        self,
+        pool: BrowserPool,
+        evidence: EvidenceStore,
+        probes: Mapping[str, type[Probe]],
+        clock: Clock,
+        *,
+        run_timeout_s: float = 120.0,
+        nav_timeout_ms: int = 30_000,
+        trace: bool = True,
+        canary_url: str | None = None,
+    ) -> None:
+        self.pool = pool
+        self.evidence = evidence
+        self.probes = probes
+        self.clock = clock
+        self.run_timeout_s = run_timeout_s
+        self.nav_timeout_ms = nav_timeout_ms
+        self.trace = trace
+        self.canary_url = canary_url
+
+    async def run(
+        self,
+        check_id: str,
+        target: TargetSpec,
+        check: CheckSpec,
+        state: Mapping[str, Any] | None = None,
+    ) -> ProbeResult:
+        probe_class = self.probes.get(check.probe)
+        if probe_class is None:
+            return _error(f"未知的探针类型 {check.probe!r}")
+        probe = probe_class()
+        evidence = self.evidence.new_run_dir(check_id, self.clock.now())
+        ctx = ProbeContext(
+            target=target,
+            check=check,
+            check_id=check_id,
+            browser=None,
+            evidence=evidence,
+            clock=self.clock,
+            state=dict(state or {}),
+            nav_timeout_ms=self.nav_timeout_ms,
+            open_context=self.pool.context,
+        )
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.run_timeout_s):
+                if probe.uses_browser:
+                    async with self.pool.context() as browser:
+                        result = await self._in_browser(probe, ctx, browser)
+                else:
+                    result = await self._judged(probe, ctx)
+        except TimeoutError:
+            result = _error(f"巡检超过 {self.run_timeout_s:.0f} 秒未完成，已中止")
+        except MonitorError as exc:
+            result = _error(f"巡检系统故障：{exc}")
+        metrics = {**result.metrics, "elapsed_ms": int((time.monotonic() - started) * 1000)}
+        return _replace(result, metrics=metrics, evidence=_evidence_of(evidence))
+
+    async def _in_browser(
+        self, probe: Probe, ctx: ProbeContext, browser: BrowserContext
+    ) -> ProbeResult:
+        ctx.browser = browser
+        with tempfile.TemporaryDirectory(prefix="govpatrol-trace-") as scratch:
+            trace = _Trace(browser, Path(scratch)) if self.trace else None
+            if trace is not None:
+                await trace.start()
+                ctx.pause_trace = trace.paused
+            result = await self._judged(probe, ctx)
+            if result.outcome is not Outcome.PASS:
+                await self._capture_pages(browser, ctx.evidence)
+            if trace is not None:
+                await trace.finish(ctx.evidence if result.outcome is not Outcome.PASS else None)
+        return result
+
+    async def _judged(self, probe: Probe, ctx: ProbeContext) -> ProbeResult:
+        try:
+            return await probe.run(ctx)
+        except SiteUnreachable as exc:
+            if await self._our_network_ok(ctx.browser):
+                finding = unreachable_finding(exc.url, exc.reason)
+                return ProbeResult(Outcome.FAIL, (finding,), summary=finding.title)
+            return _error(f"本方网络异常（探测页 {self.canary_url} 也无法访问）：{exc}")
+        except Inconclusive as exc:
+            return ProbeResult(Outcome.INCONCLUSIVE, summary="无法判定", error=str(exc))
+        except MonitorError as exc:
+            return _error(f"巡检系统故障：{exc}")
+        except PlaywrightError as exc:
+            kind = classify_network_error(str(exc))
+            reason = "浏览器异常退出" if kind == "ours" else "浏览器操作失败"
+            return _error(f"{reason}：{str(exc).splitlines()[0]}")
+        except Exception as exc:  # a bug in a probe is the monitor's fault, not the unit's
+            log.exception("probe %s raised", ctx.check_id)
+            return _error(f"探针内部错误：{type(exc).__name__}: {exc}")
+
+    async def _our_network_ok(self, browser: BrowserContext | None) -> bool:
+        if self.canary_url is None or browser is None:
+            return True
+        try:
+            response = await browser.request.get(self.canary_url, timeout=CANARY_TIMEOUT_MS)
+        except Exception as exc:
+            log.warning("canary %s unreachable: %s", self.canary_url, exc)
+            return False
+        return response.status < 500
+
+    async def _capture_pages(self, browser: BrowserContext, evidence: RunEvidence) -> None:
+        if evidence.screenshots:
+            return  # the probe already kept the pages that matter
+        for index, page in enumerate(browser.pages):
+            with contextlib.suppress(Exception):
+                await evidence.capture(page, f"page{index + 1}")
+
+
+class _Trace:
+    """A Playwright trace in chunks, so typing a secret can be left out of it."""
+
+    def __init__(self, browser: BrowserContext, scratch: Path) -> None:
+        self.browser = browser
+        self.scratch = scratch
+        self.chunks: list[Path] = []
+        self.active = False
+
+    async def start(self) -> None:
+        try:
+            await self.browser.tracing.start(screenshots=True, snapshots=True)
+            await self.browser.tracing.start_chunk()
+            self.active = True
+        except PlaywrightError as exc:
+            log.warning("tracing unavailable: %s", exc)
+
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        if not self.active:
+            yield
+            return
+        chunk = self.scratch / f"trace-{len(self.chunks) + 1}.zip"
+        await self.browser.tracing.stop_chunk(path=chunk)
+        self.chunks.append(chunk)
+        try:
+            yield
+        finally:
+            await self.browser.tracing.start_chunk()
+
+    async def finish(self, keep_in: RunEvidence | None) -> None:
+        if not self.active:
+            return
+        try:
+            if keep_in is None:
+                await self.browser.tracing.stop_chunk()
+            else:
+                chunk = self.scratch / f"trace-{len(self.chunks) + 1}.zip"
+                await self.browser.tracing.stop_chunk(path=chunk)
+                self.chunks.append(chunk)
+            await self.browser.tracing.stop()
+        except PlaywrightError as exc:
+            log.warning("stopping the trace failed: %s", exc)
+        if keep_in is not None:
+            for chunk in self.chunks:
+                if chunk.exists():
+                    keep_in.keep_file(chunk, chunk.name)
+
+
+def _error(message: str) -> ProbeResult:
+    return ProbeResult(Outcome.ERROR, summary="巡检系统故障", error=message)
+
+
+def _evidence_of(evidence: RunEvidence) -> Evidence:
+    return Evidence(
+        screenshots=tuple(evidence.screenshots),
+        html=tuple(evidence.html),
+        traces=tuple(evidence.traces),
+    )
+
+
+def _replace(result: ProbeResult, **changes: Any) -> ProbeResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)

@@ -1,0 +1,241 @@
+"""站内搜索: can a citizen find, with the site's own search, items the site already has?
+
+Journey: open the home page, find the search box, search for each item (configured
+names, or a sample drawn from the portal's own catalog pages) and look for it among the
+first N results. Findings follow seed 001 附件1: "搜索网站上已有的“…”服务事项，搜索不到".
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from playwright.async_api import Locator, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from pydantic import Field, model_validator
+
+from config.catalog import Severity
+from probes import locate
+from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
+from probes.results import Finding, Outcome, ProbeResult
+
+
+class CatalogSample(ProbeParams):
+    """Draw items to search for from the portal's own listing pages."""
+
+    pages: list[str] = Field(min_length=1)
+    count: int = Field(default=3, ge=1, le=50)
+    link_pattern: str | None = None  # regex on the link's URL, e.g. "/item/"
+
+    @model_validator(mode="after")
+    def _valid_pattern(self) -> CatalogSample:
+        if self.link_pattern is not None:
+            try:
+                re.compile(self.link_pattern)
+            except re.error as exc:
+                raise ValueError(f"link_pattern is not a valid regular expression: {exc}") from None
+        return self
+
+
+class SearchParams(ProbeParams):
+    items: list[str] = Field(default_factory=list)
+    sample: CatalogSample | None = None
+    top_n: int = Field(default=10, ge=1, le=100)
+    slow_after_s: float = Field(default=8.0, gt=0)
+    error_markers: list[str] = Field(default_factory=lambda: list(locate.ERROR_MARKERS))
+
+    @model_validator(mode="after")
+    def _something_to_search(self) -> SearchParams:
+        if not self.items and self.sample is None:
+            raise ValueError("give `items` to search for, or a `sample` of catalog pages")
+        return self
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    item: str
+    found: bool = False
+    error: str | None = None  # "HTTP 500" or the marker of an error page
+    server_error: bool = False
+    seconds: float = 0.0
+    results: tuple[str, ...] = ()
+
+
+class SearchProbe(Probe):
+    kind = "search"
+    Params = SearchParams
+
+    async def run(self, ctx: ProbeContext) -> ProbeResult:
+        params = ctx.params(SearchParams)
+        page = await ctx.new_page()
+        home = ctx.url("home", "/")
+        response = await ctx.goto(page, home)
+        if response is not None and response.status >= 400:
+            finding = http_error_finding("首页", home, response.status)
+            return ProbeResult(Outcome.FAIL, (finding,), summary=finding.title)
+        if await locate.search_box(page, ctx.selector("search_input")) is None:
+            await ctx.evidence.capture(page, "home-no-search-box")
+            finding = Finding(
+                code="search.unavailable",
+                title="站内搜索不可用",
+                detail=f"首页（{home}）未找到站内搜索框",
+                severity=Severity.MAJOR,
+            )
+            return ProbeResult(Outcome.FAIL, (finding,), summary=finding.title)
+
+        items = list(params.items)
+        if params.sample is not None:
+            items += await self._sample(ctx, page, params.sample, exclude=set(items))
+        outcomes = [await self._search(ctx, page, item, params) for item in items]
+        return self._judge(outcomes, params)
+
+    async def _search(
+        self, ctx: ProbeContext, page: Page, item: str, params: SearchParams
+    ) -> _Outcome:
+        if not await _on_page_with_search(page, ctx):
+            await ctx.goto(page, ctx.url("home", "/"))
+        box = await locate.search_box(page, ctx.selector("search_input"))
+        if box is None:
+            return _Outcome(item, error="搜索框消失")
+        started = time.monotonic()
+        await box.fill(item)
+        status = await _submit(page, box, ctx.selector("search_submit"), ctx.nav_timeout_ms)
+        seconds = time.monotonic() - started
+        if status is not None and status >= 400:
+            await ctx.evidence.capture(page, f"search-http-{status}")
+            return _Outcome(
+                item, error=f"HTTP {status}", server_error=status >= 500, seconds=seconds
+            )
+        marker = await locate.looks_like_error_page(page, params.error_markers)
+        if marker is not None:
+            await ctx.evidence.capture(page, "search-error-page")
+            return _Outcome(item, error=f"错误页面（{marker}）", seconds=seconds)
+        selector = ctx.selector("result_item")
+        if selector:
+            results = await locate.texts_of(page, selector, params.top_n)
+        else:
+            results = [text for text, _ in await locate.main_links(page, ctx.selector("results"))]
+            results = results[: params.top_n]
+        found = any(locate.name_matches(item, text) for text in results)
+        if not found:
+            await ctx.evidence.capture(page, "search-not-found")
+        return _Outcome(item, found=found, seconds=seconds, results=tuple(results))
+
+    async def _sample(
+        self, ctx: ProbeContext, page: Page, sample: CatalogSample, exclude: set[str]
+    ) -> list[str]:
+        names: list[str] = []
+        pattern = re.compile(sample.link_pattern) if sample.link_pattern else None
+        for listing in sample.pages:
+            url = ctx.absolute(listing)
+            response = await ctx.goto(page, url)
+            if response is not None and response.status >= 400:
+                continue  # a broken listing page is the checklist probe's business
+            for text, href in await locate.main_links(page, ctx.selector("catalog")):
+                if (pattern is None or pattern.search(href)) and text not in exclude:
+                    names.append(text)
+        unique = list(dict.fromkeys(names))
+        chooser = random.Random(f"{ctx.check_id}:{ctx.clock.now():%Y%m%d%H}")
+        return chooser.sample(unique, min(sample.count, len(unique)))
+
+    def _judge(self, outcomes: list[_Outcome], params: SearchParams) -> ProbeResult:
+        findings: list[Finding] = []
+        errored = [o for o in outcomes if o.error]
+        if errored and len(errored) == len(outcomes) and all(o.server_error for o in errored):
+            findings.append(
+                Finding(
+                    code="search.unavailable",
+                    title="站内搜索不可用",
+                    detail=f"站内搜索服务出错：搜索{_quoted(o.item for o in errored)}"
+                    f"均返回 {errored[0].error}",
+                    severity=Severity.MAJOR,
+                    subjects=tuple(o.item for o in errored),
+                )
+            )
+        elif errored:
+            findings.append(
+                Finding(
+                    code="search.error_page",
+                    title="站内搜索跳转至错误页面",
+                    detail=f"部分关键词（如{_quoted(o.item for o in errored)}）搜索后跳转至错误页面"
+                    f"（{'；'.join(sorted({o.error or '' for o in errored}))}）",
+                    severity=Severity.MAJOR,
+                    subjects=tuple(o.item for o in errored),
+                )
+            )
+        missing = [o for o in outcomes if not o.error and not o.found]
+        if missing:
+            findings.append(
+                Finding(
+                    code="search.item_not_found",
+                    title="站内搜索不可用",
+                    detail=f"搜索网站上已有的{_quoted(o.item for o in missing)}服务事项，"
+                    f"在前 {params.top_n} 条结果中搜索不到",
+                    severity=Severity.MAJOR,
+                    subjects=tuple(o.item for o in missing),
+                    data={o.item: list(o.results[:5]) for o in missing},
+                )
+            )
+        slow = [o for o in outcomes if not o.error and o.seconds > params.slow_after_s]
+        if slow:
+            findings.append(
+                Finding(
+                    code="search.slow",
+                    title="站内搜索响应缓慢",
+                    detail="；".join(f"搜索“{o.item}”耗时 {o.seconds:.1f} 秒" for o in slow)
+                    + f"，超过 {params.slow_after_s:g} 秒",
+                    severity=Severity.MINOR,
+                    subjects=tuple(o.item for o in slow),
+                )
+            )
+        metrics = {
+            "searched": len(outcomes),
+            "found": sum(o.found for o in outcomes),
+            "search_seconds": {o.item: round(o.seconds, 3) for o in outcomes},
+        }
+        if findings:
+            return ProbeResult(
+                Outcome.FAIL, tuple(findings), summary=findings[0].title, metrics=metrics
+            )
+        return ProbeResult(
+            Outcome.PASS, summary=f"搜索 {len(outcomes)} 个事项均可找到", metrics=metrics
+        )
+
+
+async def _on_page_with_search(page: Page, ctx: ProbeContext) -> bool:
+    return await locate.search_box(page, ctx.selector("search_input")) is not None
+
+
+async def _submit(
+    page: Page, box: Locator, configured_button: str | None, wait_ms: int
+) -> int | None:
+    """Submit the search as a citizen would; the HTTP status of the page it leads to."""
+    try:
+        async with page.expect_navigation(wait_until="load", timeout=wait_ms) as nav:
+            if configured_button:
+                await page.locator(configured_button).first.click()
+            else:
+                await box.press("Enter")
+        response = await nav.value
+        return response.status if response is not None else None
+    except PlaywrightTimeout:
+        pass
+    # Enter did nothing (a script-driven form): click the search button instead.
+    button = await locate.submit_button(page, configured_button)
+    if button is None:
+        return None
+    try:
+        async with page.expect_navigation(wait_until="load", timeout=wait_ms) as nav:
+            await button.click()
+        response = await nav.value
+        return response.status if response is not None else None
+    except PlaywrightTimeout:
+        await page.wait_for_load_state("networkidle")  # results rendered in place
+        return None
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return "、".join(f"“{name}”" for name in names)

@@ -1,0 +1,34 @@
+"""How many working days a unit gets for a finding, and the date that makes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from config.catalog import DeadlinePolicy, Severity
+from tasks.calendar import Deadline, WorkingCalendar
+
+
+def working_days_for(
+    policy: DeadlinePolicy, code: str, severity: Severity, check_days: int | None
+) -> int:
+    """Code rule first (exact, then the longest ``prefix.*``), then the check, then severity."""
+    if code in policy.by_code:
+        return policy.by_code[code]
+    prefixes = [
+        pattern
+        for pattern in policy.by_code
+        if pattern.endswith(".*") and code.startswith(pattern[:-1])
+    ]
+    if prefixes:
+        return policy.by_code[max(prefixes, key=len)]
+    if check_days is not None:
+        return check_days
+    return policy.by_severity.get(severity, policy.default)
+
+
+def deadline_for(
+    calendar: WorkingCalendar, opened_at: dt.datetime, days: int, zone: ZoneInfo
+) -> Deadline:
+    """The deadline of a task opened at ``opened_at`` with ``days`` working days."""
+    return calendar.add_working_days(opened_at.astimezone(zone).date(), days)

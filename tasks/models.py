@@ -1,0 +1,212 @@
+"""Tables of the tracker: the catalog mirror, runs and findings, tasks and their history.
+
+Units, targets and checks are mirrored from the YAML catalog (the catalog stays the
+source of truth) so that runs and tasks can reference them and survive catalog edits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tasks.db import Base, UTCDateTime
+
+
+class TaskState(StrEnum):
+    OPEN = "open"  # 待签收
+    ACKNOWLEDGED = "acknowledged"  # 已签收
+    RECTIFIED = "rectified"  # 已整改, awaiting verification (待复核)
+    REOPENED = "reopened"  # 已退回: verification or a later run failed again
+    CLOSED = "closed"  # 已销号
+    INVALIDATED = "invalidated"  # 已撤销: a dispute was upheld
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+    @property
+    def active(self) -> bool:
+        return self not in (TaskState.CLOSED, TaskState.INVALIDATED)
+
+
+STATE_LABELS = {
+    TaskState.OPEN: "待签收",
+    TaskState.ACKNOWLEDGED: "已签收",
+    TaskState.RECTIFIED: "待复核",
+    TaskState.REOPENED: "已退回",
+    TaskState.CLOSED: "已销号",
+    TaskState.INVALIDATED: "已撤销",
+}
+ACTIVE_STATES = tuple(state.value for state in TaskState if state.active)
+
+
+class RunPurpose(StrEnum):
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    VERIFICATION = "verification"  # 复核: re-run after a unit reported a fix
+
+
+class UnitRow(Base):
+    __tablename__ = "units"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    parent_code: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TargetRow(Base):
+    __tablename__ = "targets"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    base_url: Mapped[str] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CheckRow(Base):
+    __tablename__ = "checks"
+
+    id: Mapped[str] = mapped_column(String(140), primary_key=True)  # "target/check"
+    target_key: Mapped[str] = mapped_column(ForeignKey("targets.key"))
+    name: Mapped[str] = mapped_column(String(64))
+    probe: Mapped[str] = mapped_column(String(40))
+    schedule: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Run(Base):
+    """One execution of a check (巡检记录)."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_check_started", "check_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    check_id: Mapped[str] = mapped_column(ForeignKey("checks.id"))
+    purpose: Mapped[str] = mapped_column(String(20), default=RunPurpose.SCHEDULED.value)
+    task_id: Mapped[int | None] = mapped_column(Integer)  # the task a verification run checks
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    findings: Mapped[list[FindingRow]] = relationship(
+        back_populates="run", order_by="FindingRow.id", lazy="selectin"
+    )
+
+
+class FindingRow(Base):
+    """One thing wrong seen by one run (问题)."""
+
+    __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_check_code", "check_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    check_id: Mapped[str] = mapped_column(String(140))
+    code: Mapped[str] = mapped_column(String(80))
+    severity: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text)
+    subjects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    run: Mapped[Run] = relationship(back_populates="findings")
+
+
+class Task(Base):
+    """The accountable follow-up of a finding on a check (整改任务)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        # At most one live task per (check, finding code).
+        Index(
+            "uq_tasks_live_check_code",
+            "check_id",
+            "finding_code",
+            unique=True,
+            sqlite_where=text("state NOT IN ('closed', 'invalidated')"),
+            postgresql_where=text("state NOT IN ('closed', 'invalidated')"),
+        ),
+        Index("ix_tasks_state_deadline", "state", "deadline"),
+        Index("ix_tasks_unit_state", "unit_code", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    check_id: Mapped[str] = mapped_column(ForeignKey("checks.id"))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    finding_code: Mapped[str] = mapped_column(String(80))
+    severity: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default=TaskState.OPEN.value)
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    deadline_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    working_days: Mapped[int] = mapped_column(Integer)
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    first_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    last_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    rectified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    rectify_note: Mapped[str] = mapped_column(Text, default="")
+
+    history: Mapped[list[TaskHistory]] = relationship(
+        back_populates="task", order_by="TaskHistory.id", lazy="selectin"
+    )
+
+    @property
+    def task_state(self) -> TaskState:
+        return TaskState(self.state)
+
+
+class TaskHistory(Base):
+    """One change of a task: who, when, why, and the run behind it."""
+
+    __tablename__ = "task_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+
+    task: Mapped[Task] = relationship(back_populates="history")
+
+
+class SchedulerLease(Base):
+    """Who runs the scheduler on this database: one daemon per database at a time."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,337 @@
+"""Runs become tasks: open, add occurrences, verify, close, reopen — with history.
+
+The caller owns the transaction: it records a run and applies it in one session, so
+the run, the task change, its history row and whatever the listeners write (the
+notification outbox) commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.catalog import DeadlinePolicy, Severity
+from probes.results import Finding, Outcome, ProbeResult
+from tasks.calendar import WorkingCalendar
+from tasks.clock import Clock
+from tasks.deadlines import deadline_for, working_days_for
+from tasks.models import (
+    ACTIVE_STATES,
+    FindingRow,
+    Run,
+    RunPurpose,
+    Task,
+    TaskHistory,
+    TaskState,
+)
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"  # the actor of changes the bot makes by itself
+
+# Called inside the transaction of every task change (the outbox writer is one).
+TaskListener = Callable[[Session, Task, TaskHistory], None]
+
+
+class TaskError(Exception):
+    """A task change that is not allowed (unknown task, wrong state)."""
+
+
+@dataclass(frozen=True)
+class CheckPolicy:
+    """What the tracker needs to know about a check."""
+
+    check_id: str
+    unit_code: str
+    failure_threshold: int = 2
+    deadline_working_days: int | None = None
+    auto_close: bool = False
+
+
+class TaskTracker:
+    def __init__(
+        self,
+        calendar: WorkingCalendar,
+        deadlines: DeadlinePolicy,
+        clock: Clock,
+        zone: ZoneInfo,
+        listeners: Sequence[TaskListener] = (),
+        reopen_window: dt.timedelta = dt.timedelta(days=30),
+    ) -> None:
+        self.calendar = calendar
+        self.deadlines = deadlines
+        self.clock = clock
+        self.zone = zone
+        self.listeners = list(listeners)
+        self.reopen_window = reopen_window
+
+    # -- runs ---------------------------------------------------------------------------
+
+    def record_run(
+        self,
+        session: Session,
+        check_id: str,
+        result: ProbeResult,
+        *,
+        started_at: dt.datetime,
+        finished_at: dt.datetime,
+        purpose: RunPurpose = RunPurpose.SCHEDULED,
+        task_id: int | None = None,
+    ) -> Run:
+        run = Run(
+            check_id=check_id,
+            purpose=purpose.value,
+            task_id=task_id,
+            started_at=started_at,
+            finished_at=finished_at,
+            duration_ms=int((finished_at - started_at).total_seconds() * 1000),
+            outcome=result.outcome.value,
+            summary=result.summary,
+            error=result.error,
+            evidence=result.evidence.as_dict(),
+            metrics=result.metrics,
+            state=result.state,
+            findings=[_finding_row(check_id, finding) for finding in result.findings],
+        )
+        session.add(run)
+        session.flush()
+        return run
+
+    def apply_run(self, session: Session, run: Run, check: CheckPolicy) -> list[Task]:
+        """Open, update, close or reopen the check's tasks after ``run``; return those changed."""
+        outcome = Outcome(run.outcome)
+        if outcome not in (Outcome.PASS, Outcome.FAIL):
+            return []  # the monitor's own trouble never touches a unit's tasks
+        failing = {f.code: f for f in run.findings} if outcome is Outcome.FAIL else {}
+        changed: list[Task] = []
+        for task in self._live_tasks(session, check.check_id):
+            finding = failing.pop(task.finding_code, None)
+            if finding is not None:
+                changed += self._seen_again(session, task, run, finding)
+            else:
+                changed += self._gone(session, task, run, check)
+        for code, finding in failing.items():
+            if self._consecutive_failures(session, check.check_id, code) >= check.failure_threshold:
+                changed.append(self._open_or_reopen(session, check, run, finding))
+        return changed
+
+    # -- what a unit or a supervisor does ------------------------------------------------
+
+    def acknowledge(self, session: Session, task_id: int, actor: str, note: str = "") -> Task:
+        task = self.get(session, task_id)
+        self._require(task, {TaskState.OPEN, TaskState.REOPENED}, "签收")
+        task.acknowledged_at = self.clock.now()
+        self._transition(session, task, TaskState.ACKNOWLEDGED, "acknowledged", actor, note)
+        return task
+
+    def report_rectified(self, session: Session, task_id: int, actor: str, note: str) -> Task:
+        """The unit says it is fixed (整改说明); the caller then runs the verification."""
+        task = self.get(session, task_id)
+        self._require(
+            task, {TaskState.OPEN, TaskState.ACKNOWLEDGED, TaskState.REOPENED}, "报送整改"
+        )
+        task.rectified_at = self.clock.now()
+        task.rectify_note = note
+        self._transition(session, task, TaskState.RECTIFIED, "rectified", actor, note)
+        return task
+
+    def close(self, session: Session, task_id: int, actor: str, reason: str) -> Task:
+        """Close by hand (a supervisor's decision), without a verification run."""
+        task = self.get(session, task_id)
+        if not task.task_state.active:
+            raise TaskError(f"任务 {task_id} 已是“{task.task_state.label}”状态")
+        task.closed_at = self.clock.now()
+        self._transition(session, task, TaskState.CLOSED, "closed", actor, reason)
+        return task
+
+    def get(self, session: Session, task_id: int) -> Task:
+        task = session.get(Task, task_id)
+        if task is None:
+            raise TaskError(f"没有编号为 {task_id} 的整改任务")
+        return task
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _seen_again(
+        self, session: Session, task: Task, run: Run, finding: FindingRow
+    ) -> list[Task]:
+        task.occurrences += 1
+        task.last_run_id = run.id
+        task.last_seen_at = run.finished_at
+        task.detail = finding.detail
+        if task.task_state is TaskState.RECTIFIED:
+            why = (
+                "复核未通过：问题仍然存在"
+                if run.purpose == RunPurpose.VERIFICATION
+                else "整改后巡检再次发现该问题"
+            )
+            task.reopen_count += 1
+            self._transition(session, task, TaskState.REOPENED, "reopened", SYSTEM, why, run)
+            return [task]
+        return []
+
+    def _gone(self, session: Session, task: Task, run: Run, check: CheckPolicy) -> list[Task]:
+        state = task.task_state
+        if state is TaskState.RECTIFIED:
+            reason = "复核通过，问题已消除"
+        elif check.auto_close:
+            reason = "巡检通过，问题已消除（自动销号）"
+        else:
+            return []
+        task.closed_at = run.finished_at
+        self._transition(session, task, TaskState.CLOSED, "verified", SYSTEM, reason, run)
+        return [task]
+
+    def _open_or_reopen(
+        self, session: Session, check: CheckPolicy, run: Run, finding: FindingRow
+    ) -> Task:
+        recent = session.scalars(
+            select(Task)
+            .where(
+                Task.check_id == check.check_id,
+                Task.finding_code == finding.code,
+                Task.state == TaskState.CLOSED.value,
+                Task.closed_at >= run.finished_at - self.reopen_window,
+            )
+            .order_by(Task.closed_at.desc())
+            .limit(1)
+        ).first()
+        days = working_days_for(
+            self.deadlines, finding.code, Severity(finding.severity), check.deadline_working_days
+        )
+        deadline = deadline_for(self.calendar, run.finished_at, days, self.zone)
+        if recent is not None:
+            recent.occurrences += 1
+            recent.reopen_count += 1
+            recent.closed_at = None
+            recent.rectified_at = None
+            recent.last_run_id = run.id
+            recent.last_seen_at = run.finished_at
+            recent.detail = finding.detail
+            recent.deadline, recent.deadline_estimated = deadline.due, deadline.estimated
+            recent.working_days = days
+            self._transition(
+                session, recent, TaskState.REOPENED, "reopened", SYSTEM, "销号后问题复现", run
+            )
+            return recent
+        task = Task(
+            check_id=check.check_id,
+            unit_code=check.unit_code,
+            finding_code=finding.code,
+            severity=finding.severity,
+            title=finding.title,
+            detail=finding.detail,
+            state=TaskState.OPEN.value,
+            opened_at=run.finished_at,
+            deadline=deadline.due,
+            deadline_estimated=deadline.estimated,
+            working_days=days,
+            occurrences=check.failure_threshold,
+            first_run_id=run.id,
+            last_run_id=run.id,
+            last_seen_at=run.finished_at,
+        )
+        session.add(task)
+        session.flush()
+        reason = f"连续 {check.failure_threshold} 次巡检发现该问题"
+        self._history(session, task, None, TaskState.OPEN, "opened", SYSTEM, reason, run)
+        return task
+
+    def _consecutive_failures(self, session: Session, check_id: str, code: str) -> int:
+        """How many of the latest judged runs in a row show ``code``."""
+        recent = session.execute(
+            select(Run.id, Run.outcome)
+            .where(
+                Run.check_id == check_id,
+                Run.outcome.in_((Outcome.PASS.value, Outcome.FAIL.value)),
+            )
+            .order_by(Run.id.desc())
+            .limit(100)
+        ).all()
+        if not recent:
+            return 0
+        with_code = set(
+            session.scalars(
+                select(FindingRow.run_id).where(
+                    FindingRow.check_id == check_id,
+                    FindingRow.code == code,
+                    FindingRow.run_id >= recent[-1].id,
+                )
+            )
+        )
+        count = 0
+        for run_id, _outcome in recent:
+            if run_id not in with_code:
+                break
+            count += 1
+        return count
+
+    def _live_tasks(self, session: Session, check_id: str) -> Iterable[Task]:
+        return session.scalars(
+            select(Task)
+            .where(Task.check_id == check_id, Task.state.in_(ACTIVE_STATES))
+            .order_by(Task.id)
+        ).all()
+
+    def _require(self, task: Task, allowed: set[TaskState], what: str) -> None:
+        if task.task_state not in allowed:
+            raise TaskError(f"任务 {task.id} 当前为“{task.task_state.label}”，不能{what}")
+
+    def _transition(
+        self,
+        session: Session,
+        task: Task,
+        to: TaskState,
+        action: str,
+        actor: str,
+        reason: str,
+        run: Run | None = None,
+    ) -> None:
+        before = task.task_state
+        task.state = to.value
+        self._history(session, task, before, to, action, actor, reason, run)
+
+    def _history(
+        self,
+        session: Session,
+        task: Task,
+        before: TaskState | None,
+        to: TaskState,
+        action: str,
+        actor: str,
+        reason: str,
+        run: Run | None,
+    ) -> None:
+        row = TaskHistory(
+            task_id=task.id,
+            at=run.finished_at if run is not None else self.clock.now(),
+            actor=actor,
+            action=action,
+            from_state=before.value if before else None,
+            to_state=to.value,
+            reason=reason,
+            run_id=run.id if run is not None else None,
+        )
+        session.add(row)
+        session.flush()
+        log.info("task %s %s → %s (%s) by %s", task.id, before, to.value, action, actor)
+        for listener in self.listeners:
+            listener(session, task, row)
+
+
+def _finding_row(check_id: str, finding: Finding) -> FindingRow:
+    return FindingRow(
+        check_id=check_id,
+        code=finding.code,
+        severity=finding.severity.value,
+        title=finding.title,
+        detail=finding.detail,
+        subjects=list(finding.subjects),
+        data=finding.data,
+    )
