@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot.daemon import Daemon
 from bot.jobs import report_fixed
-from bot.receivers import MailCatcher, ReceivedMail, WebhookCatcher, free_port
+from bot.receivers import MailCatcher, WebhookCatcher, free_port
 from bot.services import Services, build_services
 from config.loader import parse_catalog
 from config.settings import Settings
@@ -33,6 +33,7 @@ from tasks.models import Run, Task, TaskState
 
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "config" / "examples" / "demo.yaml"
 BROKEN_ITEM = "排污许可证核发"
+UNIT_CONTACT = "王晓明（平台运维联系人）"
 STEPS = (
     ("failed", "巡检发现问题：站内搜索找不到已有事项"),
     ("opened", "连续两次失败，整改任务立案，时限按工作日计算"),
@@ -135,87 +136,85 @@ async def _play(
     scenario: Scenario,
     daemon_task: asyncio.Task[None],
 ) -> None:
-    task_id: int | None = None
+    """Watch the daemon work and play the two human parts: the fix and its report."""
     while not scenario.complete:
         if daemon_task.done():
             daemon_task.result()  # surfaces why the daemon stopped
             return
-        with services.sessions() as session:
-            failed = session.scalars(
-                select(Run).where(Run.outcome == "fail").order_by(Run.id).limit(1)
-            ).first()
-            task = session.scalars(select(Task).order_by(Task.id).limit(1)).first()
-        if failed is not None:
-            details = "；".join(f.detail for f in failed.findings)
-            scenario.mark("failed", f"巡检记录 #{failed.id}：{details}")
-        if task is not None:
-            task_id = task.id
-            estimated = "（预估）" if task.deadline_estimated else ""
-            scenario.mark(
-                "opened",
-                f"整改任务 #{task.id}：{task.title}，整改时限 {task.deadline}{estimated}"
-                f"（{task.working_days} 个工作日）\n         办理链接：{services.links.url(task.id, task.unit_code)}",
-            )
-        opened_mail = _first(mail, "【整改通知】")
-        if opened_mail:
-            scenario.mark(
-                "notice_mail", f"收件人 {', '.join(opened_mail.recipients)}：{opened_mail.subject}"
-            )
-        opened_chat = next((m for m in chat.messages if "【整改通知】" in m.title), None)
-        if opened_chat:
-            scenario.mark(
-                "notice_chat",
-                opened_chat.message.splitlines()[4]
-                if opened_chat.message.count("\n") >= 4
-                else opened_chat.title,
-            )
-        if (
-            "notice_mail" in scenario.done
-            and "notice_chat" in scenario.done
-            and "fault_cleared" not in scenario.done
-        ):
-            async with httpx.AsyncClient() as client:
-                answer = await client.delete(portal.admin_url)
-            answer.raise_for_status()
-            scenario.mark("fault_cleared", f"DELETE {portal.admin_url} → 故障已全部关闭")
-        if (
-            "fault_cleared" in scenario.done
-            and "verified" not in scenario.done
-            and task_id is not None
-        ):
-            report = await report_fixed(
-                services,
-                task_id,
-                "王晓明（平台运维联系人）",
-                "已重建站内搜索索引，排污许可证核发可正常检索。",
-            )
-            if report.outcome.value == "pass":
-                scenario.mark("verified", f"复核巡检记录 #{report.run_id}：{report.result.summary}")
-        if task_id is not None:
-            with services.sessions() as session:
-                current = session.get(Task, task_id)
-                if current is not None and current.state == TaskState.CLOSED.value:
-                    scenario.mark("closed", f"整改任务 #{task_id} 状态：{TaskState.CLOSED.label}")
-        closed_mail = _first(mail, "【已销号】")
-        if closed_mail:
-            scenario.mark("closed_mail", closed_mail.subject)
-        if any("【已销号】" in m.title for m in chat.messages):
-            scenario.mark("closed_chat")
+        task = _watch_tracker(services, scenario)
+        _watch_inboxes(mail, chat, scenario, "【整改通知】", "notice_mail", "notice_chat")
+        if {"notice_mail", "notice_chat"} <= scenario.done.keys():
+            await _clear_fault(portal, scenario)
+        if task is not None and "fault_cleared" in scenario.done:
+            await _report_fix(services, task.id, scenario)
+        _watch_inboxes(mail, chat, scenario, "【已销号】", "closed_mail", "closed_chat")
         await asyncio.sleep(0.3)
 
 
-def _first(mail: MailCatcher, marker: str) -> ReceivedMail | None:
-    return next((m for m in mail.messages if marker in m.subject), None)
+def _watch_tracker(services: Services, scenario: Scenario) -> Task | None:
+    with services.sessions() as session:
+        failed = session.scalars(
+            select(Run).where(Run.outcome == "fail").order_by(Run.id).limit(1)
+        ).first()
+        task = session.scalars(select(Task).order_by(Task.id).limit(1)).first()
+    if failed is not None:
+        details = "；".join(f.detail for f in failed.findings)
+        scenario.mark("failed", f"巡检记录 #{failed.id}：{details}")
+    if task is None:
+        return None
+    estimated = "（预估）" if task.deadline_estimated else ""
+    link = services.links.url(task.id, task.unit_code)
+    scenario.mark(
+        "opened",
+        f"整改任务 #{task.id}：{task.title}，整改时限 {task.deadline}{estimated}"
+        f"（{task.working_days} 个工作日）\n         办理链接：{link}",
+    )
+    if task.state == TaskState.CLOSED.value:
+        scenario.mark("closed", f"整改任务 #{task.id} 状态：{TaskState.CLOSED.label}")
+    return task
+
+
+def _watch_inboxes(
+    mail: MailCatcher,
+    chat: WebhookCatcher,
+    scenario: Scenario,
+    marker: str,
+    mail_step: str,
+    chat_step: str,
+) -> None:
+    received = next((m for m in mail.messages if marker in m.subject), None)
+    if received is not None:
+        scenario.mark(mail_step, f"收件人 {', '.join(received.recipients)}：{received.subject}")
+    posted = next((m for m in chat.messages if marker in m.title), None)
+    if posted is not None:
+        scenario.mark(chat_step, posted.title)
+
+
+async def _clear_fault(portal: PortalSandbox, scenario: Scenario) -> None:
+    if "fault_cleared" in scenario.done:
+        return
+    async with httpx.AsyncClient() as client:
+        answer = await client.delete(portal.admin_url)
+    answer.raise_for_status()
+    scenario.mark("fault_cleared", f"DELETE {portal.admin_url} → 故障已全部关闭")
+
+
+async def _report_fix(services: Services, task_id: int, scenario: Scenario) -> None:
+    if "verified" in scenario.done:
+        return
+    report = await report_fixed(
+        services, task_id, UNIT_CONTACT, "已重建站内搜索索引，排污许可证核发可正常检索。"
+    )
+    if report.outcome.value == "pass":
+        scenario.mark("verified", f"复核巡检记录 #{report.run_id}：{report.result.summary}")
 
 
 def _summary(scenario: Scenario) -> int:
     missing = [label for step, label in STEPS if step not in scenario.done]
     print("", flush=True)
     if not missing:
-        print(
-            f"演示成功：全部 {len(STEPS)} 个环节完成（{time.monotonic() - scenario.started:.0f} 秒）",
-            flush=True,
-        )
+        seconds = time.monotonic() - scenario.started
+        print(f"演示成功：全部 {len(STEPS)} 个环节完成（{seconds:.0f} 秒）", flush=True)
         return 0
     print("演示未完成，缺少以下环节：", flush=True)
     for label in missing:

@@ -119,7 +119,7 @@ class _MailHandler:
                 sender=envelope.mail_from,
                 recipients=tuple(envelope.rcpt_tos),
                 subject=str(message.get("Subject", "")),
-                text=str(text),
+                text=str(text).replace("\r\n", "\n"),
                 headers={key: str(value) for key, value in message.items()},
             )
         )

@@ -109,7 +109,10 @@ def build_services(
     transport: Transport | None = None,
     extra_probes: tuple[type[Probe], ...] = (),
     engine: Engine | None = None,
+    pool: BrowserPool | None = None,
 ) -> Services:
+    """Wire every part. Tests and benchmarks may hand in a clock, a transport, an engine
+    or a browser pool of their own; everything else comes from ``settings``."""
     clock = clock or SystemClock()
     zone = ZoneInfo(settings.timezone)
     engine = engine or make_engine(settings.resolved_database_url)
@@ -144,7 +147,7 @@ def build_services(
         backoff_s=settings.notify_backoff_s,
         on_give_up=give_up,
     )
-    pool = BrowserPool(
+    pool = pool or BrowserPool(
         BrowserOptions(executable_path=settings.chromium_path, proxy=settings.proxy),
         settings.browser_concurrency,
     )

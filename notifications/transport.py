@@ -49,7 +49,8 @@ class AppriseTransport:
             # Bound each attempt; the sender retries with backoff.
             service.socket_connect_timeout = self.timeout_s
             service.socket_read_timeout = self.timeout_s
-        result = notifier.notify(title=title, body=body)
+        # Plain text keeps the notice's line breaks in mail and chat alike.
+        result = notifier.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
         if not result:
             raise DeliveryError(f"delivery to {url.masked} failed: {_reason(result)}")
 

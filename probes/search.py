@@ -20,6 +20,7 @@ from pydantic import Field, model_validator
 from config.catalog import Severity
 from probes import locate
 from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
+from probes.errors import Inconclusive
 from probes.results import Finding, Outcome, ProbeResult
 
 
@@ -89,6 +90,8 @@ class SearchProbe(Probe):
         items = list(params.items)
         if params.sample is not None:
             items += await self._sample(ctx, page, params.sample, exclude=set(items))
+        if not items:
+            raise Inconclusive("抽样页面上未找到可搜索的事项链接，无法检验站内搜索")
         outcomes = [await self._search(ctx, page, item, params) for item in items]
         return self._judge(outcomes, params)
 

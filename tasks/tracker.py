@@ -116,9 +116,13 @@ class TaskTracker:
                 changed += self._seen_again(session, task, run, finding)
             else:
                 changed += self._gone(session, task, run, check)
-        for code, finding in failing.items():
-            if self._consecutive_failures(session, check.check_id, code) >= check.failure_threshold:
-                changed.append(self._open_or_reopen(session, check, run, finding))
+        for finding in failing.values():
+            recent = self._recently_closed(session, check.check_id, finding.code, run)
+            since = recent.closed_at if recent is not None else None
+            if self._failing_streak(
+                session, check.check_id, finding.code, since, check.failure_threshold
+            ):
+                changed.append(self._open_or_reopen(session, check, run, finding, recent))
         return changed
 
     # -- what a unit or a supervisor does ------------------------------------------------
@@ -188,20 +192,28 @@ class TaskTracker:
         self._transition(session, task, TaskState.CLOSED, "verified", SYSTEM, reason, run)
         return [task]
 
-    def _open_or_reopen(
-        self, session: Session, check: CheckPolicy, run: Run, finding: FindingRow
-    ) -> Task:
-        recent = session.scalars(
+    def _recently_closed(self, session: Session, check_id: str, code: str, run: Run) -> Task | None:
+        """The task for this problem closed within the reopen window, if any."""
+        return session.scalars(
             select(Task)
             .where(
-                Task.check_id == check.check_id,
-                Task.finding_code == finding.code,
+                Task.check_id == check_id,
+                Task.finding_code == code,
                 Task.state == TaskState.CLOSED.value,
                 Task.closed_at >= run.finished_at - self.reopen_window,
             )
             .order_by(Task.closed_at.desc())
             .limit(1)
         ).first()
+
+    def _open_or_reopen(
+        self,
+        session: Session,
+        check: CheckPolicy,
+        run: Run,
+        finding: FindingRow,
+        recent: Task | None,
+    ) -> Task:
         days = working_days_for(
             self.deadlines, finding.code, Severity(finding.severity), check.deadline_working_days
         )
@@ -243,19 +255,24 @@ class TaskTracker:
         self._history(session, task, None, TaskState.OPEN, "opened", SYSTEM, reason, run)
         return task
 
-    def _consecutive_failures(self, session: Session, check_id: str, code: str) -> int:
-        """How many of the latest judged runs in a row show ``code``."""
-        recent = session.execute(
-            select(Run.id, Run.outcome)
-            .where(
-                Run.check_id == check_id,
-                Run.outcome.in_((Outcome.PASS.value, Outcome.FAIL.value)),
-            )
-            .order_by(Run.id.desc())
-            .limit(100)
-        ).all()
-        if not recent:
-            return 0
+    def _failing_streak(
+        self,
+        session: Session,
+        check_id: str,
+        code: str,
+        since: dt.datetime | None,
+        needed: int,
+    ) -> bool:
+        """Whether the latest ``needed`` judged runs (after ``since``) all show ``code``."""
+        judged = select(Run.id, Run.outcome).where(
+            Run.check_id == check_id,
+            Run.outcome.in_((Outcome.PASS.value, Outcome.FAIL.value)),
+        )
+        if since is not None:
+            judged = judged.where(Run.finished_at > since)
+        recent = session.execute(judged.order_by(Run.id.desc()).limit(needed)).all()
+        if len(recent) < needed:
+            return False
         with_code = set(
             session.scalars(
                 select(FindingRow.run_id).where(
@@ -265,12 +282,7 @@ class TaskTracker:
                 )
             )
         )
-        count = 0
-        for run_id, _outcome in recent:
-            if run_id not in with_code:
-                break
-            count += 1
-        return count
+        return all(run_id in with_code for run_id, _ in recent)
 
     def _live_tasks(self, session: Session, check_id: str) -> Iterable[Task]:
         return session.scalars(

@@ -1,0 +1,134 @@
+"""站内搜索 with a real Chromium against the sandbox portal: healthy, and each fault."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.jobs import run_check
+from probes.results import Outcome
+from sandbox.server import PortalSandbox
+from tests.catalogs import portal_catalog
+from tests.conftest import ServicesFactory
+
+pytestmark = pytest.mark.browser
+
+CHECK = "sf-portal/search"
+
+
+async def _run(make_services: ServicesFactory, portal: PortalSandbox, **catalog: object):
+    services = make_services(portal_catalog(portal.url, **catalog))  # type: ignore[arg-type]
+    return await run_check(services, CHECK, record=False)
+
+
+async def test_healthy_portal_passes(make_services: ServicesFactory, portal: PortalSandbox) -> None:
+    report = await _run(
+        make_services,
+        portal,
+        params={"items": ["排污许可证核发", "特种设备作业人员资格认定", "教师资格认定"]},
+    )
+    assert report.outcome is Outcome.PASS, report.result
+    assert report.result.metrics["found"] == 3
+    assert report.result.evidence.screenshots == ()  # nothing kept for a passing run
+
+
+async def test_item_missing_from_index_is_named(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    portal.faults.update({"items_missing": ["排污许可证核发"]})
+    report = await _run(make_services, portal)
+    assert report.outcome is Outcome.FAIL
+    (finding,) = report.result.findings
+    assert finding.code == "search.item_not_found"
+    assert "搜索网站上已有的“排污许可证核发”服务事项" in finding.detail
+    assert finding.subjects == ("排污许可证核发",)
+    assert report.result.evidence.screenshots, "the results page is kept as evidence"
+    assert report.result.evidence.traces, "a failing run keeps its trace"
+
+
+async def test_search_returning_nothing_fails_every_item(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    portal.faults.update({"search_empty": True})
+    report = await _run(make_services, portal)
+    (finding,) = report.result.findings
+    assert finding.code == "search.item_not_found"
+    assert set(finding.subjects) == {"排污许可证核发", "公司设立登记"}
+
+
+async def test_keyword_leading_to_error_page(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    portal.faults.update({"error_keywords": ["排污"]})
+    report = await _run(make_services, portal)
+    assert report.outcome is Outcome.FAIL
+    (finding,) = report.result.findings
+    assert finding.code == "search.error_page"
+    assert "“排污许可证核发”" in finding.detail and "错误页面" in finding.detail
+
+
+async def test_search_500_makes_search_unavailable(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    portal.faults.update({"search_500": True})
+    report = await _run(make_services, portal)
+    (finding,) = report.result.findings
+    assert finding.code == "search.unavailable"
+    assert "HTTP 500" in finding.detail
+
+
+async def test_slow_search_is_reported_with_its_time(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    portal.faults.update({"slow_ms": 700})
+    report = await _run(
+        make_services, portal, params={"items": ["公司设立登记"], "slow_after_s": 0.5}
+    )
+    (finding,) = report.result.findings
+    assert finding.code == "search.slow"
+    assert "公司设立登记" in finding.detail and "超过 0.5 秒" in finding.detail
+
+
+async def test_site_down_is_an_http_error_finding(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    portal.faults.update({"site_down": True})
+    report = await _run(make_services, portal)
+    (finding,) = report.result.findings
+    assert finding.code == "site.http_error"
+    assert "HTTP 503" in finding.detail
+
+
+async def test_page_without_search_box(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    # The configured selector finds nothing: as on a portal that removed its search box.
+    report = await _run(make_services, portal, selectors={"search_input": "#no-such-box"})
+    (finding,) = report.result.findings
+    assert finding.code == "search.unavailable"
+    assert "未找到站内搜索框" in finding.detail
+
+
+async def test_items_sampled_from_catalog_pages(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    sample = {"pages": ["/personal?theme=社保救助"], "count": 2, "link_pattern": "/item/"}
+    report = await _run(make_services, portal, params={"sample": sample})
+    assert report.outcome is Outcome.PASS, report.result
+    assert report.result.metrics["searched"] == 2
+
+
+async def test_configured_selectors_work_on_other_markup(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    selectors = {"search_input": "input[name=q]", "result_item": "main a[href*='/item/']"}
+    report = await _run(make_services, portal, selectors=selectors)
+    assert report.outcome is Outcome.PASS, report.result
+
+
+async def test_sample_pages_without_items_cannot_be_judged(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    sample = {"pages": ["/personal?theme=社保救助"], "count": 2, "link_pattern": "/no-such-path/"}
+    report = await _run(make_services, portal, params={"sample": sample})
+    assert report.outcome is Outcome.INCONCLUSIVE
+    assert "未找到可搜索的事项" in report.result.error
