@@ -161,6 +161,7 @@ def build_services(
         run_timeout_s=settings.run_timeout_s,
         trace=settings.trace != "off",
         canary_url=settings.canary_url,
+        calendar=calendar,
     )
     return Services(
         settings=settings,

@@ -24,6 +24,7 @@ from config.catalog import CheckSpec, Severity, TargetSpec
 from probes.errors import MonitorError, SiteUnreachable, classify_network_error, network_code
 from probes.evidence import RunEvidence
 from probes.results import Finding, ProbeResult
+from tasks.calendar import WorkingCalendar
 from tasks.clock import Clock
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
@@ -44,6 +45,8 @@ class ProbeContext:
     evidence: RunEvidence
     clock: Clock
     state: dict[str, Any] = field(default_factory=dict)
+    # Chinese working days, for journeys measured in them (咨询 "5 个工作日内").
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     nav_timeout_ms: int = 30_000
     # Opens another browser context in the same run (another device, another user).
     open_context: Callable[..., contextlib.AbstractAsyncContextManager[BrowserContext]] | None = (

@@ -32,6 +32,7 @@ from probes.errors import Inconclusive, MonitorError, SiteUnreachable, classify_
 from probes.evidence import EvidenceStore, RunEvidence
 from probes.pool import BrowserPool
 from probes.results import Evidence, Outcome, ProbeResult
+from tasks.calendar import WorkingCalendar
 from tasks.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class ProbeRunner:
         nav_timeout_ms: int = 30_000,
         trace: bool = True,
         canary_url: str | None = None,
+        calendar: WorkingCalendar | None = None,
     ) -> None:
         self.pool = pool
         self.evidence = evidence
@@ -60,6 +62,7 @@ class ProbeRunner:
         self.nav_timeout_ms = nav_timeout_ms
         self.trace = trace
         self.canary_url = canary_url
+        self.calendar = calendar or WorkingCalendar()
 
     async def run(
         self,
@@ -81,6 +84,7 @@ class ProbeRunner:
             evidence=evidence,
             clock=self.clock,
             state=dict(state or {}),
+            calendar=self.calendar,
             nav_timeout_ms=self.nav_timeout_ms,
             open_context=self.pool.context,
         )
