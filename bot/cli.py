@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(handler=commands.db_upgrade)
 
     run = sub.add_parser("run", help="run the daemon (scheduler, notifications, web)")
+    run.add_argument("--upgrade", action="store_true", help="apply migrations first")
     run.set_defaults(handler=commands.run_daemon)
 
     web = sub.add_parser("web", help="serve only the web pages (no scheduler)")

@@ -81,6 +81,8 @@ def db_upgrade(args: argparse.Namespace) -> int:
 def run_daemon(args: argparse.Namespace) -> int:
     from bot.daemon import Daemon
 
+    if args.upgrade:
+        db_upgrade(args)
     services = services_from(args)
 
     async def main() -> None:

@@ -63,7 +63,10 @@ def first_run_time(
     catch_up = now + dt.timedelta(seconds=1 + CATCH_UP_SPREAD_S * index / max(total, 1))
     if last_run is None:
         return catch_up
-    due = trigger.get_next_fire_time(None, last_run)
+    if isinstance(trigger, IntervalTrigger):
+        due = last_run + trigger.interval  # an interval counts from the last run, not start-up
+    else:
+        due = trigger.get_next_fire_time(None, last_run)
     if due is None or due <= now:
         return catch_up
     return due  # type: ignore[no-any-return]

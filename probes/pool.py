@@ -67,12 +67,6 @@ class BrowserPool:
     def connected(self) -> bool:
         return self._browser is not None and self._browser.is_connected()
 
-    @property
-    def browser_pid(self) -> int | None:
-        """The PID of the Chromium main process, when known (used by tests and benchmarks)."""
-        process: Any = getattr(getattr(self._browser, "_impl_obj", None), "_browser_process", None)
-        return getattr(process, "pid", None)
-
     @contextlib.asynccontextmanager
     async def context(self, **options: Any) -> AsyncIterator[BrowserContext]:
         """A fresh browser context, closed on exit whatever happens inside."""

@@ -132,8 +132,8 @@ class ProbeRunner:
         except MonitorError as exc:
             return _error(f"巡检系统故障：{exc}")
         except PlaywrightError as exc:
-            kind = classify_network_error(str(exc))
-            reason = "浏览器异常退出" if kind == "ours" else "浏览器操作失败"
+            crashed = classify_network_error(str(exc)) == "ours" or not _connected(ctx.browser)
+            reason = "浏览器异常退出" if crashed else "浏览器操作失败"
             return _error(f"{reason}：{str(exc).splitlines()[0]}")
         except Exception as exc:  # a bug in a probe is the monitor's fault, not the unit's
             log.exception("probe %s raised", ctx.check_id)
@@ -204,6 +204,11 @@ class _Trace:
             for chunk in self.chunks:
                 if chunk.exists():
                     keep_in.keep_file(chunk, chunk.name)
+
+
+def _connected(context: BrowserContext | None) -> bool:
+    browser = context.browser if context is not None else None
+    return browser is not None and browser.is_connected()
 
 
 def _error(message: str) -> ProbeResult:

@@ -54,7 +54,7 @@ def _form_lines(item: ServiceItem, sample: bool) -> list[str]:
 def blank_form_docx(item: ServiceItem) -> bytes:
     """A minimal Word document with the form's fields left blank."""
     paragraphs = "".join(
-        f"<w:p><w:r><w:t xml:space=\"preserve\">{xml_escape(line)}</w:t></w:r></w:p>"
+        f'<w:p><w:r><w:t xml:space="preserve">{xml_escape(line)}</w:t></w:r></w:p>'
         for line in _form_lines(item, sample=False)
     )
     document = (

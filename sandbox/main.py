@@ -30,8 +30,10 @@ def serve(host: str, port: int, fault_args: list[str]) -> int:
     try:
         portal = PortalSandbox.start(host, port, faults)
     except (OSError, RuntimeError) as exc:
-        print(f"无法启动沙箱门户 / cannot start the sandbox portal on {host}:{port}: {exc}",
-              file=sys.stderr)
+        print(
+            f"无法启动沙箱门户 / cannot start the sandbox portal on {host}:{port}: {exc}",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
 
     stop_requested = threading.Event()

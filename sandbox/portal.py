@@ -51,15 +51,31 @@ class Notice:
 
 
 NOTICES: tuple[Notice, ...] = (
-    Notice(1, "2024-06-28", "关于示范省政务服务网系统升级维护的公告",
-           "为提升服务质量，示范省政务服务网将于7月6日22:00至7月7日06:00进行系统升级维护，"
-           "期间部分事项暂停网上申报，给您带来的不便敬请谅解。"),
-    Notice(2, "2024-06-20", "示范省“一网通办”高频事项清单（2024年版）发布",
-           "经梳理，共确定个人和法人高频事项120项，已全部实现网上可办。"),
-    Notice(3, "2024-06-12", "关于开展政务服务“好差评”工作的通知",
-           "请广大企业群众对政务服务进行评价，评价结果将作为改进工作的重要依据。"),
-    Notice(4, "2024-05-30", "端午节期间政务服务中心窗口办公时间调整的通知",
-           "6月10日（端午节）政务服务中心暂停对外办公，网上申报正常受理，节后首个工作日统一办理。"),
+    Notice(
+        1,
+        "2024-06-28",
+        "关于示范省政务服务网系统升级维护的公告",
+        "为提升服务质量，示范省政务服务网将于7月6日22:00至7月7日06:00进行系统升级维护，"
+        "期间部分事项暂停网上申报，给您带来的不便敬请谅解。",
+    ),
+    Notice(
+        2,
+        "2024-06-20",
+        "示范省“一网通办”高频事项清单（2024年版）发布",
+        "经梳理，共确定个人和法人高频事项120项，已全部实现网上可办。",
+    ),
+    Notice(
+        3,
+        "2024-06-12",
+        "关于开展政务服务“好差评”工作的通知",
+        "请广大企业群众对政务服务进行评价，评价结果将作为改进工作的重要依据。",
+    ),
+    Notice(
+        4,
+        "2024-05-30",
+        "端午节期间政务服务中心窗口办公时间调整的通知",
+        "6月10日（端午节）政务服务中心暂停对外办公，网上申报正常受理，节后首个工作日统一办理。",
+    ),
 )
 
 
@@ -84,14 +100,18 @@ def _index(hidden_names: tuple[str, ...]) -> SearchIndex:
 
 
 async def home(request: Request) -> Response:
-    return render(request, "home.html", {
-        "personal": _theme_counts(Audience.PERSONAL),
-        "legal": _theme_counts(Audience.LEGAL),
-        "departments": _department_counts(),
-        "hot_items": [item_by_id(i) for i in HOT_ITEM_IDS],
-        "notices": NOTICES,
-        "item_count": len(ITEMS),
-    })
+    return render(
+        request,
+        "home.html",
+        {
+            "personal": _theme_counts(Audience.PERSONAL),
+            "legal": _theme_counts(Audience.LEGAL),
+            "departments": _department_counts(),
+            "hot_items": [item_by_id(i) for i in HOT_ITEM_IDS],
+            "notices": NOTICES,
+            "item_count": len(ITEMS),
+        },
+    )
 
 
 def _theme_page(audience: Audience, base: str) -> Callable[[Request], Awaitable[Response]]:
@@ -116,19 +136,27 @@ async def department(request: Request) -> Response:
     dept = department_by_code(request.path_params["code"])
     if dept is None:
         raise HTTPException(status_code=404)
-    return render(request, "department.html", {
-        "department": dept,
-        "items": items_of_department(dept.code),
-        "departments": _department_counts(),
-    })
+    return render(
+        request,
+        "department.html",
+        {
+            "department": dept,
+            "items": items_of_department(dept.code),
+            "departments": _department_counts(),
+        },
+    )
 
 
 async def guide(request: Request) -> Response:
     item = _item_or_404(request.path_params["item_id"])
-    return render(request, "item.html", {
-        "item": item,
-        "department": department_by_code(item.department),
-    })
+    return render(
+        request,
+        "item.html",
+        {
+            "item": item,
+            "department": department_by_code(item.department),
+        },
+    )
 
 
 def _attachment(content: bytes, media_type: str, file_name: str, ascii_name: str) -> Response:
@@ -179,14 +207,24 @@ def search_routes(faults: PortalFaults) -> list[BaseRoute]:
         except ValueError:
             page_number = 1
         results = paginate(hits, page_number)
-        return render(request, "search.html", {
-            "query": query,
-            "results": results,
-            "rows": [(hit.item, highlight(hit.item.name, query),
-                      department_by_code(hit.item.department)) for hit in results.hits],
-            "quoted_query": quote(query),
-            "hot_keywords": HOT_KEYWORDS,
-        })
+        return render(
+            request,
+            "search.html",
+            {
+                "query": query,
+                "results": results,
+                "rows": [
+                    (
+                        hit.item,
+                        highlight(hit.item.name, query),
+                        department_by_code(hit.item.department),
+                    )
+                    for hit in results.hits
+                ],
+                "quoted_query": quote(query),
+                "hot_keywords": HOT_KEYWORDS,
+            },
+        )
 
     return [Route("/search", search, methods=["GET"])]
 

@@ -26,6 +26,7 @@ from probes.base import Probe
 from probes.pool import BrowserOptions, BrowserPool
 from probes.registry import params_models, probe_kinds
 from sandbox.server import PortalSandbox
+from tasks.catalog_sync import sync_catalog
 from tasks.clock import Clock
 from tasks.db import Base, make_engine
 from tasks.migrate import upgrade
@@ -204,6 +205,8 @@ def make_services(
             extra_probes=extra_probes,
             pool=pool or browser_pool,
         )
+        with services.sessions.begin() as session:
+            sync_catalog(session, catalog)  # as the daemon does at start-up
         built.append(services)
         return services
 
