@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from bot import commands
+    from bot import commands, report_commands, task_commands
 
     parser = argparse.ArgumentParser(
         prog="govpatrol", description="政务服务平台巡检与整改督办 / government portal patrol"
@@ -71,27 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     probe.add_argument("--dry-run", action="store_true", help="do not record the run")
     probe.set_defaults(handler=commands.probe_once)
 
-    tasks = sub.add_parser("tasks", help="list rectification tasks")
-    tasks.add_argument("--overdue", action="store_true", help="only overdue tasks")
-    tasks.add_argument("--unit", help="only this unit and the units below it")
-    tasks.add_argument("--all", action="store_true", help="include closed and invalidated")
-    tasks.set_defaults(handler=commands.list_tasks)
-
-    task = sub.add_parser("task", help="show or act on one task")
-    task_sub = task.add_subparsers(metavar="ACTION")
-    show = task_sub.add_parser("show", help="a task with its history and evidence")
-    show.add_argument("id", type=int)
-    show.set_defaults(handler=commands.task_show)
-    fixed = task_sub.add_parser("rectified", help="the unit reports the fix; verify now")
-    fixed.add_argument("id", type=int)
-    fixed.add_argument("--note", required=True, help="整改说明")
-    fixed.add_argument("--actor", default="命令行", help="who reports it")
-    fixed.set_defaults(handler=commands.task_rectified)
-    close = task_sub.add_parser("close", help="close by decision, without verification")
-    close.add_argument("id", type=int)
-    close.add_argument("--reason", required=True)
-    close.add_argument("--actor", default="命令行")
-    close.set_defaults(handler=commands.task_close)
+    task_commands.add_parsers(sub)
+    report_commands.add_parsers(sub)
 
     sandbox = sub.add_parser("sandbox", help="serve the demo portal 示范省政务服务网")
     sandbox.add_argument("--host", default="127.0.0.1")

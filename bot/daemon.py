@@ -11,18 +11,21 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+import time
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 
-from bot.jobs import run_check
+from bot.jobs import run_check, unverified_tasks, verify
 from bot.lease import SchedulerLock
 from bot.scheduler import CheckScheduler
 from bot.services import Services
 from bot.web import Liveness, create_web_app
 from tasks.catalog_sync import sync_catalog
 from tasks.migrate import is_current
+from tasks.models import TaskState
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +45,13 @@ class Daemon:
     scheduler: CheckScheduler | None = None
     web_port: int | None = None  # the port actually bound (settings may say 0)
     _running: set[asyncio.Task[object]] = field(default_factory=set)
+    _loop: asyncio.AbstractEventLoop | None = None
+    _verifying: set[int] = field(default_factory=set)
     started: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self) -> None:
         services = self.services
+        self._loop = asyncio.get_running_loop()
         if not is_current(services.engine):
             raise NotMigrated("数据库尚未迁移到最新版本，请先运行 govpatrol db upgrade")
         with services.sessions.begin() as session:
@@ -67,6 +73,8 @@ class Daemon:
                 )
             )
             background.append(asyncio.create_task(self._renew(lock), name="lease"))
+            background.append(asyncio.create_task(self._chase(), name="chase"))
+            background.append(asyncio.create_task(self._watch_canary(), name="canary"))
             if self.web:
                 server = self._web_server()
                 background.append(asyncio.create_task(server.serve(), name="web"))
@@ -93,6 +101,13 @@ class Daemon:
             lock.release()
             log.info("stopped")
 
+    def verify_soon(self, task_id: int) -> None:
+        """Start the verification of a rectified task; callable from any thread."""
+        loop = self._loop
+        if loop is None or self.stop.is_set():
+            return  # the next sweep of unverified tasks picks it up
+        loop.call_soon_threadsafe(lambda: self._track(self._verify(task_id)))
+
     def install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -109,6 +124,68 @@ class Daemon:
         finally:
             if task is not None:
                 self._running.discard(task)
+
+    def _track(self, job: Coroutine[Any, Any, object]) -> None:
+        task: asyncio.Task[object] = asyncio.create_task(job)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _verify(self, task_id: int) -> object:
+        if task_id in self._verifying:
+            return None
+        self._verifying.add(task_id)
+        try:
+            return await self._verify_once(task_id)
+        finally:
+            self._verifying.discard(task_id)
+
+    async def _verify_once(self, task_id: int) -> object:
+        with self.services.sessions() as session:
+            task = self.services.desk.get(session, task_id)
+            check_id, state = task.check_id, task.state
+        if state != TaskState.RECTIFIED.value:
+            return None
+        try:
+            return await verify(self.services, task_id, check_id)
+        except Exception:
+            log.exception("verification of task %s failed to run", task_id)
+            return None
+
+    async def _chase(self) -> None:
+        """The escalation ladder and digests, and verifications nobody started."""
+        interval = self.services.settings.chase_interval_s
+        while not self.stop.is_set():
+            try:
+                await asyncio.to_thread(self.services.chase.sweep)
+                for task_id in unverified_tasks(self.services):
+                    self._track(self._verify(task_id))
+            except Exception:
+                log.exception("chase sweep failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=interval)
+
+    async def _watch_canary(self) -> None:
+        canary = self.services.canary
+        if canary.url is None:
+            return
+        while not self.stop.is_set():
+            was_ok = canary.ok
+            ok = await canary.check()
+            if ok != was_ok:
+                with self.services.sessions.begin() as session:
+                    self.services.outbox.alert_operator(
+                        session,
+                        "探测页恢复访问" if ok else "探测页无法访问：本方网络可能故障",
+                        [
+                            f"探测页：{canary.url}（{canary.reason}）",
+                            "恢复前的失败巡检按系统故障处理，不立案。"
+                            if not ok
+                            else "巡检恢复正常判定。",
+                        ],
+                        key=f"canary-{'up' if ok else 'down'}-{int(time.time())}",
+                    )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=canary.every.total_seconds())
 
     async def _drain(self) -> None:
         if not self._running:
@@ -133,7 +210,7 @@ class Daemon:
             browser_connected=lambda: self.services.pool.connected,
         )
         config = uvicorn.Config(
-            create_web_app(self.services, liveness),
+            create_web_app(self.services, liveness, on_rectified=self.verify_soon),
             host=settings.web_host,
             port=settings.web_port,
             log_level="warning",

@@ -7,25 +7,28 @@ verification and (later) a remote worker all call the same thing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.guards import Canary, maintenance_now, mass_failure
 from bot.services import Services
 from probes.results import Outcome, ProbeResult
-from tasks.models import Run, RunPurpose
+from tasks.models import Run, RunPurpose, Task, TaskState
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class RunReport:
-    run_id: int
+    run_id: int  # 0 when nothing was recorded
     check_id: str
     outcome: Outcome
     result: ProbeResult
-    changed_tasks: tuple[tuple[int, str], ...]  # (task id, new state)
+    changed_tasks: tuple[tuple[int, str], ...] = ()  # (task id, new state)
+    held: bool = False  # part of a mass failure: no task was opened
+    skipped: str = ""  # why the check did not run (a maintenance window)
 
 
 async def run_check(
@@ -36,16 +39,35 @@ async def run_check(
     task_id: int | None = None,
     record: bool = True,
 ) -> RunReport:
-    """Run the check once, record the run and apply it to the check's tasks."""
+    """Run the check once, record the run and apply it to the check's tasks.
+
+    Inside a maintenance window nothing runs. A failure while the canary is down is the
+    monitor's (`error`); a failure during a mass failure is recorded but held.
+    """
     target, check = services.check(check_id)
+    with services.sessions() as session:
+        window = maintenance_now(session, services.catalog, target.key, services.clock.now())
+    if window is not None:
+        until = window.ends_at.astimezone(services.zone)
+        reason = f"维护期内不巡检：{window.reason}，至 {until:%m-%d %H:%M}"
+        log.info("%s skipped: %s", check_id, reason)
+        return RunReport(
+            0,
+            check_id,
+            Outcome.INCONCLUSIVE,
+            ProbeResult(Outcome.INCONCLUSIVE, error=reason),
+            skipped=reason,
+        )
     previous = _previous_run(services, check_id)
     started = services.clock.now()
     result = await services.runner.run(
         check_id, target, check, previous.state if previous else None
     )
     finished = services.clock.now()
+    if result.outcome is Outcome.FAIL and not await services.canary.network_ok():
+        result = _ours(result, services.canary)
     if not record:
-        return RunReport(0, check_id, result.outcome, result, ())
+        return RunReport(0, check_id, result.outcome, result)
     with services.sessions.begin() as session:
         run = services.tracker.record_run(
             session,
@@ -56,19 +78,26 @@ async def run_check(
             purpose=purpose,
             task_id=task_id,
         )
+        held = result.outcome is Outcome.FAIL and _hold(services, session, run)
         changed = services.tracker.apply_run(session, run, services.policy(check_id))
         if result.outcome in (Outcome.ERROR, Outcome.INCONCLUSIVE):
             _alert_monitor_trouble(services, session, run, previous)
         report = RunReport(
-            run.id, check_id, result.outcome, result, tuple((t.id, t.state) for t in changed)
+            run.id,
+            check_id,
+            result.outcome,
+            result,
+            tuple((t.id, t.state) for t in changed),
+            held=held,
         )
     services.alert_unknown_calendar_years()
     log.info(
-        "run %s of %s: %s%s",
+        "run %s of %s: %s%s%s",
         report.run_id,
         check_id,
         result.outcome.value,
         f" ({', '.join(f.code for f in result.findings)})" if result.findings else "",
+        " [held: mass failure]" if held else "",
     )
     return report
 
@@ -76,9 +105,63 @@ async def run_check(
 async def report_fixed(services: Services, task_id: int, actor: str, note: str) -> RunReport:
     """The unit reports the fix (整改说明); verify it at once by running the check again."""
     with services.sessions.begin() as session:
-        task = services.tracker.report_rectified(session, task_id, actor, note)
+        task = services.desk.report_rectified(session, task_id, actor, note)
         check_id = task.check_id
+    return await verify(services, task_id, check_id)
+
+
+async def verify(services: Services, task_id: int, check_id: str) -> RunReport:
+    """The verification run (复核) of a rectified task."""
     return await run_check(services, check_id, purpose=RunPurpose.VERIFICATION, task_id=task_id)
+
+
+def unverified_tasks(services: Services) -> list[int]:
+    """Rectified tasks without a verification run since they were reported fixed."""
+    with services.sessions() as session:
+        verified = select(Run.id).where(
+            Run.task_id == Task.id,
+            Run.purpose == RunPurpose.VERIFICATION.value,
+            Run.started_at >= Task.rectified_at,
+        )
+        return list(
+            session.scalars(
+                select(Task.id).where(Task.state == TaskState.RECTIFIED.value, ~verified.exists())
+            )
+        )
+
+
+def _ours(result: ProbeResult, canary: Canary) -> ProbeResult:
+    """A failure seen while our own network is down is the monitor's, not the portal's."""
+    findings = "；".join(f"{f.code}" for f in result.findings)
+    return replace(
+        result,
+        outcome=Outcome.ERROR,
+        findings=(),
+        summary="巡检系统故障",
+        error=f"探测页 {canary.url} 不可达（{canary.reason}），本方网络异常，本次结果不计："
+        f"{findings}",
+    )
+
+
+def _hold(services: Services, session: Session, run: Run) -> bool:
+    """Mark ``run`` held when many targets are failing at once, and tell the operator."""
+    picture = mass_failure(session, services.catalog.guard, run.finished_at)
+    if picture is None:
+        return False
+    run.held = True
+    window = services.catalog.guard.window
+    slot = int(run.finished_at.timestamp() // max(window.total_seconds(), 1))
+    services.outbox.alert_operator(
+        session,
+        f"大面积巡检失败，暂停立案（{picture.failing}/{picture.judged} 个巡检对象）",
+        [
+            f"最近 {int(window.total_seconds() // 60)} 分钟内 {picture.failing} 个巡检对象失败，"
+            f"占 {picture.share:.0%}，疑似本方网络或浏览器问题。",
+            "期间的失败记录保留为证据，但不立案、不计入连续失败次数。",
+        ],
+        key=f"mass-failure-{slot}",
+    )
+    return True
 
 
 def _previous_run(services: Services, check_id: str) -> Run | None:

@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.guards import Canary
 from config.catalog import Catalog, CheckSpec, TargetSpec
 from config.loader import load_catalog
 from config.secrets import AppriseUrl
 from config.settings import Settings
+from notifications.chase import ChaseSweep
 from notifications.models import Notification
 from notifications.outbox import OutboxWriter, RecipientBook
 from notifications.quiet_hours import QuietHours
@@ -30,10 +32,12 @@ from probes.pool import BrowserOptions, BrowserPool
 from probes.registry import params_models, probe_kinds
 from probes.runner import ProbeRunner
 from tasks.calendar import WorkingCalendar
+from tasks.changes import ChangeLog
 from tasks.clock import Clock, SystemClock
 from tasks.db import make_engine, make_sessions
 from tasks.links import TaskLinks
 from tasks.tracker import CheckPolicy, TaskTracker
+from tasks.workflow import TaskDesk
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +55,11 @@ class Services:
     calendar: WorkingCalendar
     links: TaskLinks
     outbox: OutboxWriter
+    changes: ChangeLog
     tracker: TaskTracker
+    desk: TaskDesk
+    chase: ChaseSweep
+    canary: Canary
     recipients: RecipientBook
     sender: OutboxSender
     pool: BrowserPool
@@ -122,7 +130,13 @@ def build_services(
     calendar = WorkingCalendar(catalog.calendar)
     links = TaskLinks(settings.signing_key(), settings.public_url, LINK_LIFETIME, clock)
     outbox = OutboxWriter(catalog, calendar, links, clock, zone, operator_urls)
-    tracker = TaskTracker(calendar, catalog.deadlines, clock, zone, listeners=[outbox])
+    changes = ChangeLog(clock, listeners=[outbox])
+    tracker = TaskTracker(calendar, catalog.deadlines, changes, zone)
+    desk = TaskDesk(changes, calendar)
+    chase = ChaseSweep(sessions, catalog, changes, outbox, calendar, links, clock, zone)
+    canary = Canary(
+        settings.canary_url, clock, proxy=settings.proxy, every_s=settings.canary_interval_s
+    )
     recipients = RecipientBook(catalog, operator_urls)
 
     def give_up(session: Session, row: Notification) -> None:
@@ -146,6 +160,7 @@ def build_services(
         max_attempts=settings.notify_max_attempts,
         backoff_s=settings.notify_backoff_s,
         on_give_up=give_up,
+        rate_per_minute=settings.notify_rate_per_minute,
     )
     pool = pool or BrowserPool(
         BrowserOptions(executable_path=settings.chromium_path, proxy=settings.proxy),
@@ -173,7 +188,11 @@ def build_services(
         calendar=calendar,
         links=links,
         outbox=outbox,
+        changes=changes,
         tracker=tracker,
+        desk=desk,
+        chase=chase,
+        canary=canary,
         recipients=recipients,
         sender=sender,
         pool=pool,

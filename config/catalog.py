@@ -8,7 +8,6 @@ every problem into a message that names its YAML path.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -22,25 +21,11 @@ from pydantic import (
     model_validator,
 )
 
+from config.durations import Duration
+from config.policies import ChasePolicy, FailureGuard, ScoringPolicy
 from config.secrets import AppriseUrl
 
 _KEY = r"^[a-z0-9][a-z0-9_-]*$"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(value: object) -> dt.timedelta:
-    """``"90s"``, ``"10m"``, ``"2h"``, ``"1d"`` or a number of seconds."""
-    if isinstance(value, dt.timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.timedelta(seconds=float(value))
-    if isinstance(value, str) and (match := _DURATION.match(value)):
-        return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
-    raise ValueError(f"expected a duration such as 30s, 10m, 2h or 1d, got {value!r}")
-
-
-Duration = Annotated[dt.timedelta, BeforeValidator(parse_duration)]
 
 
 def _apprise_url(value: object) -> AppriseUrl:
@@ -151,6 +136,22 @@ class CheckSpec(_Strict):
         return self.name or self.probe
 
 
+class MaintenanceSpec(_Strict):
+    """A maintenance window announced in the catalog: no runs, so no tasks, inside it."""
+
+    start: dt.datetime
+    end: dt.datetime
+    reason: str = "系统维护"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MaintenanceSpec:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("give start and end with a UTC offset, e.g. 2026-11-28T22:00+08:00")
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
 class TargetSpec(_Strict):
     key: str = Field(pattern=_KEY)
     name: str = Field(min_length=1)
@@ -159,6 +160,7 @@ class TargetSpec(_Strict):
     pages: dict[str, str] = Field(default_factory=dict)
     selectors: dict[str, str] = Field(default_factory=dict)
     checks: list[CheckSpec] = Field(default_factory=list)
+    maintenance: list[MaintenanceSpec] = Field(default_factory=list)
 
     def page_url(self, page: str, default: str = "/") -> str:
         """Absolute URL of a named page (``pages.search``), relative paths on base_url."""
@@ -197,6 +199,9 @@ class Catalog(_Strict):
     targets: list[TargetSpec] = Field(default_factory=list)
     defaults: Defaults = Defaults()
     deadlines: DeadlinePolicy = DeadlinePolicy()
+    chase: ChasePolicy = ChasePolicy()
+    guard: FailureGuard = FailureGuard()
+    scoring: ScoringPolicy = ScoringPolicy()
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
 
     def unit(self, code: str) -> Unit:

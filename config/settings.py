@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     trace: Literal["off", "retain-on-failure"] = "retain-on-failure"
     proxy: str | None = None  # the monitor's own outbound proxy, if any
     canary_url: str | None = None  # a known-good page that tells our network from theirs
+    canary_interval_s: float = Field(default=60.0, gt=0)
+    chase_interval_s: float = Field(default=60.0, gt=0)  # how often the chase sweep runs
+    notify_rate_per_minute: int = Field(default=20, ge=1)  # per channel (WeCom bots: 20)
 
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8600, ge=0, le=65535)

@@ -6,18 +6,20 @@ writes, in the same session, so a task change and its notices commit together.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.catalog import PROBE_LABELS, Catalog, ContactRole
+from config.catalog import PROBE_LABELS, Catalog
 from config.secrets import AppriseUrl
 from notifications import messages
 from notifications.models import Audience, DeliveryStatus, Notification
+from notifications.recipients import CIRCLE_LABELS, Circle, RecipientDirectory
 from tasks.calendar import WorkingCalendar
 from tasks.clock import Clock
 from tasks.links import TaskLinks
@@ -27,12 +29,32 @@ log = logging.getLogger(__name__)
 
 Render = Callable[[messages.TaskFacts], messages.Message]
 
-# Which task changes the unit hears about, and in which words.
-NOTICES: dict[str, tuple[str, Render]] = {
-    "opened": ("task_opened", messages.task_opened),
-    "reopened": ("task_reopened", messages.task_reopened),
-    "verified": ("task_closed", messages.task_closed),
-    "closed": ("task_closed", messages.task_closed),
+_UNIT = (Circle.CONTACTS,)
+_LATE = (Circle.CONTACTS, Circle.LEADERS)
+_ESCALATED = (*_LATE, Circle.SUPERVISORS)
+_REPORTED = (*_ESCALATED, Circle.SUPERVISOR_LEADERS)
+
+# Which task changes are told, to whom, in which words. Changes not listed (签收,
+# 报送整改) are only history: the people who made them already know.
+NOTICES: dict[str, tuple[str, Render, tuple[Circle, ...]]] = {
+    "opened": ("task_opened", messages.task_opened, _UNIT),
+    "reopened": ("task_reopened", messages.task_reopened, _UNIT),
+    "verified": ("task_closed", messages.task_closed, _UNIT),
+    "closed": ("task_closed", messages.task_closed, _UNIT),
+    "due_soon": ("due_soon", messages.due_soon, _UNIT),
+    "overdue": ("overdue", messages.overdue, _LATE),
+    "escalated": ("escalated", messages.escalated, _ESCALATED),
+    "reported": ("reported", messages.reported, _REPORTED),
+    "extension_requested": (
+        "extension_requested",
+        messages.extension_requested,
+        (Circle.SUPERVISORS,),
+    ),
+    "extension_approved": ("extension_decided", messages.extension_decided, _UNIT),
+    "extension_refused": ("extension_decided", messages.extension_decided, _UNIT),
+    "disputed": ("disputed", messages.disputed, (Circle.SUPERVISORS,)),
+    "dispute_upheld": ("dispute_upheld", messages.dispute_upheld, _UNIT),
+    "dispute_rejected": ("dispute_rejected", messages.dispute_rejected, _UNIT),
 }
 
 
@@ -68,6 +90,7 @@ class OutboxWriter:
         operator_urls: Sequence[AppriseUrl] = (),
     ) -> None:
         self.catalog = catalog
+        self.directory = RecipientDirectory(catalog)
         self.calendar = calendar
         self.links = links
         self.clock = clock
@@ -78,15 +101,16 @@ class OutboxWriter:
         notice = NOTICES.get(change.action)
         if notice is None:
             return
-        kind, render = notice
+        kind, render, circles = notice
         message = render(self.facts(task, change.reason))
-        recipients = list(self._unit_recipients(task.unit_code, {ContactRole.CONTACT}))
+        recipients = self.directory.resolve(task.unit_code, circles)
         if not recipients:
+            who = "、".join(CIRCLE_LABELS[c] for c in circles)
             self.alert_operator(
                 session,
-                f"单位无联系人，整改任务 #{task.id} 无法通知",
+                f"整改任务 #{task.id} 的通知无人可收（{who}）",
                 [f"责任单位代码：{task.unit_code}", f"通知内容：{message.title}"],
-                key=f"no-contact:{change.id}",
+                key=f"no-recipient:{change.id}",
             )
             return
         for name, url in recipients:
@@ -102,9 +126,27 @@ class OutboxWriter:
                 history_id=change.id,
             )
 
+    def digest(
+        self, session: Session, unit_code: str, day: dt.date, lines: list[messages.DigestLine]
+    ) -> int:
+        """Queue one digest per unit contact; returns how many notices were queued."""
+        message = messages.daily_digest(self.directory.unit_name(unit_code), day, lines)
+        recipients = self.directory.resolve(unit_code, (Circle.CONTACTS,))
+        for name, url in recipients:
+            self._add(
+                session,
+                key=f"digest:{unit_code}:{day:%Y%m%d}:{url_digest(url)[:16]}",
+                kind="digest",
+                audience=Audience.UNIT,
+                recipient=name,
+                url=url,
+                message=message,
+            )
+        return len(recipients)
+
     def facts(self, task: Task, reason: str = "") -> messages.TaskFacts:
         target, check = self.catalog.check(task.check_id)
-        unit_name = self._unit_name(task.unit_code)
+        unit_name = self.directory.unit_name(task.unit_code)
         today = self.clock.now().astimezone(self.zone).date()
         return messages.TaskFacts(
             task_id=task.id,
@@ -141,24 +183,6 @@ class OutboxWriter:
                 url=url,
                 message=message,
             )
-
-    def _unit_recipients(
-        self, unit_code: str, roles: set[ContactRole]
-    ) -> Iterable[tuple[str, AppriseUrl]]:
-        try:
-            unit = self.catalog.unit(unit_code)
-        except KeyError:
-            return
-        for contact in unit.contacts:
-            if contact.role in roles:
-                for url in contact.notify:
-                    yield contact.name, url
-
-    def _unit_name(self, code: str) -> str:
-        try:
-            return self.catalog.unit(code).name
-        except KeyError:
-            return code
 
     def _add(
         self,

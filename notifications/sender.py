@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.models import Audience, DeliveryStatus, Notification
@@ -42,6 +42,7 @@ class OutboxSender:
         max_backoff_s: float = 3600.0,
         lease_s: float = 120.0,
         on_give_up: GiveUpAlert | None = None,
+        rate_per_minute: int = 20,
     ) -> None:
         self.sessions = sessions
         self.transport = transport
@@ -53,6 +54,7 @@ class OutboxSender:
         self.max_backoff_s = max_backoff_s
         self.lease_s = lease_s
         self.on_give_up = on_give_up
+        self.rate_per_minute = rate_per_minute
 
     async def run(self, stop: asyncio.Event, poll_s: float = 2.0) -> None:
         """Deliver until ``stop`` is set; a failing pass is logged and retried."""
@@ -93,8 +95,8 @@ class OutboxSender:
                     )
                     .values(next_attempt_at=self.quiet.next_window(now))
                 )
-            due = session.scalars(
-                select(Notification.id)
+            due = session.execute(
+                select(Notification.id, Notification.url_digest)
                 .where(
                     Notification.status == DeliveryStatus.PENDING.value,
                     Notification.next_attempt_at <= now,
@@ -104,7 +106,7 @@ class OutboxSender:
             ).all()
             claimed = []
             lease = now + dt.timedelta(seconds=self.lease_s)
-            for row_id in due:
+            for row_id in self._within_rate(session, due, now):
                 result = session.execute(
                     update(Notification)
                     .where(
@@ -120,6 +122,38 @@ class OutboxSender:
                 if result.rowcount == 1:  # type: ignore[attr-defined]
                     claimed.append(row_id)
             return claimed
+
+    def _within_rate(
+        self, session: Session, due: Sequence[Row[int, str]], now: dt.datetime
+    ) -> list[int]:
+        """The due rows a channel may still take this minute; the others wait for it."""
+        minute_ago = now - dt.timedelta(seconds=60)
+        channels = {digest for _, digest in due}
+        recent = dict(
+            session.execute(
+                select(Notification.url_digest, func.count(Notification.id))
+                .where(
+                    Notification.url_digest.in_(channels),
+                    or_(
+                        Notification.sent_at > minute_ago,
+                        Notification.status == DeliveryStatus.SENDING.value,
+                    ),
+                )
+                .group_by(Notification.url_digest)
+            ).all()
+        )
+        allowed: list[int] = []
+        for row_id, digest in due:
+            if recent.get(digest, 0) < self.rate_per_minute:
+                recent[digest] = recent.get(digest, 0) + 1
+                allowed.append(row_id)
+            else:
+                session.execute(
+                    update(Notification)
+                    .where(Notification.id == row_id)
+                    .values(next_attempt_at=now + dt.timedelta(seconds=15))
+                )
+        return allowed
 
     async def _deliver(self, row_id: int) -> int:
         with self.sessions() as session:
@@ -184,14 +218,3 @@ class OutboxSender:
                     delay,
                     error,
                 )
-
-
-def undelivered_count(session: Session) -> int:
-    """Notices not yet delivered nor given up on."""
-    from sqlalchemy import func
-
-    waiting = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
-    count = session.scalar(
-        select(func.count(Notification.id)).where(Notification.status.in_(waiting))
-    )
-    return count or 0

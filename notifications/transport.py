@@ -14,9 +14,9 @@ from config.secrets import AppriseUrl
 
 log = logging.getLogger(__name__)
 
-# Apprise services that carry HTTP headers: the idempotency key rides along as a header
+# Apprise services that carry custom headers (HTTP or mail): the idempotency key rides along
 # so a receiver can drop a repeat after a crash between sending and recording.
-_HEADER_SCHEMES = {"json", "jsons", "form", "forms", "xml", "xmls"}
+_HEADER_SCHEMES = {"json", "jsons", "form", "forms", "xml", "xmls", "mailto", "mailtos"}
 IDEMPOTENCY_HEADER = "X-Govpatrol-Notification"
 
 

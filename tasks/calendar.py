@@ -64,11 +64,12 @@ class WorkingCalendar:
     def working_days_left(self, today: dt.date, due: dt.date) -> int:
         """Working days from ``today`` to ``due``: 0 on the day, negative when overdue.
 
-        Overdue days count the working days after ``due`` up to and including ``today``.
+        Overdue days count the working days after ``due`` up to and including ``today``;
+        a task is overdue from the day after its deadline, so that is at least one.
         """
         if today <= due:
             return self._count(today, due)
-        return -self._count(due, today)
+        return -max(1, self._count(due, today))
 
     def next_working_day(self, day: dt.date) -> dt.date:
         """The first working day on or after ``day``."""

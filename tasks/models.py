@@ -110,6 +110,9 @@ class Run(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Seen during a mass failure: kept as evidence, but neither opens tasks nor counts
+    # toward a failing streak.
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
 
     findings: Mapped[list[FindingRow]] = relationship(
         back_populates="run", order_by="FindingRow.id", lazy="selectin"
@@ -174,6 +177,9 @@ class Task(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     rectify_note: Mapped[str] = mapped_column(Text, default="")
+    original_deadline: Mapped[dt.date] = mapped_column(Date)  # before any extension
+    # How far up the chase ladder this task has gone (see notifications.chase.Rung).
+    chase_level: Mapped[int] = mapped_column(Integer, default=0)
 
     history: Mapped[list[TaskHistory]] = relationship(
         back_populates="task", order_by="TaskHistory.id", lazy="selectin"
@@ -182,6 +188,61 @@ class Task(Base):
     @property
     def task_state(self) -> TaskState:
         return TaskState(self.state)
+
+
+class RequestKind(StrEnum):
+    EXTENSION = "extension"  # 申请延期
+    DISPUTE = "dispute"  # 申诉: the finding is a false alarm
+
+
+class RequestState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"  # extension granted / dispute upheld
+    REFUSED = "refused"  # extension refused / dispute rejected
+
+
+class TaskRequest(Base):
+    """A unit's request about a task, decided by a supervisor."""
+
+    __tablename__ = "task_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default=RequestState.PENDING.value)
+    reason: Mapped[str] = mapped_column(Text)
+    days: Mapped[int | None] = mapped_column(Integer)  # working days asked for (extension)
+    requested_by: Mapped[str] = mapped_column(String(120))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class MaintenanceWindow(Base):
+    """A period announced by a unit during which its target is not inspected."""
+
+    __tablename__ = "maintenance_windows"
+    __table_args__ = (Index("ix_maintenance_target_end", "target_key", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_key: Mapped[str] = mapped_column(ForeignKey("targets.key"))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    announced_by: Mapped[str] = mapped_column(String(120))
+    announced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class UnitDigest(Base):
+    """The daily digest of a unit's open tasks, sent at most once per unit and day."""
+
+    __tablename__ = "unit_digests"
+
+    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    tasks: Mapped[int] = mapped_column(Integer)
+    written_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class TaskHistory(Base):

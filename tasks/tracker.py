@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from config.catalog import DeadlinePolicy, Severity
 from probes.results import Finding, Outcome, ProbeResult
 from tasks.calendar import WorkingCalendar
-from tasks.clock import Clock
+from tasks.changes import SYSTEM, ChangeLog
 from tasks.deadlines import deadline_for, working_days_for
 from tasks.models import (
     ACTIVE_STATES,
@@ -27,20 +27,10 @@ from tasks.models import (
     Run,
     RunPurpose,
     Task,
-    TaskHistory,
     TaskState,
 )
 
 log = logging.getLogger(__name__)
-
-SYSTEM = "system"  # the actor of changes the bot makes by itself
-
-# Called inside the transaction of every task change (the outbox writer is one).
-TaskListener = Callable[[Session, Task, TaskHistory], None]
-
-
-class TaskError(Exception):
-    """A task change that is not allowed (unknown task, wrong state)."""
 
 
 @dataclass(frozen=True)
@@ -59,16 +49,14 @@ class TaskTracker:
         self,
         calendar: WorkingCalendar,
         deadlines: DeadlinePolicy,
-        clock: Clock,
+        changes: ChangeLog,
         zone: ZoneInfo,
-        listeners: Sequence[TaskListener] = (),
         reopen_window: dt.timedelta = dt.timedelta(days=30),
     ) -> None:
         self.calendar = calendar
         self.deadlines = deadlines
-        self.clock = clock
+        self.changes = changes
         self.zone = zone
-        self.listeners = list(listeners)
         self.reopen_window = reopen_window
 
     # -- runs ---------------------------------------------------------------------------
@@ -106,7 +94,7 @@ class TaskTracker:
     def apply_run(self, session: Session, run: Run, check: CheckPolicy) -> list[Task]:
         """Open, update, close or reopen the check's tasks after ``run``; return those changed."""
         outcome = Outcome(run.outcome)
-        if outcome not in (Outcome.PASS, Outcome.FAIL):
+        if outcome not in (Outcome.PASS, Outcome.FAIL) or run.held:
             return []  # the monitor's own trouble never touches a unit's tasks
         failing = {f.code: f for f in run.findings} if outcome is Outcome.FAIL else {}
         changed: list[Task] = []
@@ -125,41 +113,6 @@ class TaskTracker:
                 changed.append(self._open_or_reopen(session, check, run, finding, recent))
         return changed
 
-    # -- what a unit or a supervisor does ------------------------------------------------
-
-    def acknowledge(self, session: Session, task_id: int, actor: str, note: str = "") -> Task:
-        task = self.get(session, task_id)
-        self._require(task, {TaskState.OPEN, TaskState.REOPENED}, "签收")
-        task.acknowledged_at = self.clock.now()
-        self._transition(session, task, TaskState.ACKNOWLEDGED, "acknowledged", actor, note)
-        return task
-
-    def report_rectified(self, session: Session, task_id: int, actor: str, note: str) -> Task:
-        """The unit says it is fixed (整改说明); the caller then runs the verification."""
-        task = self.get(session, task_id)
-        self._require(
-            task, {TaskState.OPEN, TaskState.ACKNOWLEDGED, TaskState.REOPENED}, "报送整改"
-        )
-        task.rectified_at = self.clock.now()
-        task.rectify_note = note
-        self._transition(session, task, TaskState.RECTIFIED, "rectified", actor, note)
-        return task
-
-    def close(self, session: Session, task_id: int, actor: str, reason: str) -> Task:
-        """Close by hand (a supervisor's decision), without a verification run."""
-        task = self.get(session, task_id)
-        if not task.task_state.active:
-            raise TaskError(f"任务 {task_id} 已是“{task.task_state.label}”状态")
-        task.closed_at = self.clock.now()
-        self._transition(session, task, TaskState.CLOSED, "closed", actor, reason)
-        return task
-
-    def get(self, session: Session, task_id: int) -> Task:
-        task = session.get(Task, task_id)
-        if task is None:
-            raise TaskError(f"没有编号为 {task_id} 的整改任务")
-        return task
-
     # -- internals ----------------------------------------------------------------------
 
     def _seen_again(
@@ -176,7 +129,7 @@ class TaskTracker:
                 else "整改后巡检再次发现该问题"
             )
             task.reopen_count += 1
-            self._transition(session, task, TaskState.REOPENED, "reopened", SYSTEM, why, run)
+            self.changes.transition(session, task, TaskState.REOPENED, "reopened", SYSTEM, why, run)
             return [task]
         return []
 
@@ -189,7 +142,7 @@ class TaskTracker:
         else:
             return []
         task.closed_at = run.finished_at
-        self._transition(session, task, TaskState.CLOSED, "verified", SYSTEM, reason, run)
+        self.changes.transition(session, task, TaskState.CLOSED, "verified", SYSTEM, reason, run)
         return [task]
 
     def _recently_closed(self, session: Session, check_id: str, code: str, run: Run) -> Task | None:
@@ -227,8 +180,10 @@ class TaskTracker:
             recent.last_seen_at = run.finished_at
             recent.detail = finding.detail
             recent.deadline, recent.deadline_estimated = deadline.due, deadline.estimated
+            recent.original_deadline = deadline.due
             recent.working_days = days
-            self._transition(
+            recent.chase_level = 0
+            self.changes.transition(
                 session, recent, TaskState.REOPENED, "reopened", SYSTEM, "销号后问题复现", run
             )
             return recent
@@ -242,6 +197,7 @@ class TaskTracker:
             state=TaskState.OPEN.value,
             opened_at=run.finished_at,
             deadline=deadline.due,
+            original_deadline=deadline.due,
             deadline_estimated=deadline.estimated,
             working_days=days,
             occurrences=check.failure_threshold,
@@ -252,7 +208,7 @@ class TaskTracker:
         session.add(task)
         session.flush()
         reason = f"连续 {check.failure_threshold} 次巡检发现该问题"
-        self._history(session, task, None, TaskState.OPEN, "opened", SYSTEM, reason, run)
+        self.changes.record(session, task, None, "opened", SYSTEM, reason, run)
         return task
 
     def _failing_streak(
@@ -267,6 +223,7 @@ class TaskTracker:
         judged = select(Run.id, Run.outcome).where(
             Run.check_id == check_id,
             Run.outcome.in_((Outcome.PASS.value, Outcome.FAIL.value)),
+            Run.held.is_(False),
         )
         if since is not None:
             judged = judged.where(Run.finished_at > since)
@@ -290,51 +247,6 @@ class TaskTracker:
             .where(Task.check_id == check_id, Task.state.in_(ACTIVE_STATES))
             .order_by(Task.id)
         ).all()
-
-    def _require(self, task: Task, allowed: set[TaskState], what: str) -> None:
-        if task.task_state not in allowed:
-            raise TaskError(f"任务 {task.id} 当前为“{task.task_state.label}”，不能{what}")
-
-    def _transition(
-        self,
-        session: Session,
-        task: Task,
-        to: TaskState,
-        action: str,
-        actor: str,
-        reason: str,
-        run: Run | None = None,
-    ) -> None:
-        before = task.task_state
-        task.state = to.value
-        self._history(session, task, before, to, action, actor, reason, run)
-
-    def _history(
-        self,
-        session: Session,
-        task: Task,
-        before: TaskState | None,
-        to: TaskState,
-        action: str,
-        actor: str,
-        reason: str,
-        run: Run | None,
-    ) -> None:
-        row = TaskHistory(
-            task_id=task.id,
-            at=run.finished_at if run is not None else self.clock.now(),
-            actor=actor,
-            action=action,
-            from_state=before.value if before else None,
-            to_state=to.value,
-            reason=reason,
-            run_id=run.id if run is not None else None,
-        )
-        session.add(row)
-        session.flush()
-        log.info("task %s %s → %s (%s) by %s", task.id, before, to.value, action, actor)
-        for listener in self.listeners:
-            listener(session, task, row)
 
 
 def _finding_row(check_id: str, finding: Finding) -> FindingRow:

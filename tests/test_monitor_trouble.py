@@ -22,14 +22,17 @@ from tests.conftest import CHROMIUM, ServicesFactory
 pytestmark = pytest.mark.browser
 
 
-def chromium_main_pid() -> int:
-    """The newest Chromium browser process started under this test process."""
-    browsers = [
-        child
-        for child in psutil.Process().children(recursive=True)
-        if "chrom" in child.name() and not any(a.startswith("--type=") for a in child.cmdline())
-    ]
-    return max(browsers, key=lambda process: process.create_time()).pid
+def chromium_browsers() -> set[int]:
+    """PIDs of the Chromium browser processes (not renderers or helpers) under this process."""
+    found = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            line = child.cmdline()
+        except psutil.Error:
+            continue
+        if line and line[0].endswith("/chromium") and not any(a.startswith("--type=") for a in line):
+            found.add(child.pid)
+    return found
 
 
 CHECK = "sf-portal/search"
@@ -41,11 +44,13 @@ async def test_browser_crash_mid_run_is_an_error_and_opens_no_task(
     pool = BrowserPool(BrowserOptions(executable_path=CHROMIUM), concurrency=1)
     services = make_services(portal_catalog(portal.url, threshold=1), pool=pool)
     try:
+        before = chromium_browsers()
         await pool.start()
+        (ours,) = chromium_browsers() - before
         portal.faults.update({"slow_ms": 3000})  # keep the run busy while Chromium dies
         running = asyncio.create_task(run_check(services, CHECK))
         await asyncio.sleep(1.0)
-        os.kill(chromium_main_pid(), signal.SIGKILL)
+        os.kill(ours, signal.SIGKILL)
         report = await running
         assert report.outcome is Outcome.ERROR, report.result
         assert "浏览器" in report.result.error

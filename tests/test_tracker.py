@@ -15,7 +15,7 @@ from notifications.models import Notification
 from probes.results import Finding, Outcome, ProbeResult
 from tasks.clock import FakeClock
 from tasks.models import RunPurpose, Task, TaskHistory, TaskState
-from tasks.tracker import TaskError
+from tasks.changes import TaskError
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at
 
@@ -121,7 +121,7 @@ def test_rectified_then_passing_verification_closes(services: Services, clock: F
     record(services, FAIL, clock)
     (task,) = record(services, FAIL, clock)
     with services.sessions.begin() as session:
-        services.tracker.report_rectified(session, task.id, "王晓明", "已修复索引")
+        services.desk.report_rectified(session, task.id, "王晓明", "已修复索引")
     changed = record(services, PASS, clock, purpose=RunPurpose.VERIFICATION, task_id=task.id)
     assert [t.state for t in changed] == [TaskState.CLOSED.value]
     with services.sessions() as session:
@@ -138,7 +138,7 @@ def test_failed_verification_sends_the_task_back(services: Services, clock: Fake
     record(services, FAIL, clock)
     (task,) = record(services, FAIL, clock)
     with services.sessions.begin() as session:
-        services.tracker.report_rectified(session, task.id, "王晓明", "已修复")
+        services.desk.report_rectified(session, task.id, "王晓明", "已修复")
     (back,) = record(services, FAIL, clock, purpose=RunPurpose.VERIFICATION, task_id=task.id)
     assert back.state == TaskState.REOPENED.value
     assert back.reopen_count == 1
@@ -178,7 +178,7 @@ def test_regression_after_closure_reopens_the_same_task(
     record(services, FAIL, clock)
     (task,) = record(services, FAIL, clock)
     with services.sessions.begin() as session:
-        services.tracker.close(session, task.id, "督办员", "人工核实已修复")
+        services.desk.close(session, task.id, "督办员", "人工核实已修复")
     record(services, FAIL, clock)
     (again,) = record(services, FAIL, clock)
     assert again.id == task.id
@@ -190,11 +190,11 @@ def test_wrong_transitions_are_refused_in_chinese(services: Services, clock: Fak
     record(services, FAIL, clock)
     (task,) = record(services, FAIL, clock)
     with services.sessions.begin() as session:
-        services.tracker.close(session, task.id, "督办员", "核实")
+        services.desk.close(session, task.id, "督办员", "核实")
     with pytest.raises(TaskError, match="已销号"), services.sessions.begin() as session:
-        services.tracker.report_rectified(session, task.id, "王晓明", "再次报送")
+        services.desk.report_rectified(session, task.id, "王晓明", "再次报送")
     with pytest.raises(TaskError, match="没有编号为 999"), services.sessions() as session:
-        services.tracker.get(session, 999)
+        services.desk.get(session, 999)
 
 
 def test_task_change_and_its_notice_commit_together(services: Services, clock: FakeClock) -> None:

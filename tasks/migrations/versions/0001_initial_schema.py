@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 14:08:23.104074
+Create Date: 2026-11-24 14:28:10.105779
 """
 
 from __future__ import annotations
@@ -26,6 +26,14 @@ def upgrade() -> None:
         sa.Column("holder", sa.String(length=200), nullable=False),
         sa.Column("expires_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_scheduler_lease")),
+    )
+    op.create_table(
+        "unit_digests",
+        sa.Column("unit_code", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("tasks", sa.Integer(), nullable=False),
+        sa.Column("written_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("unit_code", "day", name=op.f("pk_unit_digests")),
     )
     op.create_table(
         "units",
@@ -62,6 +70,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_checks")),
     )
     op.create_table(
+        "maintenance_windows",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("target_key", sa.String(length=64), nullable=False),
+        sa.Column("starts_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("announced_by", sa.String(length=120), nullable=False),
+        sa.Column("announced_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["target_key"], ["targets.key"], name=op.f("fk_maintenance_windows_target_key_targets")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_maintenance_windows")),
+    )
+    with op.batch_alter_table("maintenance_windows", schema=None) as batch_op:
+        batch_op.create_index("ix_maintenance_target_end", ["target_key", "ends_at"], unique=False)
+
+    op.create_table(
         "runs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("check_id", sa.String(length=140), nullable=False),
@@ -76,6 +101,7 @@ def upgrade() -> None:
         sa.Column("evidence", sa.JSON(), nullable=False),
         sa.Column("metrics", sa.JSON(), nullable=False),
         sa.Column("state", sa.JSON(), nullable=False),
+        sa.Column("held", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["check_id"], ["checks.id"], name=op.f("fk_runs_check_id_checks")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
     )
@@ -125,6 +151,8 @@ def upgrade() -> None:
         sa.Column("closed_at", tasks.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reopen_count", sa.Integer(), nullable=False),
         sa.Column("rectify_note", sa.Text(), nullable=False),
+        sa.Column("original_deadline", sa.Date(), nullable=False),
+        sa.Column("chase_level", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["check_id"], ["checks.id"], name=op.f("fk_tasks_check_id_checks")),
         sa.ForeignKeyConstraint(
             ["first_run_id"], ["runs.id"], name=op.f("fk_tasks_first_run_id_runs")
@@ -172,6 +200,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_task_history_task_id"), ["task_id"], unique=False)
 
     op.create_table(
+        "task_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("task_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=True),
+        sa.Column("requested_by", sa.String(length=120), nullable=False),
+        sa.Column("requested_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_by", sa.String(length=120), nullable=True),
+        sa.Column("decided_at", tasks.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["task_id"],
+            ["tasks.id"],
+            name=op.f("fk_task_requests_task_id_tasks"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_task_requests")),
+    )
+    with op.batch_alter_table("task_requests", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_task_requests_task_id"), ["task_id"], unique=False)
+
+    op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("idempotency_key", sa.String(length=80), nullable=False),
@@ -216,6 +268,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_notifications_status_next")
 
     op.drop_table("notifications")
+    with op.batch_alter_table("task_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_task_requests_task_id"))
+
+    op.drop_table("task_requests")
     with op.batch_alter_table("task_history", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_task_history_task_id"))
 
@@ -239,7 +295,12 @@ def downgrade() -> None:
         batch_op.drop_index("ix_runs_check_started")
 
     op.drop_table("runs")
+    with op.batch_alter_table("maintenance_windows", schema=None) as batch_op:
+        batch_op.drop_index("ix_maintenance_target_end")
+
+    op.drop_table("maintenance_windows")
     op.drop_table("checks")
     op.drop_table("targets")
     op.drop_table("units")
+    op.drop_table("unit_digests")
     op.drop_table("scheduler_lease")

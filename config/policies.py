@@ -1,0 +1,81 @@
+"""Policies of the chase and of the monthly scoring, set in the catalog.
+
+Defaults follow DESIGN.md (the escalation ladder) and seed 002 (the Guangxi monthly
+deduction scoring: X out of 100 with per-item caps, a bonus Y out of 50 only above a
+threshold, levels 非常高/高/中/低, a red list and a black list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from config.durations import Duration
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChasePolicy(_Strict):
+    """The escalation ladder (催办): when each step happens, in working days."""
+
+    digest: bool = True  # one daily digest per unit on working days
+    digest_at: dt.time = dt.time(9, 0)  # local time
+    due_soon_days: int = Field(default=1, ge=0, le=30)  # warning this many days before
+    escalate_after_days: int = Field(default=3, ge=1, le=60)  # overdue → 督办 (supervisors)
+    report_after_days: int = Field(default=5, ge=1, le=120)  # overdue → 通报 (their leaders)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ChasePolicy:
+        if self.report_after_days <= self.escalate_after_days:
+            raise ValueError("report_after_days must be greater than escalate_after_days")
+        return self
+
+
+class FailureGuard(_Strict):
+    """Holds task opening when many targets fail at once (most likely our own trouble)."""
+
+    mass_failure_share: float = Field(default=0.5, gt=0, le=1)
+    min_targets: int = Field(default=3, ge=2)
+    window: Duration = dt.timedelta(minutes=10)
+
+
+class Deductions(_Strict):
+    """Monthly deduction part X (100 points); each item has its own cap (单项扣分上限)."""
+
+    per_task_opened: float = 1.0
+    opened_cap: float = 30.0
+    per_overdue_task: float = 2.0
+    overdue_cap: float = 30.0
+    per_overdue_day: float = 0.5
+    overdue_days_cap: float = 20.0
+    per_reopen: float = 2.0
+    reopen_cap: float = 10.0
+    per_critical_task: float = 1.0
+    critical_cap: float = 10.0
+
+
+class Bonus(_Strict):
+    """Bonus part Y (50 points), scored only when X is above ``threshold``."""
+
+    threshold: float = 70.0
+    on_time_rate: float = 20.0  # × share of tasks closed on time
+    quick_ack_rate: float = 10.0  # × share acknowledged within one working day
+    no_overdue_at_month_end: float = 10.0
+    fast_fix: float = 10.0  # mean time to fix within ``fast_fix_days`` working days
+    fast_fix_days: int = 2
+    cap: float = 50.0
+
+
+class ScoringPolicy(_Strict):
+    """Scoring in the style of the Guangxi monthly check (seed 002)."""
+
+    deductions: Deductions = Deductions()
+    bonus: Bonus = Bonus()
+    levels: dict[str, float] = Field(
+        default_factory=lambda: {"非常高": 90.0, "高": 80.0, "中": 70.0, "低": 0.0}
+    )
+    red_list_at: float = 80.0  # 红榜: total ≥ this
+    black_list_below: float = 60.0  # 黑榜: total < this

@@ -1,0 +1,192 @@
+"""The chase (催办): a periodic sweep that moves late tasks up the ladder and writes the
+daily digests.
+
+    rung          when (working days)                 who hears
+    due_soon      deadline within due_soon_days        contacts
+    overdue       the day after the deadline           contacts, leaders
+    escalated     escalate_after_days overdue (督办)   + supervisors of the supervising unit
+    reported      report_after_days overdue (通报)     + that unit's leaders
+
+Each task's rung is a column advanced with a conditional UPDATE, so a step is taken once
+whatever the number of sweeps or daemons; the step is a history row, and its notices are
+written with it. Closing or invalidating a task takes it out of the sweep at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from enum import IntEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.catalog import Catalog
+from config.policies import ChasePolicy
+from notifications.messages import DigestLine
+from notifications.outbox import OutboxWriter
+from tasks.calendar import WorkingCalendar
+from tasks.changes import SYSTEM, ChangeLog
+from tasks.clock import Clock
+from tasks.links import TaskLinks
+from tasks.models import Task, TaskState, UnitDigest
+
+log = logging.getLogger(__name__)
+
+# Rectified tasks wait for their verification; they are not chased meanwhile.
+CHASED_STATES = (TaskState.OPEN.value, TaskState.ACKNOWLEDGED.value, TaskState.REOPENED.value)
+
+
+class Rung(IntEnum):
+    NONE = 0
+    DUE_SOON = 1
+    OVERDUE = 2
+    ESCALATED = 3
+    REPORTED = 4
+
+
+RUNG_ACTIONS = {
+    Rung.DUE_SOON: "due_soon",
+    Rung.OVERDUE: "overdue",
+    Rung.ESCALATED: "escalated",
+    Rung.REPORTED: "reported",
+}
+
+
+def rung_for(days_left: int, policy: ChasePolicy) -> Rung:
+    """The rung a task with ``days_left`` working days (negative: overdue) belongs on."""
+    if days_left <= -policy.report_after_days:
+        return Rung.REPORTED
+    if days_left <= -policy.escalate_after_days:
+        return Rung.ESCALATED
+    if days_left < 0:
+        return Rung.OVERDUE
+    if days_left <= policy.due_soon_days:
+        return Rung.DUE_SOON
+    return Rung.NONE
+
+
+def _reason(rung: Rung, days_left: int) -> str:
+    if rung is Rung.DUE_SOON:
+        return "整改时限将至" if days_left > 0 else "今天到期"
+    return f"已超期 {-days_left} 个工作日"
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    steps: int  # tasks moved up the ladder
+    digests: int  # units that got their digest
+    chased: int  # tasks looked at
+
+
+class ChaseSweep:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        catalog: Catalog,
+        changes: ChangeLog,
+        outbox: OutboxWriter,
+        calendar: WorkingCalendar,
+        links: TaskLinks,
+        clock: Clock,
+        zone: ZoneInfo,
+    ) -> None:
+        self.sessions = sessions
+        self.catalog = catalog
+        self.policy = catalog.chase
+        self.changes = changes
+        self.outbox = outbox
+        self.calendar = calendar
+        self.links = links
+        self.clock = clock
+        self.zone = zone
+
+    def sweep(self) -> SweepReport:
+        now = self.clock.now()
+        today = now.astimezone(self.zone).date()
+        left = _DaysLeft(self.calendar, today)
+        with self.sessions.begin() as session:
+            rows = session.execute(
+                select(Task.id, Task.deadline, Task.chase_level).where(
+                    Task.state.in_(CHASED_STATES)
+                )
+            ).all()
+            steps = sum(
+                self._climb(session, task_id, level, left(deadline))
+                for task_id, deadline, level in rows
+            )
+        digests = self._digests(now, today, left) if self.policy.digest else 0
+        if steps or digests:
+            log.info("chase: %d ladder steps, %d digests", steps, digests)
+        return SweepReport(steps=steps, digests=digests, chased=len(rows))
+
+    def _climb(self, session: Session, task_id: int, level: int, days_left: int) -> int:
+        rung = rung_for(days_left, self.policy)
+        if rung <= level:
+            return 0
+        moved = session.execute(
+            update(Task)
+            .where(Task.id == task_id, Task.chase_level == level)
+            .values(chase_level=int(rung))
+        ).rowcount  # type: ignore[attr-defined]
+        if not moved:
+            return 0  # another sweep took this step
+        task = session.get(Task, task_id)
+        assert task is not None
+        self.changes.note(session, task, RUNG_ACTIONS[rung], SYSTEM, _reason(rung, days_left))
+        return 1
+
+    def _digests(self, now: dt.datetime, today: dt.date, left: _DaysLeft) -> int:
+        local = now.astimezone(self.zone)
+        working, _ = self.calendar.is_working_day(today)
+        if not working or local.time() < self.policy.digest_at:
+            return 0
+        with self.sessions.begin() as session:
+            done = set(session.scalars(select(UnitDigest.unit_code).where(UnitDigest.day == today)))
+            by_unit: dict[str, list[Task]] = defaultdict(list)
+            for task in session.scalars(
+                select(Task)
+                .where(Task.state.in_([s.value for s in TaskState if s.active]))
+                .order_by(Task.deadline, Task.id)
+            ):
+                if task.unit_code not in done:
+                    by_unit[task.unit_code].append(task)
+            for unit_code, tasks in by_unit.items():
+                lines = [self._line(task, left) for task in tasks]
+                session.add(
+                    UnitDigest(unit_code=unit_code, day=today, tasks=len(lines), written_at=now)
+                )
+                self.outbox.digest(session, unit_code, today, lines)
+        return len(by_unit)
+
+    def _line(self, task: Task, left: _DaysLeft) -> DigestLine:
+        try:
+            target_name = self.catalog.check(task.check_id)[0].name
+        except KeyError:
+            target_name = task.check_id
+        return DigestLine(
+            task_id=task.id,
+            target_name=target_name,
+            problem=task.title,
+            deadline=task.deadline,
+            days_left=left(task.deadline),
+            state_label=task.task_state.label,
+            link=self.links.url(task.id, task.unit_code),
+        )
+
+
+class _DaysLeft:
+    """Working days left per deadline, computed once per distinct deadline in a sweep."""
+
+    def __init__(self, calendar: WorkingCalendar, today: dt.date) -> None:
+        self.calendar = calendar
+        self.today = today
+        self._cache: dict[dt.date, int] = {}
+
+    def __call__(self, deadline: dt.date) -> int:
+        if deadline not in self._cache:
+            self._cache[deadline] = self.calendar.working_days_left(self.today, deadline)
+        return self._cache[deadline]
