@@ -58,6 +58,7 @@ class Daemon:
             sync_catalog(session, services.catalog)
         lock = SchedulerLock(services.sessions, services.clock)
         lock.acquire()
+        services.sender.recover()
         background: list[asyncio.Task[None]] = []
         server: uvicorn.Server | None = None
         try:
@@ -90,8 +91,10 @@ class Daemon:
             log.info("shutting down")
             self.stop.set()
             if self.scheduler is not None:
-                self.scheduler.shutdown()
+                self.scheduler.pause()  # no new runs; running ones may finish
             await self._drain()
+            if self.scheduler is not None:
+                self.scheduler.shutdown()
             if server is not None:
                 server.should_exit = True
             for task in background:

@@ -82,7 +82,6 @@ def mass_failure(session: Session, guard: FailureGuard, now: dt.datetime) -> Mas
         .where(
             Run.finished_at >= since,
             Run.outcome.in_((Outcome.PASS.value, Outcome.FAIL.value)),
-            Run.held.is_(False),
         )
         .subquery()
     )

@@ -1,7 +1,8 @@
 """One scheduler per database: a lease row the daemon holds and renews.
 
 A second daemon on the same database refuses to start while the lease is held, so the
-same check is never scheduled twice. A crashed holder's lease simply runs out.
+same check is never scheduled twice. A crashed holder's lease runs out, or is taken over
+at once when the holder is known to be dead on this host.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ class SchedulerLock:
             if taken:
                 return
             current = session.get(SchedulerLease, LEASE_NAME)
+            if current is not None and _dead_here(current.holder):
+                # The holder crashed on this machine (SIGKILL, OOM): no need to wait.
+                current.holder, current.expires_at = self.holder, now + self.ttl
+                return
             if current is not None:
                 raise LeaseHeld(
                     f"另一个守护进程（{current.holder}）正在使用该数据库，"
@@ -81,3 +86,17 @@ class SchedulerLock:
                     SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == self.holder
                 )
             )
+
+
+def _dead_here(holder: str) -> bool:
+    """Whether ``holder`` (host:pid) was a process on this host that no longer runs."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

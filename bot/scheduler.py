@@ -114,6 +114,10 @@ class CheckScheduler:
         log.info("scheduled %d checks", len(checks))
         return len(checks)
 
+    def pause(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.pause()
+
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)

@@ -86,7 +86,9 @@ def unit_router(
         return evidence_file(services, runs.get(run_id), kind, index)
 
     @router.post("/{token}/acknowledge")
-    def acknowledge(token: str, csrf: Text, name: Text, note: Text = "") -> RedirectResponse:
+    def acknowledge(
+        token: str, csrf: Text = "", name: Text = "", note: Text = ""
+    ) -> RedirectResponse:
         def action(session: Session, task: Task, actor: str) -> str:
             services.desk.acknowledge(session, task.id, actor, note)
             return "已签收"
@@ -94,7 +96,9 @@ def unit_router(
         return act(token, csrf, name, action)
 
     @router.post("/{token}/rectified")
-    def rectified(token: str, csrf: Text, name: Text, note: Text = "") -> RedirectResponse:
+    def rectified(
+        token: str, csrf: Text = "", name: Text = "", note: Text = ""
+    ) -> RedirectResponse:
         reported: list[int] = []
 
         def action(session: Session, task: Task, actor: str) -> str:
@@ -109,7 +113,11 @@ def unit_router(
 
     @router.post("/{token}/extension")
     def extension(
-        token: str, csrf: Text, name: Text, days: Annotated[int, Form()], reason: Text = ""
+        token: str,
+        csrf: Text = "",
+        name: Text = "",
+        days: Annotated[int, Form()] = 0,
+        reason: Text = "",
     ) -> RedirectResponse:
         def action(session: Session, task: Task, actor: str) -> str:
             services.desk.request_extension(session, task.id, actor, days, reason)
@@ -118,7 +126,9 @@ def unit_router(
         return act(token, csrf, name, action)
 
     @router.post("/{token}/dispute")
-    def dispute(token: str, csrf: Text, name: Text, reason: Text = "") -> RedirectResponse:
+    def dispute(
+        token: str, csrf: Text = "", name: Text = "", reason: Text = ""
+    ) -> RedirectResponse:
         def action(session: Session, task: Task, actor: str) -> str:
             services.desk.dispute(session, task.id, actor, reason)
             return "申诉已提交，等待督办人员审核"
@@ -127,7 +137,12 @@ def unit_router(
 
     @router.post("/{token}/maintenance")
     def maintenance(
-        token: str, csrf: Text, name: Text, start: Text, end: Text, reason: Text = ""
+        token: str,
+        csrf: Text = "",
+        name: Text = "",
+        start: Text = "",
+        end: Text = "",
+        reason: Text = "",
     ) -> RedirectResponse:
         def action(session: Session, task: Task, actor: str) -> str:
             begins, ends = _moment(start, services), _moment(end, services)

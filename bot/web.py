@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
@@ -53,6 +54,16 @@ def create_web_app(
         return JSONResponse(body, status_code=200 if database else 503)
 
     app.include_router(unit_router(services, TEMPLATES, on_rectified))
+
+    @app.exception_handler(RequestValidationError)
+    def incomplete(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        fields = "、".join(str(err["loc"][-1]) for err in exc.errors())
+        return TEMPLATES.TemplateResponse(
+            request,
+            "message.html",
+            {"title": "请求不完整", "message": f"请检查填写的内容（{fields}）后重试。"},
+            status_code=400,
+        )
 
     @app.exception_handler(HTTPException)
     def refused(request: Request, exc: HTTPException) -> HTMLResponse:

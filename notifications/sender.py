@@ -56,6 +56,19 @@ class OutboxSender:
         self.on_give_up = on_give_up
         self.rate_per_minute = rate_per_minute
 
+    def recover(self) -> int:
+        """Release every claim: call it only as the one sender of this database (the
+        scheduler lease holder) at start-up, when any claim left is a dead sender's."""
+        with self.sessions.begin() as session:
+            released = session.execute(
+                update(Notification)
+                .where(Notification.status == DeliveryStatus.SENDING.value)
+                .values(status=DeliveryStatus.PENDING.value, next_attempt_at=self.clock.now())
+            ).rowcount  # type: ignore[attr-defined]
+        if released:
+            log.warning("released %d notices claimed by a sender that died", released)
+        return int(released)
+
     async def run(self, stop: asyncio.Event, poll_s: float = 2.0) -> None:
         """Deliver until ``stop`` is set; a failing pass is logged and retried."""
         while not stop.is_set():

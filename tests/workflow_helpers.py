@@ -1,0 +1,83 @@
+"""A catalog with the whole unit tree (county → city office with supervisors) and helpers
+to open tasks without a browser, for the chase and workflow tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from bot.services import Services
+from notifications.models import Notification
+from probes.results import Finding, Outcome, ProbeResult
+from tasks.clock import FakeClock
+from tasks.models import Task
+
+CHECK = "county-portal/search"
+SECOND_CHECK = "county-portal/search-business"
+
+
+def tree_catalog(hook: str, *, chase: str = "") -> str:
+    """County unit (contact + leader) under a city office (supervisor + leader).
+
+    Every person gets their own webhook path, so tests can tell who heard what.
+    """
+    return f"""
+{chase}
+units:
+  - code: city
+    name: 示范市政务服务管理局
+    level: city
+    contacts:
+      - {{name: 督办员赵, role: supervisor, notify: ["{hook}/supervisor"]}}
+      - {{name: 局长钱, role: leader, notify: ["{hook}/city-leader"]}}
+  - code: county
+    name: 示范县政务服务中心
+    level: county
+    parent: city
+    contacts:
+      - {{name: 联系人孙, role: contact, notify: ["{hook}/contact"]}}
+      - {{name: 副县长李, role: leader, notify: ["{hook}/county-leader"]}}
+targets:
+  - key: county-portal
+    name: 示范县政务服务网
+    unit: county
+    base_url: http://127.0.0.1:9
+    checks:
+      - {{probe: search, schedule: 1h, failure_threshold: 1, params: {{items: [公司设立登记]}}}}
+      - name: search-business
+        probe: search
+        schedule: 1h
+        failure_threshold: 1
+        params: {{items: [食品经营许可]}}
+"""
+
+
+def failing(code: str = "search.item_not_found") -> ProbeResult:
+    finding = Finding(code=code, title="站内搜索不可用", detail="搜索“公司设立登记”，搜索不到")
+    return ProbeResult(Outcome.FAIL, (finding,))
+
+
+def open_task(services: Services, clock: FakeClock, check: str = CHECK) -> Task:
+    """One failing run (threshold 1) opens a task."""
+    clock.advance(dt.timedelta(minutes=1))
+    with services.sessions.begin() as session:
+        run = services.tracker.record_run(
+            session, check, failing(), started_at=clock.now(), finished_at=clock.now()
+        )
+        (task,) = services.tracker.apply_run(session, run, services.policy(check))
+        return task
+
+
+def notices(services: Services, since_id: int = 0) -> list[Notification]:
+    with services.sessions() as session:
+        return list(
+            session.scalars(
+                select(Notification).where(Notification.id > since_id).order_by(Notification.id)
+            )
+        )
+
+
+def heard_by(services: Services, kind: str) -> set[str]:
+    """The people who were sent notices of ``kind``."""
+    return {n.recipient for n in notices(services) if n.kind == kind}
