@@ -13,9 +13,9 @@ from sqlalchemy import Engine, func, select
 from bot.services import Services
 from notifications.models import Notification
 from probes.results import Finding, Outcome, ProbeResult
+from tasks.changes import TaskError
 from tasks.clock import FakeClock
 from tasks.models import RunPurpose, Task, TaskHistory, TaskState
-from tasks.changes import TaskError
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at
 
