@@ -91,6 +91,8 @@ async def run_check(
             held=held,
         )
     services.alert_unknown_calendar_years()
+    seconds = (finished - started).total_seconds()
+    services.metrics.observe_run(check.probe, result.outcome.value, seconds)
     log.info(
         "run %s of %s: %s%s%s",
         report.run_id,

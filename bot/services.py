@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.guards import Canary
+from bot.metrics import Metrics
 from config.catalog import Catalog, CheckSpec, TargetSpec
 from config.loader import load_catalog
 from config.secrets import AppriseUrl
@@ -66,6 +67,7 @@ class Services:
     evidence: EvidenceStore
     runner: ProbeRunner
     probes: Mapping[str, type[Probe]]
+    metrics: Metrics
 
     def check(self, check_id: str) -> tuple[TargetSpec, CheckSpec]:
         return self.catalog.check(check_id)
@@ -151,6 +153,7 @@ def build_services(
             key=f"gave-up:{row.id}",
         )
 
+    metrics = Metrics()
     sender = OutboxSender(
         sessions,
         transport or AppriseTransport(),
@@ -161,6 +164,7 @@ def build_services(
         backoff_s=settings.notify_backoff_s,
         on_give_up=give_up,
         rate_per_minute=settings.notify_rate_per_minute,
+        on_attempt=metrics.observe_delivery,
     )
     pool = pool or BrowserPool(
         BrowserOptions(executable_path=settings.chromium_path, proxy=settings.proxy),
@@ -199,4 +203,5 @@ def build_services(
         evidence=evidence,
         runner=runner,
         probes=probes,
+        metrics=metrics,
     )

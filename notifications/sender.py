@@ -43,6 +43,7 @@ class OutboxSender:
         lease_s: float = 120.0,
         on_give_up: GiveUpAlert | None = None,
         rate_per_minute: int = 20,
+        on_attempt: Callable[[str], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.transport = transport
@@ -55,6 +56,7 @@ class OutboxSender:
         self.lease_s = lease_s
         self.on_give_up = on_give_up
         self.rate_per_minute = rate_per_minute
+        self.on_attempt = on_attempt  # told "sent", "retry" or "failed" (metrics)
 
     def recover(self) -> int:
         """Release every claim: call it only as the one sender of this database (the
@@ -191,7 +193,12 @@ class OutboxSender:
             )
             return 0
         self._record_sent(row_id)
+        self._tell("sent")
         return 1
+
+    def _tell(self, result: str) -> None:
+        if self.on_attempt is not None:
+            self.on_attempt(result)
 
     def _record_sent(self, row_id: int) -> None:
         with self.sessions.begin() as session:
@@ -215,6 +222,7 @@ class OutboxSender:
                 return
             row.last_error = error[:2000]
             row.claimed_until = None
+            self._tell("failed" if final else "retry")
             if final:
                 row.status = DeliveryStatus.FAILED.value
                 log.error("notification %s failed for good: %s", row_id, error)
