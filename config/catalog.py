@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -204,17 +205,25 @@ class Catalog(_Strict):
     scoring: ScoringPolicy = ScoringPolicy()
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
 
-    def unit(self, code: str) -> Unit:
+    # Lookups by code, key and check id, built once (catalogs hold thousands of targets).
+    _units: dict[str, Unit] = PrivateAttr(default_factory=dict)
+    _targets: dict[str, TargetSpec] = PrivateAttr(default_factory=dict)
+    _checks: dict[str, tuple[TargetSpec, CheckSpec]] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any) -> None:
+        # First occurrence wins, as the duplicate checks of the loader report the rest.
         for unit in self.units:
-            if unit.code == code:
-                return unit
-        raise KeyError(code)
+            self._units.setdefault(unit.code, unit)
+        for target in self.targets:
+            self._targets.setdefault(target.key, target)
+            for check in target.checks:
+                self._checks.setdefault(check_id(target, check), (target, check))
+
+    def unit(self, code: str) -> Unit:
+        return self._units[code]
 
     def target(self, key: str) -> TargetSpec:
-        for target in self.targets:
-            if target.key == key:
-                return target
-        raise KeyError(key)
+        return self._targets[key]
 
     def checks(self) -> list[tuple[str, TargetSpec, CheckSpec]]:
         """Every check with its id (``target/check``) and its target, in catalog order."""
@@ -225,10 +234,7 @@ class Catalog(_Strict):
         ]
 
     def check(self, ident: str) -> tuple[TargetSpec, CheckSpec]:
-        for found, target, check in self.checks():
-            if found == ident:
-                return target, check
-        raise KeyError(ident)
+        return self._checks[ident]
 
 
 def check_id(target: TargetSpec, check: CheckSpec) -> str:

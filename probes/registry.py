@@ -6,8 +6,12 @@ from pydantic import BaseModel
 
 from probes.base import Probe
 from probes.search import SearchProbe
+from probes.sso import SsoProbe
 
-BUILT_IN: tuple[type[Probe], ...] = (SearchProbe,)
+BUILT_IN: tuple[type[Probe], ...] = (
+    SearchProbe,
+    SsoProbe,
+)
 
 
 def probe_kinds(extra: tuple[type[Probe], ...] = ()) -> dict[str, type[Probe]]:

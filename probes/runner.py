@@ -181,10 +181,14 @@ class _Trace:
             return
         chunk = self.scratch / f"trace-{len(self.chunks) + 1}.zip"
         await self.browser.tracing.stop_chunk(path=chunk)
+        # A full stop: the network log outlives chunks and would carry the request that
+        # sends the secret (a login form's POST body) into the next chunk.
+        await self.browser.tracing.stop()
         self.chunks.append(chunk)
         try:
             yield
         finally:
+            await self.browser.tracing.start(screenshots=True, snapshots=True)
             await self.browser.tracing.start_chunk()
 
     async def finish(self, keep_in: RunEvidence | None) -> None:

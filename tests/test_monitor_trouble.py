@@ -30,7 +30,11 @@ def chromium_browsers() -> set[int]:
             line = child.cmdline()
         except psutil.Error:
             continue
-        if line and line[0].endswith("/chromium") and not any(a.startswith("--type=") for a in line):
+        if (
+            line
+            and line[0].endswith("/chromium")
+            and not any(a.startswith("--type=") for a in line)
+        ):
             found.add(child.pid)
     return found
 
