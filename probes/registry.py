@@ -5,12 +5,14 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from probes.base import Probe
+from probes.checklist import ChecklistProbe
 from probes.search import SearchProbe
 from probes.sso import SsoProbe
 
 BUILT_IN: tuple[type[Probe], ...] = (
     SearchProbe,
     SsoProbe,
+    ChecklistProbe,
 )
 
 

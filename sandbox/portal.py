@@ -249,10 +249,11 @@ def portal_routes() -> list[BaseRoute]:
 def create_portal_app(faults: PortalFaults, areas: Sequence[SiteArea] = ()) -> Starlette:
     """The 示范省政务服务网 app; `faults` can be changed while it serves.
 
-    `areas` add more pages to the portal, each with its own fault section.
+    `areas` add more pages to the portal, each with its own fault section. Their routes
+    come first, so an area may stand in for a portal page (guide defects, empty columns).
     """
     return create_site_app(
-        [*portal_routes(), *search_routes(faults), *(r for area in areas for r in area.routes)],
+        [*(r for area in areas for r in area.routes), *portal_routes(), *search_routes(faults)],
         site=PORTAL_SITE,
         page_faults=faults,
         faults=faults,

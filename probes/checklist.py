@@ -1,0 +1,382 @@
+"""平台检查指标: the content items of the national checklist (seed 001 附件2, seed 000 E1–E4).
+
+Three parts, each optional in the check's ``params``:
+
+- ``entry`` (统一入口): the government portal's home page links to the service platform,
+  and the link lands on it.
+- ``columns`` (栏目设置): every theme or department listed on the column pages has items.
+- ``guides`` (办事指南): sampled or configured guides have every element, concrete
+  materials, phones with area codes, time limits in 工作日/自然日, and working form
+  downloads (表格下载, 填写示范).
+
+One finding per problem kind, naming every affected page, so one task follows each kind.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Literal
+from urllib.parse import urldefrag, urlsplit
+
+from playwright.async_api import Page
+from pydantic import Field, field_validator, model_validator
+
+from probes import locate
+from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
+from probes.errors import Inconclusive, SiteUnreachable
+from probes.guide_check import GuideVerdict, guide_findings, judge_guide
+from probes.guide_page import download_problem, read_guide
+from probes.guide_rules import ELEMENT_NAMES, VAGUE_MATERIAL_PATTERNS, category_name
+from probes.portal_links import (
+    all_links,
+    content_links,
+    entry_candidates,
+    is_category,
+    lands_on,
+    page_heading,
+    site_of,
+)
+from probes.results import Finding, Outcome, ProbeResult
+from probes.search import CatalogSample
+
+# Guide links on real portals: /item/…, bszn (办事指南), guide, matter, sxxq (事项详情)…
+DEFAULT_ITEM_PATTERN = r"(?i)/item/|bszn|guide|matter|sxxq|itemdetail|item_?id="
+DEFAULT_ENTRY_WORDS = ("政务服务", "网上办事", "办事大厅")
+MAX_SCREENSHOTS = 6
+
+
+def _regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
+
+
+class EntryParams(ProbeParams):
+    """统一入口: where the government portal is and what its entry looks like."""
+
+    portal_url: str = Field(min_length=1)  # the government portal's home page
+    portal_name: str = "本级政府门户网站"
+    link_words: list[str] = Field(default_factory=lambda: list(DEFAULT_ENTRY_WORDS), min_length=1)
+    link_selector: str | None = None  # CSS of the entry link, when the words do not find it
+    platform_url: str | None = None  # where the entry must land; the target's base_url
+    max_links: int = Field(default=5, ge=1, le=20)
+
+
+class ColumnParams(ProbeParams):
+    """栏目设置: column pages whose theme and department links are followed."""
+
+    pages: list[str] = Field(min_length=1)
+    link_pattern: str | None = None  # regex on category URLs; default: every content link
+    item_pattern: str = DEFAULT_ITEM_PATTERN  # regex on the URLs of guide links
+    max_categories: int = Field(default=100, ge=1, le=500)
+
+    _patterns = field_validator("link_pattern", "item_pattern")(_regex)
+
+
+class GuideParams(ProbeParams):
+    """办事指南: which guides to read and what they must hold."""
+
+    items: list[str] = Field(default_factory=list)  # guide page paths or URLs
+    sample: CatalogSample | None = None  # without link_pattern, links matching item_pattern
+    item_pattern: str = DEFAULT_ITEM_PATTERN
+    elements: list[str] = Field(default_factory=lambda: list(ELEMENT_NAMES), min_length=1)
+    element_selectors: dict[str, str] = Field(default_factory=dict)  # 要素 → CSS selector
+    vague_patterns: list[str] = Field(default_factory=lambda: list(VAGUE_MATERIAL_PATTERNS))
+    require_forms: Literal["listed", "always"] = "listed"  # listed: when a material is a form
+    check_downloads: bool = True
+
+    _pattern = field_validator("item_pattern")(_regex)
+
+    @field_validator("vague_patterns")
+    @classmethod
+    def _valid_patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            _regex(pattern)
+        return value
+
+    @field_validator("elements")
+    @classmethod
+    def _known_elements(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in ELEMENT_NAMES]
+        if unknown:
+            raise ValueError(f"unknown elements {unknown}; known: {'、'.join(ELEMENT_NAMES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_read(self) -> GuideParams:
+        if not self.items and self.sample is None:
+            raise ValueError("give guide `items` (page paths) or a `sample` of catalog pages")
+        return self
+
+
+class ChecklistParams(ProbeParams):
+    entry: EntryParams | None = None
+    columns: ColumnParams | None = None
+    guides: GuideParams | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one_part(self) -> ChecklistParams:
+        if self.entry is None and self.columns is None and self.guides is None:
+            raise ValueError("give at least one of `entry`, `columns` or `guides`")
+        return self
+
+
+class ChecklistProbe(Probe):
+    kind = "checklist"
+    Params = ChecklistParams
+
+    async def run(self, ctx: ProbeContext) -> ProbeResult:
+        params = ctx.params(ChecklistParams)
+        inspection = _Inspection(ctx, await ctx.new_page())
+        if params.entry is not None:
+            await inspection.entry(params.entry)
+        if params.columns is not None:
+            await inspection.columns(params.columns)
+        if params.guides is not None:
+            await inspection.guides(params.guides)
+        return inspection.result()
+
+
+class _Inspection:
+    """One run of the checklist: the findings and measurements gathered so far."""
+
+    def __init__(self, ctx: ProbeContext, page: Page) -> None:
+        self.ctx = ctx
+        self.page = page
+        self.findings: list[Finding] = []
+        self.metrics: dict[str, object] = {}
+        self.unjudged: list[str] = []
+
+    def result(self) -> ProbeResult:
+        if self.findings:
+            summary = "、".join(dict.fromkeys(f.title for f in self.findings))
+            return ProbeResult(
+                Outcome.FAIL, tuple(self.findings), summary=summary, metrics=self.metrics
+            )
+        if self.unjudged:
+            raise Inconclusive("；".join(self.unjudged))
+        return ProbeResult(Outcome.PASS, summary="检查指标均符合要求", metrics=self.metrics)
+
+    async def capture(self, label: str, page: Page | None = None) -> None:
+        """Keep the page as evidence, up to a few pages per run."""
+        if len(self.ctx.evidence.screenshots) < MAX_SCREENSHOTS:
+            await self.ctx.evidence.capture(page or self.page, label)
+
+    # -- 统一入口 ------------------------------------------------------------------------
+
+    async def entry(self, params: EntryParams) -> None:
+        ctx = self.ctx
+        portal = ctx.absolute(params.portal_url)
+        platform = ctx.absolute(params.platform_url or ctx.target.base_url)
+        response = await ctx.goto(self.page, portal)
+        if response is not None and response.status >= 400:
+            self.findings.append(
+                http_error_finding(f"{params.portal_name}首页", portal, response.status)
+            )
+            return
+        links = await all_links(self.page, params.link_selector)
+        candidates = entry_candidates(links, params.link_words, platform, params.link_selector)
+        self.metrics["entry_links_found"] = len(candidates)
+        lead = (
+            f"未与本级政府门户网站前端整合，形成统一服务入口：{params.portal_name}首页（{portal}）"
+        )
+        if not candidates:
+            await self.capture("entry-missing")
+            words = "、".join(f"“{word}”" for word in params.link_words)
+            self.findings.append(
+                Finding(
+                    code="checklist.entry_missing",
+                    title="入口不统一",
+                    detail=f"{lead}未找到{words}等通往{ctx.target.name}的入口链接",
+                    subjects=(portal,),
+                )
+            )
+            return
+        problems: list[str] = []
+        landing = await ctx.new_page()
+        try:
+            for text, href in candidates[: params.max_links]:
+                problem = await self._follow(landing, href, platform, portal)
+                if problem is None:
+                    return
+                problems.append(f"“{text}”入口（{href}）{problem}")
+            await self.capture("entry-dead", landing)
+        finally:
+            await landing.close()
+        self.findings.append(
+            Finding(
+                code="checklist.entry_dead",
+                title="入口不统一",
+                detail=f"{lead}的{'；'.join(problems)}",
+                subjects=(portal,),
+                data={"links": [href for _, href in candidates[: params.max_links]]},
+            )
+        )
+
+    async def _follow(
+        self, page: Page, href: str, platform: str, portal: str, hops: int = 1
+    ) -> str | None:
+        """Open an entry link; None when it lands on the platform, else what went wrong.
+
+        Many portals lead first to their own 政务服务 column page, which then links to
+        the platform: one such hop on the portal's own site still counts as an entry.
+        """
+        if urlsplit(href).scheme not in ("http", "https"):
+            return "链接地址无效"
+        try:
+            response = await self.ctx.goto(page, href)
+        except SiteUnreachable as exc:
+            # The government portal just answered, so our network is fine: the link is dead.
+            return f"无法打开（{exc.reason}）"
+        if response is not None and response.status >= 400:
+            return f"打开返回 HTTP {response.status}"
+        marker = await locate.looks_like_error_page(page, locate.ERROR_MARKERS)
+        if marker is not None:
+            return f"打开为错误页面（{marker}）"
+        if lands_on(page.url, platform):
+            return None
+        if hops > 0 and lands_on(page.url, site_of(portal)):
+            onward = [h for _, h in await all_links(page, None) if lands_on(h, platform)]
+            if onward:
+                return await self._follow(page, onward[0], platform, portal, hops - 1)
+        return f"跳转至 {page.url}，不是{self.ctx.target.name}"
+
+    # -- 栏目设置 ------------------------------------------------------------------------
+
+    async def columns(self, params: ColumnParams) -> None:
+        ctx = self.ctx
+        item_re = re.compile(params.item_pattern)
+        link_re = re.compile(params.link_pattern) if params.link_pattern else None
+        empty: list[tuple[str, str]] = []  # (column, category with a note)
+        checked = 0
+        seen: set[str] = set()
+        for listing in params.pages:
+            url = ctx.absolute(listing)
+            response = await ctx.goto(self.page, url)
+            if response is not None and response.status >= 400:
+                empty.append((listing, f"栏目页面返回 HTTP {response.status}"))
+                continue
+            column = await page_heading(self.page) or listing
+            links = await content_links(self.page)
+            categories = [
+                (text, href)
+                for text, href in links
+                if not item_re.search(href) and is_category(href, url, link_re)
+            ]
+            if not categories:
+                if not any(item_re.search(href) for _, href in links):
+                    empty.append((column, "栏目页面无任何事项"))
+                    await self.capture("column-empty")
+                continue
+            for text, href in categories:
+                if href in seen or checked >= params.max_categories:
+                    continue
+                seen.add(href)
+                checked += 1
+                name = category_name(text)
+                response = await ctx.goto(self.page, href)
+                if response is not None and response.status >= 400:
+                    empty.append((column, f"{name}（HTTP {response.status}）"))
+                    continue
+                if not any(item_re.search(h) for _, h in await content_links(self.page)):
+                    empty.append((column, name))
+                    await self.capture("category-empty")
+        self.metrics["categories_checked"] = checked
+        if checked >= 3 and len(empty) >= checked:
+            self.unjudged.append(
+                f"所有分类页面均未找到事项链接（item_pattern: {params.item_pattern}），"
+                "无法判断栏目是否空白"
+            )
+            return
+        if empty:
+            grouped: dict[str, list[str]] = {}
+            for column, name in empty:
+                grouped.setdefault(column, []).append(name)
+            self.findings.append(
+                Finding(
+                    code="checklist.empty_column",
+                    title="整栏目空白",
+                    detail="；".join(
+                        f"{column}：{'、'.join(names)}" for column, names in grouped.items()
+                    ),
+                    subjects=tuple(f"{column}：{name}" for column, name in empty),
+                )
+            )
+
+    # -- 办事指南 ------------------------------------------------------------------------
+
+    async def guides(self, params: GuideParams) -> None:
+        ctx = self.ctx
+        urls = [ctx.absolute(item) for item in params.items]
+        if params.sample is not None:
+            urls += await self._sample(params.sample, params.item_pattern, exclude=set(urls))
+        if not urls:
+            self.unjudged.append("抽样页面上未找到办事指南链接，无法检查办事指南")
+            return
+        verdicts: list[GuideVerdict] = []
+        unavailable: dict[str, int] = {}  # url → HTTP status
+        downloads = 0
+        for url in dict.fromkeys(urls):
+            response = await ctx.goto(self.page, url)
+            if response is not None and response.status >= 400:
+                unavailable[url] = response.status
+                continue
+            guide = await read_guide(
+                self.page,
+                title_selector=ctx.selector("guide_title"),
+                element_selectors=params.element_selectors,
+            )
+            dead: list[tuple[str, str]] = []
+            if params.check_downloads and ctx.browser is not None:
+                for link in guide.downloads:
+                    downloads += 1
+                    problem = await download_problem(ctx.browser, link.href)
+                    if problem is not None:
+                        dead.append((link.text or link.href, problem))
+            verdict = judge_guide(
+                guide,
+                elements=params.elements,
+                vague_patterns=params.vague_patterns,
+                require_forms=params.require_forms,
+                dead_forms=dead,
+            )
+            if verdict.problems:
+                await self.capture("guide")
+            verdicts.append(verdict)
+        self.metrics.update(guides_checked=len(verdicts), downloads_checked=downloads)
+        if verdicts and all(set(v.missing) >= set(params.elements) for v in verdicts):
+            self.unjudged.append(
+                "未能在办事指南页面识别任何要素标签（设定依据、受理条件……），"
+                "请为该网站配置 guides.element_selectors"
+            )
+            verdicts = []
+        self.findings += guide_findings(verdicts)
+        if unavailable:
+            self.findings.append(
+                Finding(
+                    code="checklist.guide_unavailable",
+                    title="办事指南无法打开",
+                    detail="；".join(f"打开 {url} 返回 HTTP {s}" for url, s in unavailable.items()),
+                    subjects=tuple(unavailable),
+                )
+            )
+
+    async def _sample(
+        self, sample: CatalogSample, item_pattern: str, exclude: set[str]
+    ) -> list[str]:
+        pattern = re.compile(sample.link_pattern or item_pattern)
+        hrefs: list[str] = []
+        for listing in sample.pages:
+            response = await self.ctx.goto(self.page, self.ctx.absolute(listing))
+            if response is not None and response.status >= 400:
+                continue  # an empty or broken column is the columns part's business
+            for _, href in await locate.main_links(self.page, self.ctx.selector("catalog")):
+                if pattern.search(href) and href not in exclude:
+                    hrefs.append(urldefrag(href).url)
+        unique = list(dict.fromkeys(hrefs))
+        chooser = random.Random(f"{self.ctx.check_id}:{self.ctx.clock.now():%Y%m%d%H}")
+        return chooser.sample(unique, min(sample.count, len(unique)))

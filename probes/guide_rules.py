@@ -1,0 +1,260 @@
+"""The text rules of the national checklist (全国互联网政务服务平台检查指标), without a browser.
+
+A guide page is read into :class:`Labelled` entries (a Chinese label such as 设定依据 and
+what follows it); these functions judge them: 要素全面性 (every element present),
+材料明确性 (no 兜底 wording such as “其他材料”), 电话准确性 (area code, contact phone not
+the supervision phone), 时限 (工作日 or 自然日 stated), and whether the guide asks for
+a form and so owes a blank form and a filled-in sample (表格下载, 填写示范).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One label found on a guide page and what follows it.
+
+    ``items`` holds the entries under the label when they are a list: the cells of a
+    table column (材料名称) or the list items of a section.
+    """
+
+    label: str
+    value: str
+    items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GuideElement:
+    """A 办事指南 element and the labels portals print it under."""
+
+    name: str
+    labels: tuple[str, ...]
+    # “无” is a real answer for some elements (收费标准：无 means free of charge).
+    none_is_missing: bool = True
+
+
+ELEMENTS: tuple[GuideElement, ...] = (
+    GuideElement("设定依据", ("设定依据", "办理依据", "法律依据", "法定依据", "实施依据", "依据")),
+    GuideElement("受理条件", ("受理条件", "申请条件", "办理条件", "受理标准", "准予条件")),
+    GuideElement("办理流程", ("办理流程", "办事流程", "办理程序", "审批流程", "办理环节")),
+    GuideElement(
+        "办理时限",
+        ("法定时限", "承诺时限", "法定办结时限", "承诺办结时限", "办结时限", "办理时限"),
+    ),
+    GuideElement(
+        "收费标准", ("收费标准", "是否收费", "收费情况", "收费依据及标准"), none_is_missing=False
+    ),
+    GuideElement(
+        "申请材料",
+        ("申请材料", "办理材料", "申报材料", "所需材料", "提交材料", "材料清单", "材料名称"),
+    ),
+    GuideElement("办理地点", ("办理地点", "受理地点", "办理地址", "办公地点", "窗口地址")),
+    GuideElement("咨询电话", ("咨询电话", "咨询方式", "联系电话", "联系方式")),
+    GuideElement(
+        "监督投诉电话",
+        ("监督投诉电话", "投诉电话", "监督电话", "监督投诉方式", "投诉方式", "监督投诉"),
+    ),
+)
+ELEMENT_NAMES: tuple[str, ...] = tuple(element.name for element in ELEMENTS)
+_ELEMENTS_BY_NAME = {element.name: element for element in ELEMENTS}
+MATERIAL_NAME_LABELS = ("材料名称", "申请材料名称", "材料")
+
+_PLACEHOLDERS = frozenset({"", "暂无", "待补充", "待定", "空", "/", "-", "--", "—", "——", "null"})
+_LABEL_NOISE = re.compile(r"[\s\u3000*＊:：]+")
+_BRACKETED_TAIL = re.compile(r"[（(][^（）()]*[)）]$")
+
+
+def normalise_label(text: str) -> str:
+    """A label as printed, folded: width, spaces, colons, asterisks and a bracketed tail go."""
+    folded = _LABEL_NOISE.sub("", unicodedata.normalize("NFKC", text))
+    return _BRACKETED_TAIL.sub("", folded)
+
+
+def element(name: str) -> GuideElement:
+    """The element called ``name``; raises KeyError naming the known ones."""
+    try:
+        return _ELEMENTS_BY_NAME[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown guide element {name!r}; known: {'、'.join(ELEMENT_NAMES)}"
+        ) from None
+
+
+def is_blank(value: str, *, none_is_missing: bool = True) -> bool:
+    """Whether a value says nothing (empty, 暂无, a dash; 无 unless it is a real answer)."""
+    folded = unicodedata.normalize("NFKC", value).strip().strip("。.").lower()
+    return folded in _PLACEHOLDERS or (none_is_missing and folded == "无")
+
+
+def values_of(entries: Iterable[Labelled], name: str) -> list[Labelled]:
+    """Entries printed under one of the labels of element ``name``."""
+    labels = {normalise_label(label) for label in element(name).labels}
+    return [entry for entry in entries if normalise_label(entry.label) in labels]
+
+
+def missing_elements(entries: Sequence[Labelled], required: Iterable[str]) -> list[str]:
+    """Required elements with no label on the page, or only blank values under it."""
+    missing = []
+    for name in required:
+        rule = element(name)
+        found = values_of(entries, name)
+        if not any(not is_blank(e.value, none_is_missing=rule.none_is_missing) for e in found):
+            missing.append(name)
+    return missing
+
+
+def material_names(entries: Sequence[Labelled]) -> list[str]:
+    """The names of the 申请材料: a 材料名称 column, else the items of the materials section."""
+    labels = {normalise_label(label) for label in MATERIAL_NAME_LABELS}
+    for entry in entries:
+        if normalise_label(entry.label) in labels and entry.items:
+            return [item for item in entry.items if not is_blank(item)]
+    for entry in values_of(entries, "申请材料"):
+        if entry.items:
+            return [item for item in entry.items if not is_blank(item)]
+        lines = re.split(r"[\n；;]+", entry.value)
+        if not is_blank(entry.value):
+            return [line.strip() for line in lines if line.strip()]
+    return []
+
+
+# 兜底 wording the checklist names: “根据有关法律法规规定应提交的其他材料”, “相关材料”.
+VAGUE_MATERIAL_PATTERNS: tuple[str, ...] = (
+    r"其[他它][^，,。；;]{0,8}(材料|文件|证明|资料)",
+    r"(相关|有关)(材料|资料)",
+    r"(要求|规定)[^，,。；;]{0,6}(提供|提交)的",
+    r"等(材料|资料)$",
+)
+
+
+def vague_materials(
+    names: Iterable[str], patterns: Sequence[str] = VAGUE_MATERIAL_PATTERNS
+) -> list[str]:
+    """The material names worded as a catch-all (其他材料, 相关材料, 规定应提交的…)."""
+    compiled = [re.compile(pattern) for pattern in patterns]
+    return [name for name in names if any(p.search(name) for p in compiled)]
+
+
+class PhoneKind(StrEnum):
+    LANDLINE = "landline"  # with its area code: 0871-63215071
+    MOBILE = "mobile"
+    HOTLINE = "hotline"  # 12345, 95xxx, 400 numbers: no area code by nature
+    LOCAL = "local"  # 7 or 8 digits without an area code
+
+
+@dataclass(frozen=True)
+class Phone:
+    text: str
+    digits: str
+    kind: PhoneKind
+
+
+_PHONE = re.compile(
+    r"(?P<landline>(?<![\d-])[(（]?0\d{2,3}[)）]?[-－—–\s]?\d{7,8}(?:[-－转]\d{1,5})?(?!\d))"
+    r"|(?P<hotline>(?<![\d-])(?:[48]00[-\s]?\d{3}[-\s]?\d{4}|12\d{3}|9[56]\d{3,4})(?![\d-]))"
+    r"|(?P<mobile>(?<![\d-])(?:\+?86[-\s]?)?1[3-9]\d{9}(?!\d))"
+    r"|(?P<local>(?<![\d-])\d{7,8}(?![\d-]))"
+)
+
+
+def phones_in(text: str) -> list[Phone]:
+    """The telephone numbers printed in ``text``, each with its kind."""
+    folded = unicodedata.normalize("NFKC", text)
+    found = []
+    for match in _PHONE.finditer(folded):
+        kind = PhoneKind(match.lastgroup or "local")
+        found.append(Phone(match.group(), re.sub(r"\D", "", match.group()), kind))
+    return found
+
+
+def phone_problems(contact: str, supervision: str) -> list[str]:
+    """What is wrong with a guide's phones (电话准确性 C1-13), in Chinese; empty when fine.
+
+    Both phones are judged only when printed (a missing one is an element gap); a
+    number without area code, a field without any number, and a contact number that is
+    also the supervision number are problems. Shared hotlines such as 12345 are fine.
+    """
+    problems: list[str] = []
+    fields = (("咨询电话", contact), ("监督投诉电话", supervision))
+    numbers: dict[str, set[str]] = {}
+    for label, text in fields:
+        if is_blank(text):
+            continue
+        phones = phones_in(text)
+        if not phones:
+            problems.append(f"{label}“{_short(text)}”未标注电话号码")
+        for phone in phones:
+            if phone.kind is PhoneKind.LOCAL:
+                problems.append(f"{label}“{phone.text}”未标注区号")
+        numbers[label] = {p.digits[-8:] for p in phones if p.kind is not PhoneKind.HOTLINE}
+    shared = numbers.get("咨询电话", set()) & numbers.get("监督投诉电话", set())
+    if shared:
+        shown = [p.text for p in phones_in(contact) if p.digits[-8:] in shared]
+        problems.append(f"咨询电话与监督投诉电话相同（{'、'.join(dict.fromkeys(shown))}）")
+    return problems
+
+
+_CLEAR_TIME_LIMIT = re.compile(r"工作日|自然日|即办|即时|当场|立即|立办|现场办结")
+
+
+def unclear_time_limits(entries: Iterable[Labelled]) -> list[tuple[str, str]]:
+    """(label, value) of the time limits that do not say 工作日 or 自然日 (nor 即办, 当场),
+    e.g. 承诺时限“20日”; each wording once."""
+    unclear: dict[str, str] = {}
+    for entry in values_of(entries, "办理时限"):
+        value = " ".join(entry.value.split())
+        if is_blank(value) or _CLEAR_TIME_LIMIT.search(value) or value in unclear:
+            continue
+        unclear[value] = normalise_label(entry.label)
+    return [(label, value) for value, label in unclear.items()]
+
+
+# A material that is a form the applicant fills in (申请表, 申请书, 登记表, 承诺书…).
+FORM_MATERIAL = re.compile(
+    r"(申请|申报|登记|审核|审批|备案|注册|报名|核准|变更|注销|信息|情况|体检|审查)(表|书)"
+    r"|表格|(承诺|授权|委托|声明)书"
+)
+SAMPLE_WORDS = re.compile(r"示范|样表|样本|范本|范例|示例|填写说明|填表说明")
+BLANK_WORDS = re.compile(r"空表|空白|表格|申请表|申请书|登记表|模板")
+
+
+def forms_required(names: Iterable[str]) -> bool:
+    """Whether the materials include a form to fill in, so 表格下载 and 填写示范 are owed."""
+    return any(FORM_MATERIAL.search(name) for name in names)
+
+
+class FormKind(StrEnum):
+    BLANK = "blank"  # 空白表格 (表格下载)
+    SAMPLE = "sample"  # 示范文本 / 样表 (填写示范)
+
+
+def form_kind(link_text: str, context: str) -> FormKind:
+    """Whether a download link is the blank form or the filled-in sample.
+
+    The link's own words decide first (“…申请书（示范文本）.pdf”); the label it is
+    printed under (示范文本, 表格下载) decides otherwise.
+    """
+    if SAMPLE_WORDS.search(link_text):
+        return FormKind.SAMPLE
+    if BLANK_WORDS.search(link_text):
+        return FormKind.BLANK
+    return FormKind.SAMPLE if SAMPLE_WORDS.search(context) else FormKind.BLANK
+
+
+_COUNT_TAIL = re.compile(r"\s*[（(]\s*\d+\s*(项|个|件)?\s*[)）]\s*$")
+
+
+def category_name(link_text: str) -> str:
+    """A theme or department as named on its link, without the item count: 生育收养（3）."""
+    return _COUNT_TAIL.sub("", " ".join(link_text.split()))
+
+
+def _short(text: str, limit: int = 20) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,359 @@
+"""Defects of 办事指南 and columns, the ones seed 001 附件1 lists, switchable per item.
+
+`guide_fault_area(faults)` is a `SiteArea` to mount into the portal (faults at
+/__sandbox/faults/guides). Its routes stand in for the portal's guide, theme and
+department pages: an item or column without a fault is served by the portal's own page;
+one with a fault is rendered from the same template with the defect in place.
+
+Items are named by id or by name (`gsslj` or `公司设立登记`); `missing_elements` takes
+`item:要素` (`gsslj:设定依据`); `empty_themes` takes a theme, optionally with its column
+(`生育收养`, `法人办事:医疗卫生`); `empty_departments` a department code or name.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from sandbox.catalog import (
+    DEPARTMENTS,
+    ITEMS,
+    Audience,
+    Department,
+    Material,
+    ProcessStep,
+    ServiceItem,
+    department_by_code,
+    item_by_id,
+    items_of_department,
+    items_of_theme,
+    themes_of,
+)
+from sandbox.faults import FaultError
+from sandbox.guide import standard_steps
+from sandbox.layout import render
+from sandbox.portal import portal_routes
+from sandbox.site import SiteArea
+
+AREA_NAME = "guides"
+# Elements the sandbox can blank out of a guide page.
+BLANKABLE_ELEMENTS = (
+    "设定依据",
+    "受理条件",
+    "办理流程",
+    "办理时限",
+    "收费标准",
+    "申请材料",
+    "办理地点",
+    "咨询电话",
+)
+VAGUE_MATERIAL = "根据有关法律法规规定应提交的其他材料"
+_COLUMNS = {
+    "个人办事": Audience.PERSONAL,
+    "个人": Audience.PERSONAL,
+    "法人办事": Audience.LEGAL,
+    "法人": Audience.LEGAL,
+}
+_SEPARATOR = re.compile(r"[:：]")
+_ITEM_LISTS = (
+    "vague_materials_items",
+    "phone_without_area_code_items",
+    "contact_equals_supervision_items",
+    "time_limit_unclear_items",
+    "no_form_items",
+    "no_sample_items",
+    "dead_form_items",
+)
+
+
+@dataclass
+class GuideFaults:
+    """Guide and column defects; the default instance is a healthy portal."""
+
+    missing_elements: list[str] = field(default_factory=list)
+    vague_materials_items: list[str] = field(default_factory=list)
+    phone_without_area_code_items: list[str] = field(default_factory=list)
+    contact_equals_supervision_items: list[str] = field(default_factory=list)
+    time_limit_unclear_items: list[str] = field(default_factory=list)
+    no_form_items: list[str] = field(default_factory=list)  # neither blank form nor sample
+    no_sample_items: list[str] = field(default_factory=list)  # blank form only
+    dead_form_items: list[str] = field(default_factory=list)  # both links answer 404
+    empty_themes: list[str] = field(default_factory=list)
+    empty_departments: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()  # not a field: asdict/replace never touch it
+        self.update(self.to_dict())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The current settings as JSON-ready values (lists are copies)."""
+        with self._lock:
+            return {f.name: list(getattr(self, f.name)) for f in fields(self)}
+
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Set the given fields, all or nothing; FaultError names the first bad field."""
+        checked = {name: _checked(name, value) for name, value in changes.items()}
+        with self._lock:
+            for name, value in checked.items():
+                setattr(self, name, value)
+
+    def reset(self) -> None:
+        """Back to healthy guides and columns."""
+        self.update({f.name: [] for f in fields(self)})
+
+    def snapshot(self) -> GuideFaults:
+        """A consistent copy to read several fields from while serving one request."""
+        return GuideFaults(**self.to_dict())
+
+
+def _checked(name: str, value: Any) -> list[str]:
+    known = [f.name for f in fields(GuideFaults)]
+    if name not in known:
+        raise FaultError(name, f"unknown fault; known faults: {', '.join(known)}")
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise FaultError(name, f"expected a list of non-empty strings, got {value!r}")
+    cleaned = [v.strip() for v in value]
+    for entry in cleaned:
+        problem = _problem(name, entry)
+        if problem:
+            raise FaultError(name, problem)
+    return cleaned
+
+
+def _problem(name: str, entry: str) -> str | None:
+    if name == "missing_elements":
+        parts = [part.strip() for part in _SEPARATOR.split(entry, maxsplit=1)]
+        if len(parts) != 2 or not parts[1]:
+            return f"expected item:要素 such as gsslj:设定依据, got {entry!r}"
+        if parts[1] not in BLANKABLE_ELEMENTS:
+            return f"{parts[1]!r} is not one of {'、'.join(BLANKABLE_ELEMENTS)}"
+        return None if _item(parts[0]) else f"no such item in the catalog: {parts[0]}"
+    if name == "empty_themes":
+        return None if _themes(entry) else f"no such theme: {entry}"
+    if name == "empty_departments":
+        return None if _department(entry) else f"no such department: {entry}"
+    return None if _item(entry) else f"no such item in the catalog: {entry}"
+
+
+def _item(ref: str) -> ServiceItem | None:
+    return item_by_id(ref) or next((item for item in ITEMS if item.name == ref), None)
+
+
+def _department(ref: str) -> Department | None:
+    return department_by_code(ref) or next((d for d in DEPARTMENTS if d.name == ref), None)
+
+
+def _themes(ref: str) -> set[tuple[Audience, str]]:
+    """(audience, theme) pairs an `empty_themes` entry stands for."""
+    parts = [part.strip() for part in _SEPARATOR.split(ref, maxsplit=1)]
+    if len(parts) == 2 and parts[0] not in _COLUMNS:
+        return set()
+    audiences = [_COLUMNS[parts[0]]] if len(parts) == 2 else list(Audience)
+    return {(a, parts[-1]) for a in audiences if parts[-1] in themes_of(a)}
+
+
+def _names(refs: list[str]) -> set[str]:
+    """Item ids of a list of item references."""
+    return {item.id for ref in refs if (item := _item(ref)) is not None}
+
+
+# -- rendering a guide with its defects ----------------------------------------------------
+
+
+class _GuideView:
+    """A ServiceItem as its guide page prints it, with some elements changed."""
+
+    def __init__(self, item: ServiceItem, changes: Mapping[str, Any]) -> None:
+        self._item = item
+        self._changes = dict(changes)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._changes:
+            return self._changes[name]
+        return getattr(self._item, name)
+
+
+def _blank(
+    element: str, item: ServiceItem, changes: dict[str, Any], dept: Department
+) -> Department:
+    if element == "设定依据":
+        changes["basis"] = ()
+    elif element == "受理条件":
+        changes["conditions"] = ()
+    elif element == "办理流程":
+        changes["process"] = ()
+    elif element == "办理时限":
+        changes.update(legal_limit="", promised_limit="")
+        changes["process"] = tuple(replace(s, time_limit="") for s in _process(item, changes))
+    elif element == "收费标准":
+        changes["fee"] = ""
+    elif element == "申请材料":
+        changes["materials"] = ()
+    elif element == "办理地点":
+        changes["location"] = ""
+        return replace(dept, window="")
+    elif element == "咨询电话":
+        return replace(dept, consult_phone="")
+    return dept
+
+
+def _process(item: ServiceItem, changes: Mapping[str, Any]) -> tuple[ProcessStep, ...]:
+    if "process" in changes:
+        return tuple(changes["process"])
+    promised = changes.get("promised_limit", item.promised_limit)
+    return item.steps or standard_steps(promised, item.result)
+
+
+def _unclear(limit: str, unit: str) -> str:
+    """“20个工作日” → “20日”: the count without saying which days."""
+    digits = re.search(r"\d+", limit)
+    return f"{digits.group() if digits else 5}{unit}"
+
+
+def _defects(item: ServiceItem, faults: GuideFaults) -> tuple[dict[str, Any], Department, str]:
+    """What the guide page of `item` shows instead: changed fields, department, forms."""
+    dept = department_by_code(item.department)
+    assert dept is not None  # the catalog checks itself at import
+    changes: dict[str, Any] = {}
+
+    def hit(refs: list[str]) -> bool:
+        return item.id in _names(refs)
+
+    if hit(faults.time_limit_unclear_items):
+        changes.update(
+            legal_limit=_unclear(item.legal_limit, "日"),
+            promised_limit=_unclear(item.promised_limit, "天"),
+        )
+        changes["process"] = _process(item, changes)
+    for element in _missing_for(item, faults):
+        dept = _blank(element, item, changes, dept)
+    if hit(faults.vague_materials_items):
+        vague = Material(VAGUE_MATERIAL, source="申请人自备", form="原件或复印件")
+        changes["materials"] = (*changes.get("materials", item.materials), vague)
+    if hit(faults.phone_without_area_code_items):
+        dept = replace(
+            dept,
+            consult_phone=_local(dept.consult_phone),
+            complaint_phone=_local(dept.complaint_phone),
+        )
+    if hit(faults.contact_equals_supervision_items):
+        dept = replace(dept, complaint_phone=dept.consult_phone)
+    forms = "ok"
+    if hit(faults.no_sample_items):
+        forms = "no_sample"
+    if hit(faults.dead_form_items):
+        forms = "dead"
+    if hit(faults.no_form_items):
+        forms = "none"
+    return changes, dept, forms
+
+
+def _local(phone: str) -> str:
+    """The number as printed without its area code: 0871-63215071 → 63215071."""
+    return phone.rpartition("-")[2]
+
+
+def _missing_for(item: ServiceItem, faults: GuideFaults) -> list[str]:
+    """The elements `missing_elements` blanks out of this item's guide."""
+    missing = []
+    for entry in faults.missing_elements:
+        ref, element = (part.strip() for part in _SEPARATOR.split(entry, maxsplit=1))
+        if (found := _item(ref)) is not None and found.id == item.id:
+            missing.append(element)
+    return missing
+
+
+def _has_defects(item: ServiceItem, faults: GuideFaults) -> bool:
+    listed = any(item.id in _names(getattr(faults, name)) for name in _ITEM_LISTS)
+    return listed or bool(_missing_for(item, faults))
+
+
+# -- routes ---------------------------------------------------------------------------------
+
+Endpoint = Callable[[Request], Any]
+
+
+def guide_fault_area(faults: GuideFaults | None = None) -> SiteArea:
+    """The guide, theme and department pages of the portal, with `faults` applied."""
+    faults = faults if faults is not None else GuideFaults()
+    return SiteArea(AREA_NAME, guide_fault_routes(faults), faults)
+
+
+def guide_fault_routes(faults: GuideFaults) -> list[BaseRoute]:
+    portal: dict[str, Endpoint] = {
+        route.path: route.endpoint for route in portal_routes() if isinstance(route, Route)
+    }
+
+    async def guide(request: Request) -> Response:
+        item = item_by_id(request.path_params["item_id"])
+        state = faults.snapshot()
+        if item is None or not _has_defects(item, state):
+            response: Response = await portal["/item/{item_id}"](request)
+            return response
+        changes, dept, forms = _defects(item, state)
+        return render(
+            request,
+            "guide_defects.html",
+            {
+                "item": _GuideView(item, changes),
+                "department": dept,
+                "forms": forms,
+                "dead_blank": f"/uploads/bszn/2019/{item.id}/blank.docx",
+                "dead_sample": f"/uploads/bszn/2019/{item.id}/sample.pdf",
+            },
+        )
+
+    def theme_page(audience: Audience, base: str) -> Endpoint:
+        async def page(request: Request) -> Response:
+            theme = request.query_params.get("theme", "")
+            if (audience, theme) not in _empty_themes(faults.snapshot()):
+                response: Response = await portal[base](request)
+                return response
+            return render(
+                request,
+                "themes.html",
+                {
+                    "audience": audience,
+                    "base": base,
+                    "themes": [(t, len(items_of_theme(audience, t))) for t in themes_of(audience)],
+                    "theme": theme,
+                    "items": [],
+                },
+            )
+
+        return page
+
+    async def department(request: Request) -> Response:
+        dept = department_by_code(request.path_params["code"])
+        state = faults.snapshot()
+        emptied = {d.code for ref in state.empty_departments if (d := _department(ref))}
+        if dept is None or dept.code not in emptied:
+            response: Response = await portal["/department/{code}"](request)
+            return response
+        return render(
+            request,
+            "department.html",
+            {
+                "department": dept,
+                "items": [],
+                "departments": [(d, len(items_of_department(d.code))) for d in DEPARTMENTS],
+            },
+        )
+
+    return [
+        Route("/item/{item_id}", guide, methods=["GET"]),
+        Route("/personal", theme_page(Audience.PERSONAL, "/personal"), methods=["GET"]),
+        Route("/legal", theme_page(Audience.LEGAL, "/legal"), methods=["GET"]),
+        Route("/department/{code}", department, methods=["GET"]),
+    ]
+
+
+def _empty_themes(faults: GuideFaults) -> set[tuple[Audience, str]]:
+    return {pair for ref in faults.empty_themes for pair in _themes(ref)}

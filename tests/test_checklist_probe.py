@@ -1,0 +1,329 @@
+"""平台检查指标 with a real Chromium: the service platform with its guide defects, and the
+government portal (示范省人民政府门户网站) that should lead to it, on its own address."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.jobs import RunReport, report_fixed, run_check
+from bot.receivers import WebhookCatcher
+from probes.guide_check import judge_guide
+from probes.guide_page import read_guide
+from probes.guide_rules import ELEMENT_NAMES, VAGUE_MATERIAL_PATTERNS, missing_elements
+from probes.pool import BrowserPool
+from probes.results import Finding, Outcome
+from sandbox.faults import FaultError, PortalFaults
+from sandbox.gov_portal import GovPortalFaults, GovPortalSandbox
+from sandbox.guide_faults import GuideFaults, guide_fault_area
+from sandbox.portal import create_portal_app
+from sandbox.server import SandboxServer
+from tasks.catalog_sync import sync_catalog
+from tasks.clock import FakeClock
+from tasks.models import Task, TaskState
+from tests.catalogs import portal_catalog
+from tests.conftest import ServicesFactory, at
+
+pytestmark = pytest.mark.browser
+
+CHECK = "sf-portal/checklist"
+
+
+@dataclass
+class Sites:
+    platform_url: str
+    guides: GuideFaults
+    gov: GovPortalSandbox
+
+
+@pytest.fixture(scope="session")
+def sites_server() -> Iterator[Sites]:
+    guides = GuideFaults()
+    app = create_portal_app(PortalFaults(), areas=[guide_fault_area(guides)])
+    platform = SandboxServer(app, host="127.0.0.1", port=0).start()
+    gov = GovPortalSandbox.start(platform.url, host="127.0.0.2")
+    yield Sites(platform.url, guides, gov)
+    gov.stop()
+    platform.stop()
+
+
+@pytest.fixture
+def sites(sites_server: Sites) -> Iterator[Sites]:
+    """Both sites, healthy at the start and the end of every test."""
+    sites_server.guides.reset()
+    sites_server.gov.faults.reset()
+    yield sites_server
+    sites_server.guides.reset()
+    sites_server.gov.faults.reset()
+
+
+def entry(sites: Sites) -> dict[str, Any]:
+    return {"entry": {"portal_url": f"{sites.gov.url}/", "portal_name": "示范省人民政府门户网站"}}
+
+
+def guides(*items: str, **more: Any) -> dict[str, Any]:
+    return {"guides": {"items": [f"/item/{item}" for item in items], **more}}
+
+
+async def check(make_services: ServicesFactory, sites: Sites, params: dict[str, Any]) -> RunReport:
+    services = make_services(
+        portal_catalog(sites.platform_url, probe="checklist", params=params), trace="off"
+    )
+    return await run_check(services, CHECK, record=False)
+
+
+def finding(report: RunReport, code: str) -> Finding:
+    found = [f for f in report.result.findings if f.code == code]
+    assert found, f"no {code} among {[f.code for f in report.result.findings]}: {report.result}"
+    return found[0]
+
+
+async def test_healthy_portal_passes_entry_columns_and_guides(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sample = {"pages": ["/legal?theme=开办设立"], "count": 2}
+    params = {
+        **entry(sites),
+        "columns": {"pages": ["/personal"]},
+        "guides": {"items": ["/item/sfzhl", "/item/20021"], "sample": sample},
+    }
+    report = await check(make_services, sites, params)
+    assert report.outcome is Outcome.PASS, report.result
+    metrics = report.result.metrics
+    assert metrics["categories_checked"] == 11
+    assert metrics["guides_checked"] == 4
+    assert metrics["downloads_checked"] == 8
+    assert report.result.evidence.screenshots == ()
+
+
+async def test_missing_elements_name_the_item_and_the_element(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.guides.update(
+        {"missing_elements": ["gsslj:设定依据", "gsslj:办理地点", "排污许可证核发:收费标准"]}
+    )
+    report = await check(make_services, sites, guides("gsslj", "pwxkzhf", "sfzhl"))
+    assert report.outcome is Outcome.FAIL
+    (missing,) = report.result.findings
+    assert missing.code == "checklist.guide_elements_missing"
+    assert missing.title == "办事指南要素不全面"
+    assert missing.detail == "公司设立登记：缺失设定依据、办理地点；排污许可证核发：缺失收费标准"
+    assert missing.subjects == ("公司设立登记", "排污许可证核发")
+    assert report.result.evidence.screenshots, "the defective guides are kept as evidence"
+
+
+async def test_catch_all_material_is_quoted(make_services: ServicesFactory, sites: Sites) -> None:
+    sites.guides.update({"vague_materials_items": ["ypjyxk"]})
+    report = await check(make_services, sites, guides("ypjyxk", "gsslj"))
+    (vague,) = report.result.findings
+    assert vague.code == "checklist.vague_materials"
+    assert vague.detail == (
+        "药品经营许可证（零售）核发：材料“根据有关法律法规规定应提交的其他材料”含糊不清"
+    )
+
+
+async def test_phone_without_area_code_and_contact_equal_to_supervision(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.guides.update(
+        {
+            "phone_without_area_code_items": ["gsslj"],
+            "contact_equals_supervision_items": ["jszgrd"],
+        }
+    )
+    report = await check(make_services, sites, guides("gsslj", "jszgrd", "pwxkzhf"))
+    (phones,) = report.result.findings
+    assert phones.code == "checklist.phone_invalid"
+    assert phones.subjects == ("公司设立登记", "教师资格认定")
+    assert "公司设立登记：咨询电话“63215071”未标注区号" in phones.detail
+    assert "教师资格认定：咨询电话与监督投诉电话相同（0871-65141357）" in phones.detail
+
+
+async def test_time_limit_in_plain_days_is_unclear(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.guides.update({"time_limit_unclear_items": ["pwxkzhf"]})
+    report = await check(make_services, sites, guides("pwxkzhf"))
+    (limits,) = report.result.findings
+    assert limits.code == "checklist.time_limit_unclear"
+    assert limits.detail == (
+        "排污许可证核发：法定时限“20日”、承诺时限“10天”未说明是工作日还是自然日"
+    )
+
+
+async def test_missing_and_dead_form_downloads_are_separate_findings(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.guides.update(
+        {"no_form_items": ["gsslj"], "no_sample_items": ["pwxkzhf"], "dead_form_items": ["jszgrd"]}
+    )
+    report = await check(make_services, sites, guides("gsslj", "pwxkzhf", "jszgrd", "hzqf"))
+    missing = finding(report, "checklist.form_download_missing")
+    assert missing.detail == (
+        "公司设立登记：未提供表格下载及填写示范获取渠道；排污许可证核发：未提供填写示范获取渠道"
+    )
+    dead = finding(report, "checklist.form_download_dead")
+    assert dead.subjects == ("教师资格认定",)
+    assert "“教师资格认定申请表.docx”下载失败（HTTP 404）" in dead.detail
+    assert "“教师资格认定申请表（示范文本）.pdf”下载失败（HTTP 404）" in dead.detail
+    assert len(report.result.findings) == 2
+
+
+async def test_guides_sampled_from_a_theme_page(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.guides.update({"missing_elements": [f"{item}:受理条件" for item in THEME_ITEMS]})
+    sample = {"pages": ["/legal?theme=开办设立"], "count": 2}
+    report = await check(make_services, sites, {"guides": {"sample": sample}})
+    missing = finding(report, "checklist.guide_elements_missing")
+    assert len(missing.subjects) == 2
+    assert set(missing.subjects) <= {"公司设立登记", "分公司设立登记", "个体工商户设立登记"}
+    assert report.result.metrics["guides_checked"] == 2
+
+
+THEME_ITEMS = ("gsslj", "10007", "gtgshdj")
+
+
+async def test_empty_themes_and_departments_are_named_by_column(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.guides.update(
+        {"empty_themes": ["生育收养", "婚姻家庭"], "empty_departments": ["省民政厅"]}
+    )
+    report = await check(
+        make_services, sites, {"columns": {"pages": ["/personal", "/departments"]}}
+    )
+    (empty,) = report.result.findings
+    assert empty.code == "checklist.empty_column"
+    assert empty.title == "整栏目空白"
+    assert empty.detail == "个人办事：婚姻家庭、生育收养；部门服务：省民政厅"
+    assert report.result.metrics["categories_checked"] == 11 + 15
+
+
+async def test_government_portal_without_entry_link(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.gov.faults.update({"entry_missing": True})
+    report = await check(make_services, sites, entry(sites))
+    (missing,) = report.result.findings
+    assert missing.code == "checklist.entry_missing"
+    assert missing.title == "入口不统一"
+    assert missing.detail.startswith(
+        "未与本级政府门户网站前端整合，形成统一服务入口：示范省人民政府门户网站首页"
+    )
+    assert "通往示范省政务服务网的入口链接" in missing.detail
+
+
+async def test_government_portal_entry_leading_to_a_dead_page(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.gov.faults.update({"entry_dead": True})
+    report = await check(make_services, sites, entry(sites))
+    (dead,) = report.result.findings
+    assert dead.code == "checklist.entry_dead"
+    assert "/wsbsdt/index.html）打开返回 HTTP 404" in dead.detail
+
+
+async def test_guide_labels_are_read_from_any_markup(browser_pool: BrowserPool) -> None:
+    # Another portal's guide: definition lists, "标签：值" lines and title/content blocks.
+    html = """<html><head><title>食品经营许可 - 某市政务服务网</title></head><body><main>
+      <div class="bt">食品经营许可</div>
+      <dl><dt>办理依据</dt><dd>《中华人民共和国食品安全法》第三十五条</dd>
+          <dt>申请条件：</dt><dd>具有与经营的食品品种、数量相适应的经营场所。</dd></dl>
+      <p><b>法定办结时限：</b>20个工作日</p>
+      <p>承诺办结时限：10个工作日</p>
+      <div class="tit">办理流程</div><div class="con">申请—受理—审查—决定—送达</div>
+      <div class="tit">收费标准</div><div class="con">不收费</div>
+      <h3>办理材料</h3><ul><li>食品经营许可申请书（原件1份）</li><li>营业执照（复印件1份）</li></ul>
+      <p>办公地点：某市民中心三楼12号窗口</p>
+      <p>联系电话：0871-12345678</p>
+      <dl><dt>表格下载</dt><dd><a href="/f/blank.doc">食品经营许可申请书.doc</a></dd>
+          <dt>样表下载</dt><dd><a href="/f/sample.pdf">填写样本.pdf</a></dd></dl>
+    </main></body></html>"""
+    async with browser_pool.context() as context:
+        page = await context.new_page()
+        await page.set_content(html)
+        guide = await read_guide(page, title_selector=".bt")
+    assert guide.title == "食品经营许可"
+    assert missing_elements(guide.entries, ELEMENT_NAMES) == ["监督投诉电话"]
+    verdict = judge_guide(guide, elements=ELEMENT_NAMES, vague_patterns=VAGUE_MATERIAL_PATTERNS)
+    assert verdict.forms_missing == () and verdict.time_limits == () and verdict.vague == ()
+    assert [(link.text, link.context) for link in guide.downloads] == [
+        ("食品经营许可申请书.doc", "表格下载"),
+        ("填写样本.pdf", "样表下载"),
+    ]
+
+
+async def test_page_without_any_guide_label_cannot_be_judged(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    # A notice is not a guide: the bot cannot read it, which is not the unit's fault.
+    report = await check(make_services, sites, {"guides": {"items": ["/notice/1"]}})
+    assert report.outcome is Outcome.INCONCLUSIVE
+    assert "element_selectors" in report.result.error
+
+
+async def test_two_failing_runs_open_one_task_and_the_fix_closes_it(
+    make_services: ServicesFactory, sites: Sites, webhook: WebhookCatcher
+) -> None:
+    clock = FakeClock(at("2026-09-28 10:00"))
+    catalog = portal_catalog(
+        sites.platform_url,
+        probe="checklist",
+        params=guides("gsslj"),
+        notify=[webhook.apprise_url("wecom")],
+    )
+    services = make_services(catalog, clock=clock, trace="off")
+    with services.sessions.begin() as session:
+        sync_catalog(session, services.catalog)
+    sites.guides.update({"missing_elements": ["gsslj:设定依据"], "no_sample_items": ["gsslj"]})
+    for _ in range(2):
+        clock.advance(dt.timedelta(minutes=30))
+        report = await run_check(services, CHECK)
+        assert report.outcome is Outcome.FAIL
+    with services.sessions() as session:
+        opened = list(session.scalars(select(Task).order_by(Task.id)))
+    assert sorted(t.finding_code for t in opened) == [
+        "checklist.form_download_missing",
+        "checklist.guide_elements_missing",
+    ]
+    assert await services.sender.deliver_due() == 2
+    texts = " ".join(message.message for message in webhook.messages)
+    assert "公司设立登记：缺失设定依据" in texts
+    assert "公司设立登记：未提供填写示范获取渠道" in texts
+
+    sites.guides.reset()
+    task = next(t for t in opened if t.finding_code == "checklist.guide_elements_missing")
+    verified = await report_fixed(services, task.id, "王晓明", "已补充设定依据和示范文本")
+    assert verified.outcome is Outcome.PASS
+    with services.sessions() as session:
+        assert session.get(Task, task.id).state == TaskState.CLOSED.value  # type: ignore[union-attr]
+
+
+async def test_guide_page_answering_404_is_named(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    report = await check(make_services, sites, guides("gsslj", "no-such-item"))
+    (unavailable,) = report.result.findings
+    assert unavailable.code == "checklist.guide_unavailable"
+    assert unavailable.detail == f"打开 {sites.platform_url}/item/no-such-item 返回 HTTP 404"
+
+
+def test_fault_settings_are_checked_and_the_bad_field_named() -> None:
+    faults = GuideFaults()
+    with pytest.raises(FaultError, match="not one of") as raised:
+        faults.update({"no_form_items": ["gsslj"], "missing_elements": ["gsslj:联系方式"]})
+    assert raised.value.field == "missing_elements"
+    assert faults.no_form_items == []  # all or nothing
+    with pytest.raises(FaultError, match="no such theme"):
+        faults.update({"empty_themes": ["个人办事:港澳台侨"]})
+    faults.update({"empty_themes": ["法人办事：医疗卫生"], "dead_form_items": ["公司设立登记"]})
+    assert faults.to_dict()["dead_form_items"] == ["公司设立登记"]
+    with pytest.raises(FaultError) as raised:
+        GovPortalFaults().update({"entry_dead": "yes"})
+    assert raised.value.field == "entry_dead"
