@@ -157,8 +157,8 @@ def _watch_tracker(services: Services, scenario: Scenario) -> Task | None:
             select(Run).where(Run.outcome == "fail").order_by(Run.id).limit(1)
         ).first()
         task = session.scalars(select(Task).order_by(Task.id).limit(1)).first()
+        details = "；".join(f.detail for f in failed.findings) if failed is not None else ""
     if failed is not None:
-        details = "；".join(f.detail for f in failed.findings)
         scenario.mark("failed", f"巡检记录 #{failed.id}：{details}")
     if task is None:
         return None

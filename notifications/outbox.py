@@ -110,7 +110,8 @@ class OutboxWriter:
                 session,
                 f"整改任务 #{task.id} 的通知无人可收（{who}）",
                 [f"责任单位代码：{task.unit_code}", f"通知内容：{message.title}"],
-                key=f"no-recipient:{change.id}",
+                # Once a day per unit and audience, not once per task change.
+                key=f"no-recipient:{task.unit_code}:{self._today():%Y%m%d}:{who}",
             )
             return
         for name, url in recipients:
@@ -143,6 +144,9 @@ class OutboxWriter:
                 message=message,
             )
         return len(recipients)
+
+    def _today(self) -> dt.date:
+        return self.clock.now().astimezone(self.zone).date()
 
     def facts(self, task: Task, reason: str = "") -> messages.TaskFacts:
         target, check = self.catalog.check(task.check_id)

@@ -115,7 +115,7 @@ class Run(Base):
     held: Mapped[bool] = mapped_column(Boolean, default=False)
 
     findings: Mapped[list[FindingRow]] = relationship(
-        back_populates="run", order_by="FindingRow.id", lazy="selectin"
+        back_populates="run", order_by="FindingRow.id"
     )
 
 
@@ -182,7 +182,7 @@ class Task(Base):
     chase_level: Mapped[int] = mapped_column(Integer, default=0)
 
     history: Mapped[list[TaskHistory]] = relationship(
-        back_populates="task", order_by="TaskHistory.id", lazy="selectin"
+        back_populates="task", order_by="TaskHistory.id"
     )
 
     @property
