@@ -6,12 +6,14 @@ from pydantic import BaseModel
 
 from probes.base import Probe
 from probes.checklist import ChecklistProbe
+from probes.consultation import ConsultationProbe
 from probes.search import SearchProbe
 from probes.sso import SsoProbe
 
 BUILT_IN: tuple[type[Probe], ...] = (
     SearchProbe,
     SsoProbe,
+    ConsultationProbe,
     ChecklistProbe,
 )
 

@@ -73,7 +73,7 @@ class ProbeRunner:
     ) -> ProbeResult:
         probe_class = self.probes.get(check.probe)
         if probe_class is None:
-            return _error(f"未知的探针类型 {check.probe!r}")
+            return _error(f"未知的探针类型 {check.probe!r}", dict(state or {}))
         probe = probe_class()
         evidence = self.evidence.new_run_dir(check_id, self.clock.now())
         ctx = ProbeContext(
@@ -97,9 +97,9 @@ class ProbeRunner:
                 else:
                     result = await self._judged(probe, ctx)
         except TimeoutError:
-            result = _error(f"巡检超过 {self.run_timeout_s:.0f} 秒未完成，已中止")
+            result = _error(f"巡检超过 {self.run_timeout_s:.0f} 秒未完成，已中止", ctx.state)
         except MonitorError as exc:
-            result = _error(f"巡检系统故障：{exc}")
+            result = _error(f"巡检系统故障：{exc}", ctx.state)
         metrics = {**result.metrics, "elapsed_ms": int((time.monotonic() - started) * 1000)}
         return _replace(result, metrics=metrics, evidence=_evidence_of(evidence))
 
@@ -125,19 +125,21 @@ class ProbeRunner:
         except SiteUnreachable as exc:
             if await self._our_network_ok(ctx.browser):
                 finding = unreachable_finding(exc.url, exc.reason)
-                return ProbeResult(Outcome.FAIL, (finding,), summary=finding.title)
-            return _error(f"本方网络异常（探测页 {self.canary_url} 也无法访问）：{exc}")
+                return ProbeResult(Outcome.FAIL, (finding,), summary=finding.title, state=ctx.state)
+            return _error(f"本方网络异常（探测页 {self.canary_url} 也无法访问）：{exc}", ctx.state)
         except Inconclusive as exc:
-            return ProbeResult(Outcome.INCONCLUSIVE, summary="无法判定", error=str(exc))
+            return ProbeResult(
+                Outcome.INCONCLUSIVE, summary="无法判定", error=str(exc), state=ctx.state
+            )
         except MonitorError as exc:
-            return _error(f"巡检系统故障：{exc}")
+            return _error(f"巡检系统故障：{exc}", ctx.state)
         except PlaywrightError as exc:
             crashed = classify_network_error(str(exc)) == "ours" or not _connected(ctx.browser)
             reason = "浏览器异常退出" if crashed else "浏览器操作失败"
-            return _error(f"{reason}：{str(exc).splitlines()[0]}")
+            return _error(f"{reason}：{str(exc).splitlines()[0]}", ctx.state)
         except Exception as exc:  # a bug in a probe is the monitor's fault, not the unit's
             log.exception("probe %s raised", ctx.check_id)
-            return _error(f"探针内部错误：{type(exc).__name__}: {exc}")
+            return _error(f"探针内部错误：{type(exc).__name__}: {exc}", ctx.state)
 
     async def _our_network_ok(self, browser: BrowserContext | None) -> bool:
         if self.canary_url is None or browser is None:
@@ -168,11 +170,18 @@ class _Trace:
 
     async def start(self) -> None:
         try:
-            await self.browser.tracing.start(screenshots=True, snapshots=True)
-            await self.browser.tracing.start_chunk()
+            await self._begin()
             self.active = True
         except PlaywrightError as exc:
             log.warning("tracing unavailable: %s", exc)
+
+    async def _begin(self) -> None:
+        # DOM snapshots are what the trace viewer shows for every action; the screencast
+        # (screenshots=True) only adds a filmstrip, yet costs JPEG frames on every run
+        # while most runs pass and drop their trace. Failing runs keep PNG screenshots.
+        # start() opens the first chunk itself: a start_chunk() after it would throw
+        # that one away and open a second.
+        await self.browser.tracing.start(screenshots=False, snapshots=True)
 
     @contextlib.asynccontextmanager
     async def paused(self) -> AsyncIterator[None]:
@@ -180,28 +189,27 @@ class _Trace:
             yield
             return
         chunk = self.scratch / f"trace-{len(self.chunks) + 1}.zip"
-        await self.browser.tracing.stop_chunk(path=chunk)
-        # A full stop: the network log outlives chunks and would carry the request that
-        # sends the secret (a login form's POST body) into the next chunk.
-        await self.browser.tracing.stop()
+        # A full stop (it saves the open chunk first): the network log outlives chunks and
+        # would carry the request that sends the secret (a login form's POST body) into
+        # the next chunk.
+        await self.browser.tracing.stop(path=chunk)
         self.chunks.append(chunk)
         try:
             yield
         finally:
-            await self.browser.tracing.start(screenshots=True, snapshots=True)
-            await self.browser.tracing.start_chunk()
+            await self._begin()
 
     async def finish(self, keep_in: RunEvidence | None) -> None:
         if not self.active:
             return
         try:
+            # stop() ends the open chunk too: discarded (a pass), or saved to ``path``.
             if keep_in is None:
-                await self.browser.tracing.stop_chunk()
+                await self.browser.tracing.stop()
             else:
                 chunk = self.scratch / f"trace-{len(self.chunks) + 1}.zip"
-                await self.browser.tracing.stop_chunk(path=chunk)
+                await self.browser.tracing.stop(path=chunk)
                 self.chunks.append(chunk)
-            await self.browser.tracing.stop()
         except PlaywrightError as exc:
             log.warning("stopping the trace failed: %s", exc)
         if keep_in is not None:
@@ -215,8 +223,9 @@ def _connected(context: BrowserContext | None) -> bool:
     return browser is not None and browser.is_connected()
 
 
-def _error(message: str) -> ProbeResult:
-    return ProbeResult(Outcome.ERROR, summary="巡检系统故障", error=message)
+def _error(message: str, state: dict[str, Any] | None = None) -> ProbeResult:
+    # A run that could not finish keeps the state it was given (a pending consultation).
+    return ProbeResult(Outcome.ERROR, summary="巡检系统故障", error=message, state=state or {})
 
 
 def _evidence_of(evidence: RunEvidence) -> Evidence:

@@ -1,0 +1,370 @@
+"""咨询互动 with a real Chromium: a question put through 我要咨询 and followed up for days.
+
+The portal's consultation desk and the bot share one FakeClock, so days pass in an
+instant: submitted on 2026-09-28, the 5 working days run across National Day to the
+调休 Saturday 2026-10-10, and the reply is overdue from Monday 2026-10-12.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from bot.cli import main
+from bot.consultations import consultation_lines, render_lines
+from bot.jobs import RunReport, report_fixed, run_check
+from bot.services import Services
+from probes.consultation_state import ConsultationJournal
+from probes.results import Outcome
+from sandbox.consultation import consultation_area
+from sandbox.consultation_desk import ConsultationDesk, ConsultationFaults
+from sandbox.faults import PortalFaults
+from sandbox.portal import create_portal_app
+from sandbox.server import SandboxServer
+from tasks.catalog_sync import sync_catalog
+from tasks.clock import FakeClock
+from tasks.db import make_engine
+from tasks.models import Run, Task, TaskState
+from tests.conftest import ServicesFactory, at
+
+pytestmark = pytest.mark.browser
+
+CHECK = "sf-portal/consultation"
+SUBMITTED = "2026-09-28 10:00"
+
+
+@dataclass
+class DeskPortal:
+    server: SandboxServer
+    desk: ConsultationDesk
+    clock: FakeClock
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def letters(self) -> int:
+        return len(self.desk.letters())
+
+
+@pytest.fixture(scope="session")
+def desk_portal_server() -> Iterator[DeskPortal]:
+    clock = FakeClock(at(SUBMITTED))
+    desk = ConsultationDesk(ConsultationFaults(), now=clock.now)
+    app = create_portal_app(PortalFaults(), areas=[consultation_area(desk)])
+    server = SandboxServer(app, "127.0.0.1", 0).start()
+    yield DeskPortal(server, desk, clock)
+    server.stop()
+
+
+@pytest.fixture
+def portal(desk_portal_server: DeskPortal) -> Iterator[DeskPortal]:
+    """The portal with a healthy desk, its clock at the submission time."""
+    desk_portal_server.clock.set(at(SUBMITTED))
+    desk_portal_server.desk.faults.reset()
+    yield desk_portal_server
+    desk_portal_server.desk.faults.reset()
+
+
+def consult_catalog(
+    url: str, *, threshold: int = 2, more_checks: str = "", locations: str = ""
+) -> str:
+    return f"""
+units:
+  - code: sf-zwb
+    name: 示范省政务服务管理办公室
+    level: province
+targets:
+  - key: sf-portal
+    name: 示范省政务服务网
+    unit: sf-zwb
+    base_url: {url}{locations}
+    checks:
+      - probe: consultation
+        schedule: {{cron: "0 10,16 * * 1-5"}}
+        failure_threshold: {threshold}
+        params: {{contact_name: 李明, contact_phone: "13912345678"}}
+{more_checks}"""
+
+
+@pytest.fixture
+def services(make_services: ServicesFactory, portal: DeskPortal) -> Services:
+    return _services(make_services, portal, None)
+
+
+def _services(
+    make_services: ServicesFactory, portal: DeskPortal, engine: Engine | None, **catalog: Any
+) -> Services:
+    made = make_services(consult_catalog(portal.url, **catalog), clock=portal.clock, engine=engine)
+    with made.sessions.begin() as session:
+        sync_catalog(session, made.catalog)
+    return made
+
+
+async def run_at(
+    services: Services, portal: DeskPortal, when: str, check: str = CHECK
+) -> RunReport:
+    portal.clock.set(at(when))
+    return await run_check(services, check)
+
+
+def journal_of(services: Services) -> ConsultationJournal:
+    with services.sessions() as session:
+        state = session.scalars(select(Run.state).order_by(Run.id.desc()).limit(1)).first()
+    return ConsultationJournal.from_state(state)
+
+
+async def test_reply_on_fourth_working_day_passes_with_latency_recorded(
+    services: Services, portal: DeskPortal
+) -> None:
+    portal.desk.faults.update({"reply_after_working_days": 4})
+    submitted = await run_at(services, portal, SUBMITTED)
+    assert submitted.outcome is Outcome.PASS, submitted.result
+    assert "已提交咨询（信件编号 ZX20260928" in submitted.result.summary
+    assert submitted.result.evidence.screenshots, "the receipt page is kept"
+
+    waiting = await run_at(services, portal, "2026-09-30 16:00")
+    assert waiting.outcome is Outcome.PASS
+    assert "已过 2 个工作日" in waiting.result.summary
+
+    replied = await run_at(services, portal, "2026-10-09 16:00")
+    assert replied.outcome is Outcome.PASS, replied.result
+    assert "用时 4 个工作日（264 小时）" in replied.result.summary
+    with services.sessions() as session:
+        stored = session.get(Run, replied.run_id)
+        assert stored is not None
+        assert stored.metrics["reply_latency_working_days"] == 4
+        assert stored.metrics["reply_latency_hours"] == 264.0
+        assert stored.metrics["reply_late"] is False
+    assert journal_of(services).pending is None
+
+    letters = portal.letters
+    resting = await run_at(services, portal, "2026-10-12 10:00")
+    assert resting.outcome is Outcome.PASS
+    assert "10月15日起提交下一个咨询" in resting.result.summary
+    assert portal.letters == letters, "the desk is not flooded: a pause after each reply"
+    next_one = await run_at(services, portal, "2026-10-15 10:00")
+    assert "已提交咨询" in next_one.result.summary
+    assert portal.letters == letters + 1
+
+
+async def test_unanswered_consultation_is_overdue_only_after_national_day_deadline(
+    services: Services, portal: DeskPortal
+) -> None:
+    portal.desk.faults.update({"never_reply": True})
+    assert (await run_at(services, portal, SUBMITTED)).outcome is Outcome.PASS
+
+    on_ninth = await run_at(services, portal, "2026-10-09 10:00")
+    assert on_ninth.outcome is Outcome.PASS
+    assert "已过 4 个工作日（时限10月10日，剩 1 个工作日）" in on_ninth.result.summary
+    due_day = await run_at(services, portal, "2026-10-10 16:00")  # the 调休 Saturday
+    assert due_day.outcome is Outcome.PASS
+    assert "今天到期" in due_day.result.summary
+    sunday = await run_at(services, portal, "2026-10-11 10:00")  # no one works, no one is late
+    assert sunday.outcome is Outcome.PASS
+    assert "已到时限" in sunday.result.summary
+
+    overdue = await run_at(services, portal, "2026-10-12 09:00")
+    assert overdue.outcome is Outcome.FAIL
+    (finding,) = overdue.result.findings
+    assert finding.code == "consultation.reply_overdue"
+    assert finding.title == "咨询投诉功能不可用"
+    assert finding.detail.startswith("首页—我要咨询。9月28日提交咨询投诉问题（信件编号 ZX20260928")
+    assert "超过5个工作日未反馈咨询投诉结果（截至10月12日已过 6 个工作日）" in finding.detail
+    assert overdue.result.metrics["working_days_elapsed"] == 6
+    assert overdue.result.evidence.screenshots
+
+
+async def test_submission_failure_gives_its_own_finding(
+    services: Services, portal: DeskPortal
+) -> None:
+    portal.desk.faults.update({"submit_fails": True})
+    before = portal.letters
+    report = await run_at(services, portal, SUBMITTED)
+    assert report.outcome is Outcome.FAIL
+    (finding,) = report.result.findings
+    assert finding.code == "consultation.submit_failed"
+    assert finding.detail == (
+        "首页—我要咨询。提交咨询后页面提示“系统繁忙，信件提交失败，请稍后再试”，咨询问题无法提交"
+    )
+    assert portal.letters == before
+    assert journal_of(services).pending is None, "nothing to follow up: the next run asks again"
+
+
+async def test_pending_consultation_survives_a_restart(
+    make_services: ServicesFactory, portal: DeskPortal, engine: Engine
+) -> None:
+    portal.desk.faults.update({"never_reply": True})
+    first = _services(make_services, portal, engine)
+    submitted = await run_at(first, portal, SUBMITTED)
+    letter = submitted.result.metrics["letter_no"]
+    first.engine.dispose()
+    letters = portal.letters
+
+    url = engine.url.render_as_string(hide_password=False)
+    restarted = _services(make_services, portal, make_engine(url))
+    followed = await run_at(restarted, portal, "2026-09-29 10:00")
+    assert followed.outcome is Outcome.PASS, followed.result
+    assert followed.result.metrics["letter_no"] == letter
+    assert "等待答复" in followed.result.summary
+    assert portal.letters == letters, "the restarted bot follows up instead of asking again"
+
+
+async def test_cli_lists_the_pending_consultation(
+    services: Services, portal: DeskPortal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    portal.desk.faults.update({"never_reply": True})
+    await run_at(services, portal, SUBMITTED)
+    pending = journal_of(services).pending
+    assert pending is not None
+    portal.clock.set(at("2026-10-09 15:00"))
+
+    (line,) = consultation_lines(services)
+    assert line.pending and line.working_days_elapsed == 4
+    table = render_lines([line])
+    for shown in (
+        "示范省政务服务网",
+        pending.letter_no,
+        pending.query_code,
+        "2026-09-28 10:00",
+        "2026-10-10",
+        "等待答复（剩 1 个工作日）",
+    ):
+        assert shown in table
+    portal.clock.set(at("2026-10-13 10:00"))
+    assert consultation_lines(services)[0].status == "超期未答复（超期 2 个工作日）"
+
+
+async def test_govpatrol_consultations_command_lists_it(
+    services: Services,
+    portal: DeskPortal,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    portal.desk.faults.update({"never_reply": True})
+    await run_at(services, portal, SUBMITTED)
+    pending = journal_of(services).pending
+    assert pending is not None
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(consult_catalog(portal.url), encoding="utf-8")
+    monkeypatch.setenv("GOVPATROL_DATABASE_URL", services.engine.url.render_as_string(False))
+    monkeypatch.setenv("GOVPATROL_DATA_DIR", str(tmp_path / "cli"))
+    monkeypatch.setenv("GOVPATROL_SECRET_KEY", "test-secret-key")
+
+    assert main(["--catalog", str(catalog), "consultations", "--pending"]) == 0
+    printed = capsys.readouterr().out
+    assert "信件编号" in printed and "查询码" in printed and "答复时限" in printed
+    assert pending.letter_no in printed and pending.query_code in printed
+    assert "2026-09-28 10:00" in printed and "2026-10-10" in printed
+
+
+async def test_overdue_opens_a_task_and_the_late_reply_closes_it_on_verification(
+    services: Services, portal: DeskPortal
+) -> None:
+    portal.desk.faults.update({"never_reply": True})
+    await run_at(services, portal, SUBMITTED)
+    await run_at(services, portal, "2026-10-12 09:00")
+    opened = await run_at(services, portal, "2026-10-12 15:00")
+    ((task_id, state),) = opened.changed_tasks
+    assert state == TaskState.OPEN.value
+
+    portal.clock.set(at("2026-10-13 10:00"))
+    unreplied = await report_fixed(services, task_id, "王晓明", "已安排专人答复")
+    assert unreplied.outcome is Outcome.FAIL
+    assert _task(services, task_id).state == TaskState.REOPENED.value
+
+    portal.desk.faults.update({"never_reply": False})  # the desk answers at last
+    portal.clock.set(at("2026-10-14 10:00"))
+    verified = await report_fixed(services, task_id, "王晓明", "已答复该咨询")
+    assert verified.outcome is Outcome.PASS, verified.result
+    assert verified.result.metrics["reply_late"] is True
+    assert verified.result.metrics["reply_latency_working_days"] == 8
+    task = _task(services, task_id)
+    assert task.state == TaskState.CLOSED.value
+    assert task.title == "咨询投诉功能不可用"
+
+
+async def test_a_second_consultation_check_on_the_target_never_submits(
+    make_services: ServicesFactory, portal: DeskPortal
+) -> None:
+    second = """      - name: consultation-b
+        probe: consultation
+        schedule: 1h
+"""
+    made = _services(make_services, portal, None, more_checks=second)
+    before = portal.letters
+    report = await run_at(made, portal, SUBMITTED, check="sf-portal/consultation-b")
+    assert report.outcome is Outcome.ERROR
+    assert "已由巡检项 sf-portal/consultation 负责" in report.result.error
+    assert portal.letters == before
+
+
+async def test_two_runs_at_the_same_desk_submit_once(
+    services: Services, portal: DeskPortal
+) -> None:
+    before = portal.letters
+    both = await asyncio.gather(run_check(services, CHECK), run_check(services, CHECK))
+    assert sorted(report.outcome for report in both) == [Outcome.INCONCLUSIVE, Outcome.PASS]
+    assert portal.letters == before + 1
+
+
+async def test_broken_query_page_is_reported_and_the_consultation_kept(
+    services: Services, portal: DeskPortal
+) -> None:
+    portal.desk.faults.update({"never_reply": True})
+    submitted = await run_at(services, portal, SUBMITTED)
+    portal.desk.faults.update({"query_fails": True})
+    broken = await run_at(services, portal, "2026-09-29 10:00")
+    assert broken.outcome is Outcome.FAIL
+    (finding,) = broken.result.findings
+    assert finding.code == "consultation.query_failed"
+    assert "返回 HTTP 500" in finding.detail
+
+    portal.desk.faults.update({"query_fails": False})
+    again = await run_at(services, portal, "2026-09-30 10:00")
+    assert again.outcome is Outcome.PASS
+    assert again.result.metrics["letter_no"] == submitted.result.metrics["letter_no"]
+
+
+def _task(services: Services, task_id: int) -> Task:
+    with services.sessions() as session:
+        task = session.get(Task, task_id)
+        assert task is not None
+        return task
+
+
+async def test_pending_consultation_survives_a_run_that_did_not_finish(
+    services: Services, portal: DeskPortal
+) -> None:
+    portal.desk.faults.update({"never_reply": True})
+    submitted = await run_at(services, portal, SUBMITTED)
+    services.runner.run_timeout_s = 0.001
+    assert (await run_at(services, portal, "2026-09-29 10:00")).outcome is Outcome.ERROR
+    services.runner.run_timeout_s = 60
+    letters = portal.letters
+    followed = await run_at(services, portal, "2026-09-29 16:00")
+    assert followed.result.metrics["letter_no"] == submitted.result.metrics["letter_no"]
+    assert portal.letters == letters
+
+
+async def test_configured_pages_and_selectors_lead_the_way(
+    make_services: ServicesFactory, portal: DeskPortal
+) -> None:
+    locations = """
+    pages: {consult: /consult, consult_query: /consult/query}
+    selectors: {consult_content: "textarea[name=content]", query_code: "input[name=code]"}"""
+    made = _services(make_services, portal, None, locations=locations)
+    portal.desk.faults.update({"never_reply": True})
+    assert (await run_at(made, portal, SUBMITTED)).outcome is Outcome.PASS
+    pending = journal_of(made).pending
+    assert pending is not None and pending.entry == f"我要咨询（{portal.url}/consult）"
+    followed = await run_at(made, portal, "2026-09-29 10:00")
+    assert followed.outcome is Outcome.PASS and "等待答复" in followed.result.summary
