@@ -179,7 +179,6 @@ def build_services(
         clock,
         run_timeout_s=settings.run_timeout_s,
         trace=settings.trace != "off",
-        canary_url=settings.canary_url,
         calendar=calendar,
     )
     return Services(

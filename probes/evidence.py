@@ -102,6 +102,7 @@ class RunEvidence:
                 mask=[page.locator(MASKED)],
                 timeout=SCREENSHOT_TIMEOUT_MS,
                 animations="disabled",
+                scale="css",  # phone profiles render at 3x: keep files small
             )
             self.screenshots.append(shot_rel)
             self.store.added(shot.stat().st_size)

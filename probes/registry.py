@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from probes.base import Probe
 from probes.checklist import ChecklistProbe
 from probes.consultation import ConsultationProbe
+from probes.mobile import MobileProbe
 from probes.search import SearchProbe
 from probes.sso import SsoProbe
 
@@ -14,6 +15,7 @@ BUILT_IN: tuple[type[Probe], ...] = (
     SearchProbe,
     SsoProbe,
     ConsultationProbe,
+    MobileProbe,
     ChecklistProbe,
 )
 

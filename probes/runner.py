@@ -3,8 +3,8 @@
 This is the one place where exceptions become outcomes:
 
     probe returns a result            → that result
-    SiteUnreachable, canary answers   → fail (site.unreachable)
-    SiteUnreachable, canary silent    → error (our network)
+    SiteUnreachable                   → fail (site.unreachable); the bot turns it into
+                                        error when its canary says our network is down
     Inconclusive                      → inconclusive
     MonitorError, browser crash, bug  → error
     the run's wall-clock limit        → error
@@ -20,6 +20,7 @@ import logging
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,6 @@ from tasks.clock import Clock
 
 log = logging.getLogger(__name__)
 
-CANARY_TIMEOUT_MS = 10_000
-
 
 class ProbeRunner:
     def __init__(
@@ -51,7 +50,6 @@ class ProbeRunner:
         run_timeout_s: float = 120.0,
         nav_timeout_ms: int = 30_000,
         trace: bool = True,
-        canary_url: str | None = None,
         calendar: WorkingCalendar | None = None,
     ) -> None:
         self.pool = pool
@@ -61,7 +59,6 @@ class ProbeRunner:
         self.run_timeout_s = run_timeout_s
         self.nav_timeout_ms = nav_timeout_ms
         self.trace = trace
-        self.canary_url = canary_url
         self.calendar = calendar or WorkingCalendar()
 
     async def run(
@@ -86,7 +83,9 @@ class ProbeRunner:
             state=dict(state or {}),
             calendar=self.calendar,
             nav_timeout_ms=self.nav_timeout_ms,
-            open_context=self.pool.context,
+            # A run that holds a slot opens its extra contexts (other devices) within it;
+            # taking a second slot could deadlock the pool.
+            open_context=partial(self.pool.context, slot=not probe.uses_browser),
         )
         started = time.monotonic()
         try:
@@ -123,10 +122,8 @@ class ProbeRunner:
         try:
             return await probe.run(ctx)
         except SiteUnreachable as exc:
-            if await self._our_network_ok(ctx.browser):
-                finding = unreachable_finding(exc.url, exc.reason)
-                return ProbeResult(Outcome.FAIL, (finding,), summary=finding.title, state=ctx.state)
-            return _error(f"本方网络异常（探测页 {self.canary_url} 也无法访问）：{exc}", ctx.state)
+            finding = unreachable_finding(exc.url, exc.reason)
+            return ProbeResult(Outcome.FAIL, (finding,), summary=finding.title, state=ctx.state)
         except Inconclusive as exc:
             return ProbeResult(
                 Outcome.INCONCLUSIVE, summary="无法判定", error=str(exc), state=ctx.state
@@ -140,16 +137,6 @@ class ProbeRunner:
         except Exception as exc:  # a bug in a probe is the monitor's fault, not the unit's
             log.exception("probe %s raised", ctx.check_id)
             return _error(f"探针内部错误：{type(exc).__name__}: {exc}", ctx.state)
-
-    async def _our_network_ok(self, browser: BrowserContext | None) -> bool:
-        if self.canary_url is None or browser is None:
-            return True
-        try:
-            response = await browser.request.get(self.canary_url, timeout=CANARY_TIMEOUT_MS)
-        except Exception as exc:
-            log.warning("canary %s unreachable: %s", self.canary_url, exc)
-            return False
-        return response.status < 500
 
     async def _capture_pages(self, browser: BrowserContext, evidence: RunEvidence) -> None:
         if evidence.screenshots:
