@@ -8,6 +8,7 @@ from probes.base import Probe
 from probes.checklist import ChecklistProbe
 from probes.consultation import ConsultationProbe
 from probes.mobile import MobileProbe
+from probes.registration import RegistrationProbe
 from probes.search import SearchProbe
 from probes.sso import SsoProbe
 
@@ -16,6 +17,7 @@ BUILT_IN: tuple[type[Probe], ...] = (
     SsoProbe,
     ConsultationProbe,
     MobileProbe,
+    RegistrationProbe,
     ChecklistProbe,
 )
 

@@ -54,7 +54,7 @@ PORTAL_SITE = SiteInfo(
         NavLink("部门服务", "/departments"),
         NavLink("我要咨询", "/consult"),
         NavLink("用户注册", "/register"),
-        NavLink("登录", "/login"),
+        NavLink("登录", "/user/login"),
     ),
 )
 

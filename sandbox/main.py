@@ -9,7 +9,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from sandbox.faults import parse_fault_args
-from sandbox.server import PortalSandbox
+from sandbox.world import SandboxWorld
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -17,45 +17,73 @@ EXIT_USAGE = 2
 
 
 def serve(host: str, port: int, fault_args: list[str]) -> int:
-    """Serve the portal with the given faults, blocking until interrupted.
+    """Serve every sandbox site with the given faults, blocking until interrupted.
 
+    The portal listens on ``host``; the identity portal, department systems, government
+    portal and H5 site on their own loopback addresses, all on ``port`` (0: free ports).
     Returns 0 after a signal-triggered clean stop, 2 for bad fault arguments (message on
-    stderr names the argument) and 1 when the address cannot be bound or the server dies.
+    stderr names the argument) and 1 when an address cannot be bound or a server dies.
     """
     try:
-        faults = parse_fault_args(fault_args)
+        parse_fault_args([arg for arg in fault_args if "." not in arg.split("=", 1)[0]])
     except ValueError as exc:
         print(f"故障参数错误 / invalid fault argument: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        portal = PortalSandbox.start(host, port, faults)
+        world = SandboxWorld.start(port, portal_host=host)
     except (OSError, RuntimeError) as exc:
         print(
-            f"无法启动沙箱门户 / cannot start the sandbox portal on {host}:{port}: {exc}",
+            f"无法启动沙箱 / cannot start the sandbox on {host}:{port}: {exc}",
             file=sys.stderr,
         )
         return EXIT_FAILED
+    try:
+        world.apply(fault_args)
+    except ValueError as exc:
+        world.stop()
+        print(f"故障参数错误 / invalid fault argument: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
     stop_requested = threading.Event()
     restore = _install_stop_handlers(stop_requested)
     try:
-        print(f"示范省政务服务网已启动 / sandbox portal listening on {portal.url}/", flush=True)
-        print(f"故障注入接口 / fault admin: {portal.admin_url}", flush=True)
-        active = {k: v for k, v in faults.to_dict().items() if v}
+        print(
+            f"示范省政务服务网已启动 / sandbox portal listening on {world.portal.url}/", flush=True
+        )
+        for name, url in world.urls().items():
+            print(f"  {SITE_NAMES.get(name, name)}: {url}/", flush=True)
+        print(f"故障注入接口 / fault admin: {world.portal.admin_url}", flush=True)
+        active = {
+            f"{area}.{key}": value
+            for area, section in world.sections().items()
+            for key, value in section.to_dict().items()
+            if value
+        }
         print(f"当前故障 / active faults: {active or '无 / none'}", flush=True)
         print("按 Ctrl+C 停止 / press Ctrl+C to stop", flush=True)
         # Wake up regularly so a dead server thread is noticed, not waited on forever.
         while not stop_requested.wait(0.5):
-            if not portal.server.running:
+            if not world.portal.server.running:
                 print("沙箱门户意外停止 / sandbox portal stopped unexpectedly", file=sys.stderr)
                 return EXIT_FAILED
     except KeyboardInterrupt:
         pass
     finally:
         restore()
-        portal.stop()
-    print("沙箱门户已停止 / sandbox portal stopped", flush=True)
+        world.stop()
+    print("沙箱已停止 / sandbox stopped", flush=True)
     return EXIT_OK
+
+
+SITE_NAMES = {
+    "portal": "示范省政务服务网",
+    "identity": "示范省统一身份认证平台",
+    "sso_scjg": "省市场监督管理局业务系统",
+    "sso_rst": "省人力资源和社会保障厅网上服务大厅",
+    "sso_gjj": "省住房公积金管理中心网上业务大厅",
+    "gov": "示范省人民政府门户网站",
+    "mobile": "示范办（移动端）",
+}
 
 
 def _install_stop_handlers(stop_requested: threading.Event) -> Callable[[], None]:

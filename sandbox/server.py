@@ -17,8 +17,13 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp
 
-from sandbox.faults import PortalFaults
+from sandbox.consultation import consultation_area
+from sandbox.consultation_desk import ConsultationDesk
+from sandbox.faults import FaultSection, PortalFaults
+from sandbox.guide_faults import GuideFaults, guide_fault_area
 from sandbox.portal import create_portal_app
+from sandbox.registration import registration_area
+from sandbox.registration_state import RegistrationDesk
 
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
@@ -142,11 +147,23 @@ class SandboxServer:
 
 
 class PortalSandbox:
-    """The 示范省政务服务网 portal with its faults, served on one address."""
+    """The 示范省政务服务网 portal with its faults, served on one address, with its areas:
+    registration (在线注册 and the test SIM's inbox), the consultation desk (我要咨询) and
+    the guide defects (办事指南)."""
 
-    def __init__(self, server: SandboxServer, faults: PortalFaults) -> None:
+    def __init__(
+        self,
+        server: SandboxServer,
+        faults: PortalFaults,
+        registration: RegistrationDesk | None = None,
+        consultation: ConsultationDesk | None = None,
+        guides: GuideFaults | None = None,
+    ) -> None:
         self.server = server
         self.faults = faults
+        self.registration = registration or RegistrationDesk()
+        self.consultation = consultation or ConsultationDesk()
+        self.guides = guides or GuideFaults()
 
     @classmethod
     def start(
@@ -154,8 +171,28 @@ class PortalSandbox:
     ) -> PortalSandbox:
         """Serve a portal (healthy unless `faults` says otherwise) and return when ready."""
         faults = faults if faults is not None else PortalFaults()
-        server = SandboxServer(create_portal_app(faults), host=host, port=port).start()
-        return cls(server, faults)
+        registration, consultation, guides = RegistrationDesk(), ConsultationDesk(), GuideFaults()
+        areas = [
+            registration_area(registration),
+            consultation_area(consultation),
+            guide_fault_area(guides),
+        ]
+        server = SandboxServer(create_portal_app(faults, areas), host=host, port=port).start()
+        return cls(server, faults, registration, consultation, guides)
+
+    def sections(self) -> dict[str, FaultSection]:
+        """The portal's fault sections by area name."""
+        return {
+            "portal": self.faults,
+            "registration": self.registration.faults,
+            "consultation": self.consultation.faults,
+            "guides": self.guides,
+        }
+
+    def reset(self) -> None:
+        """The portal and all its areas healthy again."""
+        for section in self.sections().values():
+            section.reset()
 
     @property
     def url(self) -> str:

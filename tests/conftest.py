@@ -137,10 +137,10 @@ def portal_server() -> Iterator[PortalSandbox]:
 
 @pytest.fixture
 def portal(portal_server: PortalSandbox) -> Iterator[PortalSandbox]:
-    """The sandbox portal, healthy at the start of every test."""
-    portal_server.faults.reset()
+    """The sandbox portal with all its areas, healthy at the start of every test."""
+    portal_server.reset()
     yield portal_server
-    portal_server.faults.reset()
+    portal_server.reset()
 
 
 @pytest.fixture

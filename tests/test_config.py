@@ -171,6 +171,7 @@ def test_example_catalog_is_valid() -> None:
             "WECOM_BOT_KEY",
             "DINGTALK_TOKEN",
             "FEISHU_TOKEN",
+            "SSO_PASSWORD",
         )
     }
     result = run_cli("check-config", "config/examples/catalog.yaml", env=env)

@@ -1,0 +1,333 @@
+"""在线注册: can a citizen register on the portal, whatever mobile segment their number has?
+
+Journey, for the personal (个人) and the legal-person (法人) form: open the home page,
+follow its 注册 link to the form; type a number of every mainland mobile segment into the
+phone field and read the form's verdict (no SMS is requested for these, see
+``probes.registration_form``); click 获取验证码 once for the configured test number; when
+an SMS inbox is configured, wait for the code on the test SIM; optionally complete the
+registration, log in and cancel the test account again.
+
+A CAPTCHA before 获取验证码 needs a bypass token that the test environment honours
+(``captcha_bypass``); without one the run is inconclusive, never a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import time
+from collections.abc import AsyncIterator
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from playwright.async_api import BrowserContext, Locator, Page, Route
+
+from probes import locate
+from probes.base import Probe, ProbeContext, http_error_finding
+from probes.registration_account import register_and_cancel
+from probes.registration_form import (
+    ENTRY_WORDS,
+    FORM_WORDS,
+    PageActivity,
+    captcha_kind,
+    code_button,
+    judge_number,
+    link_to,
+    phone_field,
+    read_messages,
+    request_code,
+)
+from probes.registration_params import CaptchaBypass, RegistrationForm, RegistrationParams
+from probes.registration_verdict import FORM_LABELS, FormReport, judge
+from probes.results import Outcome, ProbeResult
+from probes.segments import mainland_mobile_segments, masked, sample_number
+from probes.sms import (
+    HttpSmsInbox,
+    SmsInbox,
+    SmsInboxUnavailable,
+    message_ids,
+    wait_for_code,
+)
+
+CAPTCHA_NAMES = {"graphic": "图形验证码", "slider": "滑块验证"}
+# How far back the inbox is read before a code request: the gateway stamps messages with
+# its own clock, so a little slack; older messages are remembered and never taken as new.
+INBOX_LOOKBACK = dt.timedelta(minutes=2)
+CLOSE_TIMEOUT_S = 10.0
+
+
+class RegistrationProbe(Probe):
+    kind = "registration"
+    Params = RegistrationParams
+
+    async def run(self, ctx: ProbeContext) -> ProbeResult:
+        params = ctx.params(RegistrationParams)
+        page = await ctx.new_page()
+        home = ctx.url("home", "/")
+        response = await ctx.goto(page, home)
+        if response is not None and response.status >= 400:
+            finding = http_error_finding("首页", home, response.status)
+            return ProbeResult(Outcome.FAIL, (finding,), summary=finding.title)
+        await page.close()
+        inbox = None
+        if params.sms_inbox is not None:
+            inbox = HttpSmsInbox(params.sms_inbox.url, params.sms_inbox.token)
+        reports = []
+        async with _journey_context(ctx, params) as browser:
+            await _apply_bypass(ctx, browser, params.captcha_bypass)
+            for form in params.forms:
+                report = FormReport(form.kind, phone_shown=masked(params.test_phone or ""))
+                await self._check_form(ctx, browser, params, form, inbox, report)
+                reports.append(report)
+        return judge(reports)
+
+    async def _check_form(
+        self,
+        ctx: ProbeContext,
+        browser: BrowserContext,
+        params: RegistrationParams,
+        form: RegistrationForm,
+        inbox: SmsInbox | None,
+        report: FormReport,
+    ) -> None:
+        page = await browser.new_page()
+        page.set_default_timeout(ctx.nav_timeout_ms)
+        page.set_default_navigation_timeout(ctx.nav_timeout_ms)
+        activity = PageActivity(page)
+        report.unavailable = await _open_form(ctx, page, form, params)
+        report.url = _shown(page.url, params.captcha_bypass)
+        if report.unavailable:
+            await ctx.evidence.capture(page, f"{form.kind}-unavailable")
+            return
+        phone = await phone_field(page, ctx.selector("phone_input"))
+        if phone is None:
+            report.unavailable = f"注册页面（{report.url}）未找到手机号码输入框"
+            await ctx.evidence.capture(page, f"{form.kind}-no-phone-field")
+            return
+        baseline = (await read_messages(phone)).lines
+        # The sweep is a hundred actions: left out of the trace, which would grow by
+        # megabytes; a rejected number is kept below as a screenshot instead.
+        async with _untraced(ctx):
+            for segment in params.segments or mainland_mobile_segments():
+                number = sample_number(segment)
+                verdict = await judge_number(
+                    page, activity, phone, segment, number, baseline, params.settle_ms
+                )
+                report.verdicts.append(verdict)
+        if report.rejected:
+            # Show the first rejected number with its message, as a citizen would see it.
+            first = report.rejected[0]
+            await judge_number(
+                page, activity, phone, first.segment, first.number, baseline, params.settle_ms
+            )
+            await ctx.evidence.capture(page, f"{form.kind}-segment-{first.segment}-rejected")
+        if params.test_phone is not None:
+            await self._request_code(ctx, params, page, activity, phone, inbox, report)
+
+    async def _request_code(
+        self,
+        ctx: ProbeContext,
+        params: RegistrationParams,
+        page: Page,
+        activity: PageActivity,
+        phone: Locator,
+        inbox: SmsInbox | None,
+        report: FormReport,
+    ) -> None:
+        assert params.test_phone is not None
+        scope = phone.locator("xpath=ancestor::form[1]")
+        captcha = await captcha_kind(
+            page, scope if await scope.count() else None, ctx.selector("captcha")
+        )
+        if captcha is not None:
+            report.cannot_judge.append(_captcha_doubt(captcha, params.captcha_bypass))
+            await ctx.evidence.capture(page, f"{report.kind}-captcha")
+            return
+        button = await code_button(page, ctx.selector("sms_code_button"))
+        if button is None:
+            report.code_failure = "注册页面上找不到“获取验证码”按钮"
+            await ctx.evidence.capture(page, f"{report.kind}-no-code-button")
+            return
+        since = dt.datetime.now(dt.UTC) - INBOX_LOOKBACK
+        try:
+            earlier = await message_ids(inbox, params.test_phone, since) if inbox else set()
+        except SmsInboxUnavailable as exc:
+            report.cannot_judge.append(f"{exc}，未请求验证码")
+            return
+        clicked = time.monotonic()
+        answer = await request_code(
+            page, activity, phone, button, params.test_phone, params.code_answer_s
+        )
+        if answer.captcha:
+            report.cannot_judge.append(_captcha_doubt("", params.captcha_bypass, answer.message))
+            await ctx.evidence.capture(page, f"{report.kind}-captcha-after-click")
+            return
+        if not answer.sent:
+            said = f"提示“{answer.message}”" if answer.shown else answer.message
+            report.code_failure = f"测试手机号{report.phone_shown}点击“获取验证码”后{said}"
+            await ctx.evidence.capture(page, f"{report.kind}-code-request-failed")
+            return
+        report.code_message = answer.message
+        if inbox is None or params.sms_inbox is None:
+            return
+        try:
+            received = await wait_for_code(
+                inbox,
+                params.test_phone,
+                since=since,
+                ignore_ids=earlier,
+                limit_s=params.sms_inbox.limit_s,
+                poll_s=params.sms_inbox.poll_s,
+                pattern=params.sms_inbox.code_pattern,
+                requested_at=clicked,
+            )
+        except SmsInboxUnavailable as exc:
+            report.cannot_judge.append(str(exc))
+            return
+        if received is None:
+            report.sms_limit_s = params.sms_inbox.limit_s
+            await ctx.evidence.capture(page, f"{report.kind}-sms-not-received")
+            return
+        report.sms_seconds = received.seconds
+        if params.complete is not None:
+            await register_and_cancel(
+                ctx,
+                page,
+                activity,
+                phone,
+                params.test_phone,
+                received.code,
+                params.complete,
+                report,
+            )
+
+
+async def _open_form(
+    ctx: ProbeContext, page: Page, form: RegistrationForm, params: RegistrationParams
+) -> str:
+    """Reach the form as a citizen does; the reason it cannot be reached, or ``""``."""
+    label = FORM_LABELS[form.kind]
+    configured = form.page or ctx.target.pages.get(f"register_{form.kind}")
+    if configured:
+        return await _arrive(ctx, page, ctx.absolute(configured), label, params)
+    home = ctx.url("home", "/")
+    await ctx.goto(page, home)
+    entry = await link_to(page, ENTRY_WORDS, ctx.selector("register_link"))
+    if entry is None:
+        return f"首页（{home}）未找到“注册”入口"
+    problem = await _follow(ctx, page, entry, "注册页面", params)
+    if problem:
+        return problem
+    chooser = await link_to(page, FORM_WORDS[form.kind], ctx.selector(f"register_{form.kind}_link"))
+    if chooser is not None:
+        return await _follow(ctx, page, chooser, f"{label}页面", params)
+    if form.kind == "personal" and await phone_field(page, ctx.selector("phone_input")):
+        return await _arrive(ctx, page, page.url, label, params)  # one form, for citizens
+    return f"注册页面（{_shown(page.url, params.captcha_bypass)}）未找到“{label}”入口"
+
+
+async def _follow(
+    ctx: ProbeContext, page: Page, link: Locator, what: str, params: RegistrationParams
+) -> str:
+    href = await link.get_attribute("href")
+    if href and not href.strip().lower().startswith(("javascript:", "#")):
+        return await _arrive(ctx, page, urljoin(page.url, href.strip()), what, params)
+    await link.click()
+    await page.wait_for_load_state("load")
+    return await _problem_shown(page, what, params)
+
+
+async def _arrive(
+    ctx: ProbeContext, page: Page, url: str, what: str, params: RegistrationParams
+) -> str:
+    bypass = params.captcha_bypass
+    if bypass is not None and bypass.query:
+        url = _with_query(url, bypass.query, bypass.token.get_secret_value())
+    response = await ctx.goto(page, url)
+    if response is not None and response.status >= 400:
+        return f"打开{what}（{_shown(url, bypass)}）返回 HTTP {response.status}"
+    return await _problem_shown(page, what, params)
+
+
+async def _problem_shown(page: Page, what: str, params: RegistrationParams) -> str:
+    marker = await locate.looks_like_error_page(page, params.error_markers)
+    shown = _shown(page.url, params.captcha_bypass)
+    return f"打开{what}（{shown}）显示错误页面（{marker}）" if marker else ""
+
+
+@contextlib.asynccontextmanager
+async def _journey_context(
+    ctx: ProbeContext, params: RegistrationParams
+) -> AsyncIterator[BrowserContext]:
+    """The browser context the forms are walked in.
+
+    A run that carries a secret on the wire (the password in the registration posts, a
+    bypass token on every request) walks in a context of its own, outside the run's
+    trace: a trace records request headers and bodies, even those sent while it is
+    paused. Screenshots and HTML are kept as evidence either way.
+    """
+    assert ctx.browser is not None
+    browser = ctx.browser.browser
+    if (params.complete is None and params.captcha_bypass is None) or browser is None:
+        yield ctx.browser
+        return
+    untraced = await browser.new_context()
+    try:
+        yield untraced
+    finally:
+        with contextlib.suppress(Exception):  # closing never masks the run's result
+            await asyncio.wait_for(untraced.close(), CLOSE_TIMEOUT_S)
+
+
+async def _apply_bypass(
+    ctx: ProbeContext, browser: BrowserContext, bypass: CaptchaBypass | None
+) -> None:
+    """Make every request to the portal carry the bypass token (and nothing else get it)."""
+    if bypass is None:
+        return
+    token = bypass.token.get_secret_value()
+    base = ctx.target.base_url
+    if bypass.cookie:
+        await browser.add_cookies([{"name": bypass.cookie, "value": token, "url": base}])
+    if bypass.header:
+        name = bypass.header
+        parts = urlsplit(base)
+
+        async def with_header(route: Route) -> None:
+            headers = {**await route.request.all_headers(), name.lower(): token}
+            await route.continue_(headers=headers)
+
+        await browser.route(f"{parts.scheme}://{parts.netloc}/**", with_header)
+
+
+@contextlib.asynccontextmanager
+async def _untraced(ctx: ProbeContext) -> AsyncIterator[None]:
+    """Leave what happens inside out of the run's trace."""
+    if ctx.pause_trace is None:
+        yield
+        return
+    async with ctx.pause_trace():
+        yield
+
+
+def _captcha_doubt(kind: str, bypass: CaptchaBypass | None, shown: str = "") -> str:
+    name = CAPTCHA_NAMES.get(kind, "人机验证")
+    said = f"（页面提示“{shown}”）" if shown else ""
+    if bypass is None:
+        return f"获取验证码前需完成{name}{said}，未配置测试环境绕过令牌（captcha_bypass），无法判定"
+    return f"已配置测试环境绕过令牌，但页面仍要求完成{name}{said}，请确认测试环境已启用绕过"
+
+
+def _with_query(url: str, name: str, value: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    return urlunsplit(parts._replace(query=urlencode([*query, (name, value)])))
+
+
+def _shown(url: str, bypass: CaptchaBypass | None) -> str:
+    """The URL as findings print it: the bypass token never appears."""
+    if bypass is None or not bypass.query:
+        return url
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != bypass.query]
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -1,0 +1,102 @@
+"""What an operator configures for the 在线注册 check (``params`` of ``probe: registration``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from probes import locate
+from probes.base import ProbeParams
+from probes.registration_account import AccountDetails
+from probes.segments import is_mainland_mobile, sample_number
+from probes.sms import DEFAULT_CODE_PATTERN
+
+FormKind = Literal["personal", "legal"]
+
+
+class RegistrationForm(ProbeParams):
+    kind: FormKind
+    page: str | None = None  # the form's URL or path; default: from the home page's 注册 link
+
+
+class SmsInboxParams(ProbeParams):
+    """An HTTP gateway that returns the messages the test number received."""
+
+    url: str = Field(pattern=r"^https?://")
+    token: SecretStr | None = None
+    limit_s: float = Field(default=60.0, gt=0, le=600)
+    poll_s: float = Field(default=2.0, gt=0, le=60)
+    code_pattern: str = DEFAULT_CODE_PATTERN
+
+
+class CaptchaBypass(ProbeParams):
+    """A token a test environment accepts instead of a solved CAPTCHA, sent as a header,
+    a cookie or a query parameter of the form's URL (give the name of one or more)."""
+
+    token: SecretStr
+    header: str | None = None
+    cookie: str | None = None
+    query: str | None = None
+
+    @model_validator(mode="after")
+    def _sent_somehow(self) -> CaptchaBypass:
+        if not (self.header or self.cookie or self.query):
+            raise ValueError("say how the token is sent: header, cookie or query")
+        return self
+
+
+class RegistrationParams(ProbeParams):
+    forms: list[RegistrationForm] = Field(
+        default_factory=lambda: [RegistrationForm(kind="personal"), RegistrationForm(kind="legal")],
+        min_length=1,
+    )
+    segments: list[str] | None = None  # default: every segment phonenumbers knows
+    test_phone: str | None = None  # the bot's own SIM; without it 获取验证码 is not tried
+    sms_inbox: SmsInboxParams | None = None
+    captcha_bypass: CaptchaBypass | None = None
+    complete: AccountDetails | None = None  # register for real, log in, cancel the account
+    settle_ms: int = Field(default=0, ge=0, le=10_000)
+    code_answer_s: float = Field(default=10.0, gt=0, le=60)
+    error_markers: list[str] = Field(default_factory=lambda: list(locate.ERROR_MARKERS))
+
+    @field_validator("forms", mode="before")
+    @classmethod
+    def _kinds_as_words(cls, value: object) -> object:
+        # `forms: [personal, legal]` is short for `[{kind: personal}, {kind: legal}]`.
+        if isinstance(value, list):
+            return [{"kind": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("segments", "test_phone", mode="before")
+    @classmethod
+    def _digits_as_text(cls, value: object) -> object:
+        # YAML reads `segments: [176, 170]` and an unquoted phone number as integers.
+        if isinstance(value, list):
+            return [str(item) if isinstance(item, int) else item for item in value]
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("segments")
+    @classmethod
+    def _real_segments(cls, value: list[str] | None) -> list[str] | None:
+        for segment in value or []:
+            try:
+                sample_number(segment)
+            except ValueError:
+                raise ValueError(f"{segment!r} is not a mainland mobile segment") from None
+        return value
+
+    @field_validator("test_phone")
+    @classmethod
+    def _mobile(cls, value: str | None) -> str | None:
+        if value is not None and not is_mainland_mobile(value):
+            raise ValueError("test_phone must be an 11-digit mainland mobile number")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RegistrationParams:
+        if self.sms_inbox is not None and self.test_phone is None:
+            raise ValueError("sms_inbox needs the test_phone whose messages it holds")
+        if self.complete is not None and self.sms_inbox is None:
+            raise ValueError("complete needs sms_inbox: the code must be read to register")
+        return self
