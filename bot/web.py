@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 
+from bot.console.app import mount_console
 from bot.services import Services
 from bot.unit_pages import OnRectified, unit_router
 
@@ -54,6 +55,7 @@ def create_web_app(
         return JSONResponse(body, status_code=200 if database else 503)
 
     app.include_router(unit_router(services, TEMPLATES, on_rectified))
+    mount_console(app, services, TEMPLATES)
 
     @app.exception_handler(RequestValidationError)
     def incomplete(request: Request, exc: RequestValidationError) -> HTMLResponse:

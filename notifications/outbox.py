@@ -74,6 +74,7 @@ class RecipientBook:
         for url in operator_urls:
             self._urls[url_digest(url)] = url
         self.operator_urls = list(operator_urls)
+        self._logged_alerts: set[str] = set()
 
     def url(self, digest: str) -> AppriseUrl | None:
         return self._urls.get(digest)
@@ -175,7 +176,9 @@ class OutboxWriter:
         """Queue an alert for the operators (sent at any hour)."""
         message = messages.operator_alert(subject, lines)
         if not self.operator_urls:
-            log.error("operator alert (no operator_notify configured): %s", subject)
+            if key not in self._logged_alerts:  # once per alert, not once per run
+                self._logged_alerts.add(key)
+                log.error("operator alert (no operator_notify configured): %s", subject)
             return
         for url in self.operator_urls:
             self._add(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import bot.console.accounts  # noqa: F401  (registers the console account tables)
 import notifications.models  # noqa: F401  (registers the outbox table)
 import tasks.models  # noqa: F401  (registers the tracker tables)
 from tasks.db import Base, make_engine

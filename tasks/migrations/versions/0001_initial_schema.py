@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 14:28:10.105779
+Create Date: 2026-11-24 14:58:31.182484
 """
 
 from __future__ import annotations
@@ -19,6 +19,31 @@ depends_on = None
 
 
 def upgrade() -> None:
+
+    op.create_table(
+        "console_users",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("unit_code", sa.String(length=64), nullable=True),
+        sa.Column("password_hash", sa.String(length=200), nullable=False),
+        sa.Column("disabled", sa.Boolean(), nullable=False),
+        sa.Column("created_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_console_users")),
+        sa.UniqueConstraint("name", name=op.f("uq_console_users_name")),
+    )
+    op.create_table(
+        "login_attempts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account", sa.String(length=64), nullable=False),
+        sa.Column("client", sa.String(length=64), nullable=False),
+        sa.Column("at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("succeeded", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempts")),
+    )
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.create_index("ix_login_attempts_account_at", ["account", "at"], unique=False)
+        batch_op.create_index("ix_login_attempts_client_at", ["client", "at"], unique=False)
 
     op.create_table(
         "scheduler_lease",
@@ -44,6 +69,41 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_units")),
     )
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("created_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["console_users.id"],
+            name=op.f("fk_api_tokens_user_id_console_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
+        sa.UniqueConstraint("digest", name=op.f("uq_api_tokens_digest")),
+    )
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "console_sessions",
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["console_users.id"],
+            name=op.f("fk_console_sessions_user_id_console_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("digest", name=op.f("pk_console_sessions")),
+    )
+    with op.batch_alter_table("console_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_console_sessions_user_id"), ["user_id"], unique=False)
+
     op.create_table(
         "targets",
         sa.Column("key", sa.String(length=64), nullable=False),
@@ -301,6 +361,20 @@ def downgrade() -> None:
     op.drop_table("maintenance_windows")
     op.drop_table("checks")
     op.drop_table("targets")
+    with op.batch_alter_table("console_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_console_sessions_user_id"))
+
+    op.drop_table("console_sessions")
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
+
+    op.drop_table("api_tokens")
     op.drop_table("units")
     op.drop_table("unit_digests")
     op.drop_table("scheduler_lease")
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.drop_index("ix_login_attempts_client_at")
+        batch_op.drop_index("ix_login_attempts_account_at")
+
+    op.drop_table("login_attempts")
+    op.drop_table("console_users")

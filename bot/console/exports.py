@@ -1,0 +1,130 @@
+"""Downloads: the problem list (问题清单, XLSX and CSV) and the monthly scorecards (XLSX)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from bot.console.auth import ConsoleAuth, Viewer
+from bot.console.figures import local_today
+from bot.console.listing import TaskFilter, units_for
+from bot.console.problem_list import COLUMNS, Period, problem_rows
+from bot.console.sheets import Sheet, csv_response, workbook, xlsx_response
+from bot.report_commands import COLUMNS as SCORECARD_COLUMNS
+from bot.report_commands import rows as scorecard_rows
+from bot.services import Services
+from tasks.scorecard import Month, Scorecard, monthly_scorecards
+
+PROBLEM_WIDTHS = (22, 14, 30, 80)
+SCORECARD_WIDTHS = (6, 28, *([9] * (len(SCORECARD_COLUMNS) - 2)))
+
+
+def export_router(services: Services, auth: ConsoleAuth, templates: Jinja2Templates) -> APIRouter:
+    router = APIRouter(prefix="/console/exports")
+    viewer_of = Depends(auth.page_viewer)
+
+    @router.get("", response_class=HTMLResponse)
+    def exports_page(request: Request, viewer: Viewer = viewer_of) -> Response:
+        today = local_today(services)
+        units = [u for u in services.catalog.units if viewer.sees(u.code)]
+        return templates.TemplateResponse(
+            request,
+            "console/exports.html",
+            {
+                "viewer": viewer,
+                "nav": "exports",
+                "units": units,
+                "first": today.replace(day=1).isoformat(),
+                "today": today.isoformat(),
+                "month": f"{today:%Y-%m}",
+            },
+        )
+
+    def problems(
+        viewer: Viewer, start: str, end: str, unit: str
+    ) -> tuple[Period, list[tuple[str, str, str, str]]]:
+        if unit and not viewer.sees(unit):
+            raise HTTPException(404, "没有该责任单位")
+        period = parse_period(services, start, end)
+        units = units_for(services, TaskFilter(unit=unit), viewer.units)
+        with services.sessions() as session:
+            rows = problem_rows(services, session, period, units)
+        return period, [row.cells() for row in rows]
+
+    @router.get("/problems.xlsx")
+    def problems_xlsx(
+        start: str = "", end: str = "", unit: str = "", viewer: Viewer = viewer_of
+    ) -> Response:
+        period, rows = problems(viewer, start, end, unit)
+        book = workbook()
+        sheet = Sheet(book, "问题清单", first=True)
+        sheet.title(f"政务服务平台问题清单（{period}）", len(COLUMNS))
+        sheet.header(COLUMNS, PROBLEM_WIDTHS)
+        sheet.rows(rows)
+        return xlsx_response(book, f"问题清单-{period.first}-{period.last}.xlsx")
+
+    @router.get("/problems.csv")
+    def problems_csv(
+        start: str = "", end: str = "", unit: str = "", viewer: Viewer = viewer_of
+    ) -> Response:
+        period, rows = problems(viewer, start, end, unit)
+        return csv_response(COLUMNS, rows, f"问题清单-{period.first}-{period.last}.csv")
+
+    @router.get("/scorecards.xlsx")
+    def scorecards_xlsx(month: str = "", viewer: Viewer = viewer_of) -> Response:
+        chosen = parse_month(services, month)
+        cards = scorecards(services, chosen, viewer)
+        book = workbook()
+        sheet = Sheet(book, "通报", first=True)
+        sheet.title(f"{chosen.year}年{chosen.month}月 整改工作通报（责任单位记分）", 6)
+        sheet.header(SCORECARD_COLUMNS, SCORECARD_WIDTHS)
+        sheet.rows(scorecard_rows(cards))
+        policy = services.catalog.scoring
+        sheet.line("")
+        sheet.line(f"红榜（≥{policy.red_list_at:g} 分）：{board(cards, red=True)}")
+        sheet.line(f"黑榜（<{policy.black_list_below:g} 分）：{board(cards, red=False)}")
+        return xlsx_response(book, f"整改通报-{chosen}.xlsx")
+
+    return router
+
+
+def scorecards(services: Services, month: Month, viewer: Viewer) -> list[Scorecard]:
+    """The month's scorecards of the units the viewer sees, best first."""
+    today = local_today(services)
+    with services.sessions() as session:
+        cards = monthly_scorecards(
+            session, services.catalog, services.calendar, services.zone, month, today
+        )
+    return [card for card in cards if viewer.sees(card.unit_code)]
+
+
+def board(cards: list[Scorecard], *, red: bool) -> str:
+    names = [c.unit_name for c in cards if (c.red_list if red else c.black_list)]
+    return "、".join(names) or "无"
+
+
+def parse_month(services: Services, text: str) -> Month:
+    """``2026-11``; this month when empty."""
+    if not text:
+        today = local_today(services)
+        return Month(today.year, today.month)
+    try:
+        return Month.parse(text)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def parse_period(services: Services, start: str, end: str) -> Period:
+    """From ISO dates; by default the first of this month up to today."""
+    today = local_today(services)
+    try:
+        first = dt.date.fromisoformat(start) if start else today.replace(day=1)
+        last = dt.date.fromisoformat(end) if end else today
+    except ValueError:
+        raise HTTPException(400, "日期格式应为 2026-11-01") from None
+    if last < first:
+        raise HTTPException(400, "结束日期不能早于开始日期")
+    return Period(first, last)
