@@ -74,7 +74,6 @@ class RecipientBook:
         for url in operator_urls:
             self._urls[url_digest(url)] = url
         self.operator_urls = list(operator_urls)
-        self._logged_alerts: set[str] = set()
 
     def url(self, digest: str) -> AppriseUrl | None:
         return self._urls.get(digest)
@@ -97,6 +96,7 @@ class OutboxWriter:
         self.clock = clock
         self.zone = zone
         self.operator_urls = list(operator_urls)
+        self._logged_alerts: set[str] = set()
 
     def __call__(self, session: Session, task: Task, change: TaskHistory) -> None:
         notice = NOTICES.get(change.action)
