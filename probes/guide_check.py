@@ -136,6 +136,9 @@ _KINDS: tuple[_Kind, ...] = (
     ),
 )
 
+# The finding codes about one service item's guide (the 服务事项 rows of a problem list).
+GUIDE_FINDING_CODES = frozenset(kind.code for kind in _KINDS)
+
 
 def guide_findings(verdicts: Sequence[GuideVerdict]) -> list[Finding]:
     """One finding per problem kind, listing every guide that has it."""

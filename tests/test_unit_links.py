@@ -133,3 +133,12 @@ def test_expired_and_forged_links_are_refused(services: Services, clock: FakeClo
     clock.advance(dt.timedelta(days=91))
     expired = client.get(f"/u/{token}")
     assert expired.status_code == 403 and "链接已过期" in expired.text
+
+
+def test_unit_pages_forbid_scripts_and_framing(services: Services, clock: FakeClock) -> None:
+    task = open_task(services, clock)
+    client = TestClient(create_web_app(services))
+    page = client.get(f"/u/{services.links.token(task.id, task.unit_code)}")
+    assert "script-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["cache-control"] == "no-store"

@@ -30,7 +30,7 @@ CONSOLE_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-GUARDED = ("/console", "/api", "/metrics")
+GUARDED = ("/console", "/api", "/metrics", "/u/")  # /u/: the units' signed-link pages
 
 
 def mount_console(app: FastAPI, services: Services, templates: Jinja2Templates) -> None:

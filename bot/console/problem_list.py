@@ -20,14 +20,13 @@ from sqlalchemy.orm import Session
 from bot.console.listing import check_probes
 from bot.services import Services
 from config.catalog import PROBE_LABELS
-from probes.guide_check import _KINDS as GUIDE_KINDS
+from probes.guide_check import GUIDE_FINDING_CODES
 from tasks.models import FindingRow, Task, TaskState
 
 COLUMNS = ("地区名称", "存在问题", "问题/名称", "具体内容")
 PLATFORM = "平台功能"
 SERVICE_ITEMS = "服务事项"
 # Findings of the service-guide check name one service item per subject.
-GUIDE_CODES = frozenset(kind.code for kind in GUIDE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -72,14 +71,14 @@ def problem_rows(
         )
         .order_by(Task.id)
     ).all()
-    subjects = _subjects(session, [t for t in tasks if t.finding_code in GUIDE_CODES])
+    subjects = _subjects(session, [t for t in tasks if t.finding_code in GUIDE_FINDING_CODES])
     probes = check_probes(services)
     order = {unit.code: n for n, unit in enumerate(services.catalog.units)}
     platform: list[ProblemRow] = []
     items: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for task in tasks:
         region = services.outbox.directory.unit_name(task.unit_code)
-        if task.finding_code in GUIDE_CODES and subjects.get(task.id):
+        if task.finding_code in GUIDE_FINDING_CODES and subjects.get(task.id):
             for item, text in split_by_item(task.detail, subjects[task.id]):
                 items.setdefault((task.unit_code, item), []).append(
                     (task.id, f"{task.title}，{text}")
