@@ -15,8 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -26,7 +25,7 @@ from starlette.routing import Route
 
 from sandbox.faults import MAX_SLOW_MS, FaultError
 from sandbox.layout import NavLink, SiteInfo, render
-from sandbox.server import SandboxServer
+from sandbox.server import RunningSite, SandboxServer
 from sandbox.site import create_site_app
 
 GOV_SITE = SiteInfo(
@@ -224,7 +223,7 @@ def create_gov_portal_app(faults: GovPortalFaults, platform_url: str) -> Starlet
     return create_site_app(routes, site=GOV_SITE, page_faults=faults, faults=faults)
 
 
-class GovPortalSandbox:
+class GovPortalSandbox(RunningSite):
     """The government portal with its faults, served on one address (e.g. 127.0.0.2)."""
 
     def __init__(self, server: SandboxServer, faults: GovPortalFaults) -> None:
@@ -243,25 +242,3 @@ class GovPortalSandbox:
         faults = faults if faults is not None else GovPortalFaults()
         app = create_gov_portal_app(faults, platform_url)
         return cls(SandboxServer(app, host=host, port=port).start(), faults)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def admin_url(self) -> str:
-        return f"{self.server.url}/__sandbox/faults"
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

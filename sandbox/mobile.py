@@ -14,8 +14,7 @@ script error), 通知公告 (no viewport meta), 社保查询 (HTTP 500), 办件�
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -35,7 +34,7 @@ from sandbox.catalog import (
 from sandbox.layout import NavLink, SiteInfo, render, render_bare
 from sandbox.mobile_faults import MobileFaults
 from sandbox.portal import NOTICES
-from sandbox.server import SandboxServer
+from sandbox.server import RunningSite, SandboxServer
 from sandbox.site import SiteArea, create_site_app
 
 __all__ = [
@@ -292,7 +291,7 @@ def create_mobile_app(faults: MobileFaults, desktop_url: str = "/") -> Starlette
     return create_site_app(routes, site=MOBILE_SITE, page_faults=faults, faults=faults)
 
 
-class MobileSandbox:
+class MobileSandbox(RunningSite):
     """示范办 with its faults, served on one address (e.g. 127.0.0.8)."""
 
     def __init__(self, server: SandboxServer, faults: MobileFaults) -> None:
@@ -313,31 +312,6 @@ class MobileSandbox:
         return cls(SandboxServer(app, host=host, port=port).start(), faults)
 
     @property
-    def url(self) -> str:
-        """Base URL of the site, e.g. http://127.0.0.8:54321."""
-        return self.server.url
-
-    @property
     def entry_url(self) -> str:
         """The H5 entry page (首页)."""
         return f"{self.server.url}{ENTRY}"
-
-    @property
-    def admin_url(self) -> str:
-        """The fault admin endpoint of this site."""
-        return f"{self.server.url}/__sandbox/faults"
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self.server.stop()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -146,7 +146,38 @@ class SandboxServer:
         self.stop()
 
 
-class PortalSandbox:
+class RunningSite:
+    """A sandbox site served by one SandboxServer: its URL, its fault admin, stop."""
+
+    server: SandboxServer
+
+    @property
+    def url(self) -> str:
+        """Base URL of the site, e.g. http://127.0.0.1:54321."""
+        return self.server.url
+
+    @property
+    def admin_url(self) -> str:
+        """The fault admin endpoint of this site."""
+        return f"{self.server.url}/__sandbox/faults"
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self.server.stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class PortalSandbox(RunningSite):
     """The 示范省政务服务网 portal with its faults, served on one address, with its areas:
     registration (在线注册 and the test SIM's inbox), the consultation desk (我要咨询) and
     the guide defects (办事指南)."""
@@ -193,28 +224,3 @@ class PortalSandbox:
         """The portal and all its areas healthy again."""
         for section in self.sections().values():
             section.reset()
-
-    @property
-    def url(self) -> str:
-        """Base URL of the portal, e.g. http://127.0.0.1:54321."""
-        return self.server.url
-
-    @property
-    def admin_url(self) -> str:
-        """The fault admin endpoint of this portal."""
-        return f"{self.server.url}/__sandbox/faults"
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self.server.stop()
-
-    def __enter__(self) -> PortalSandbox:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
