@@ -82,8 +82,7 @@ def parse_catalog(
     secrets_dir: Path | None = None,
 ) -> Catalog:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root, data = _read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -114,6 +113,21 @@ def parse_catalog(
     return catalog
 
 
+# libyaml when PyYAML has it: a catalog of thousands of targets parses in a second.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (for line numbers) and the data, from one parse."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+    return root, data
+
+
 def _resolve_secrets(
     value: Any,
     path: tuple[PathPart, ...],
@@ -142,9 +156,9 @@ def _resolve_secrets(
 
 
 def _cross_references(catalog: Catalog) -> Iterable[tuple[tuple[PathPart, ...], str]]:
-    codes = [unit.code for unit in catalog.units]
+    codes = _first_positions(unit.code for unit in catalog.units)
     for i, unit in enumerate(catalog.units):
-        if codes.index(unit.code) != i:
+        if codes[unit.code] != i:
             yield ("units", i, "code"), f"duplicate unit code {unit.code!r}"
         if unit.parent is not None and unit.parent not in codes:
             yield ("units", i, "parent"), f"unknown unit {unit.parent!r}"
@@ -157,20 +171,28 @@ def _cross_references(catalog: Catalog) -> Iterable[tuple[tuple[PathPart, ...], 
                         ("units", i, "contacts", j, "notify", k),
                         f"Apprise does not understand {url.masked}",
                     )
-    keys = [target.key for target in catalog.targets]
+    keys = _first_positions(target.key for target in catalog.targets)
     for i, target in enumerate(catalog.targets):
-        if keys.index(target.key) != i:
+        if keys[target.key] != i:
             yield ("targets", i, "key"), f"duplicate target key {target.key!r}"
         if target.unit not in codes:
             yield ("targets", i, "unit"), f"unknown unit {target.unit!r}"
-        names = [check.check_name for check in target.checks]
+        names = _first_positions(check.check_name for check in target.checks)
         for j, check in enumerate(target.checks):
-            if names.index(check.check_name) != j:
+            if names[check.check_name] != j:
                 yield (
                     ("targets", i, "checks", j, "name"),
                     f"duplicate check name {check.check_name!r} in target {target.key!r}"
                     " (give each check of the same probe its own `name`)",
                 )
+
+
+def _first_positions(values: Iterable[str]) -> dict[str, int]:
+    """Where each value first occurs: a later occurrence is a duplicate."""
+    positions: dict[str, int] = {}
+    for index, value in enumerate(values):
+        positions.setdefault(value, index)
+    return positions
 
 
 def _probe_parameters(
