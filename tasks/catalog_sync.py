@@ -67,7 +67,7 @@ def _mirror(
     session: Session, model: type[UnitRow | TargetRow | CheckRow], rows: list[dict[str, Any]]
 ) -> None:
     (column,) = model.__mapper__.primary_key
-    key = column.key
+    key = str(column.key)
     known = set(session.scalars(select(column)))
     session.execute(update(model).values(active=False))
     fresh = [row for row in rows if row[key] not in known]
