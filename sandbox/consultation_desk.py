@@ -16,13 +16,13 @@ import itertools
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-from sandbox.faults import FaultError
+from sandbox.faults import FaultFields
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OFFICE_OPENS = dt.time(9, 0)
@@ -39,7 +39,7 @@ def system_now() -> dt.datetime:
 
 
 @dataclass
-class ConsultationFaults:
+class ConsultationFaults(FaultFields):
     """How the desk behaves; the default instance answers on the next working day."""
 
     reply_after_working_days: int = 1  # staff answer on this working day after arrival…
@@ -48,47 +48,12 @@ class ConsultationFaults:
     submit_fails: bool = False  # 提交 answers "系统繁忙，提交失败"
     query_fails: bool = False  # 咨询回复查询 answers HTTP 500
 
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        self.update(self.to_dict())
-
-    def to_dict(self) -> dict[str, Any]:
-        with self._lock:
-            return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    def snapshot(self) -> ConsultationFaults:
-        return ConsultationFaults(**self.to_dict())
-
-    def update(self, changes: Mapping[str, Any]) -> None:
-        """Set the given fields, all or nothing; FaultError names the first bad one."""
-        checked = {name: _checked(name, value) for name, value in changes.items()}
-        with self._lock:
-            for name, value in checked.items():
-                setattr(self, name, value)
-
-    def reset(self) -> None:
-        self.update(_DEFAULTS)
-
-
-_DEFAULTS: dict[str, Any] = {
-    f.name: f.default for f in fields(ConsultationFaults) if f.default is not MISSING
-}
-_LIMITS = {"reply_after_working_days": MAX_DAYS, "reply_after_hours": MAX_HOURS}
-
-
-def _checked(name: str, value: Any) -> Any:
-    if name not in _DEFAULTS:
-        known = ", ".join(_DEFAULTS)
-        raise FaultError(name, f"unknown consultation fault; known faults: {known}")
-    if isinstance(_DEFAULTS[name], bool):
-        if not isinstance(value, bool):
-            raise FaultError(name, f"expected true or false, got {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FaultError(name, f"expected a whole number, got {value!r}")
-    if not 0 <= value <= _LIMITS[name]:
-        raise FaultError(name, f"must be between 0 and {_LIMITS[name]}, got {value}")
-    return value
+    _limits: ClassVar[Mapping[str, int]] = {
+        "reply_after_working_days": MAX_DAYS,
+        "reply_after_hours": MAX_HOURS,
+    }
+    _unknown_message = "unknown consultation fault; known faults: {known}"
+    _number_message = "expected a whole number, got {value!r}"
 
 
 def is_working_day(day: dt.date) -> bool:

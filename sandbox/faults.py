@@ -1,18 +1,18 @@
-"""Faults the sandbox portal can be told to show, the defects real portals have.
+"""Faults the sandbox sites can be told to show, the defects real portals have.
 
-`PortalFaults` is shared between the admin endpoint (writer) and page handlers (readers)
-running on the server thread: writes and multi-field reads (`to_dict`, `snapshot`) take its
-lock, single-field reads rely on attribute reads being atomic. Other sites
-added later (registration, consultation, identity portal) get their own fault section with
-the same `to_dict` / `update` / `reset` surface, see `FaultSection`.
+Every site area has its own fault section with the same `to_dict` / `update` / `reset`
+surface (`FaultSection`), built on `FaultFields`. A section is shared between the admin
+endpoint or a test (writers) and page handlers (readers) on the server thread: writes and
+multi-field reads (`to_dict`, `snapshot`) take its lock, single-field reads rely on
+attribute reads being atomic. `PortalFaults` is the 政务服务网 portal's own section.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Protocol
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
+from typing import Any, ClassVar, Protocol, Self
 
 from sandbox.catalog import ITEM_NAMES
 
@@ -50,8 +50,107 @@ class PageFaults(Protocol):
     def slow_ms(self) -> int: ...
 
 
+class FaultFields:
+    """A `FaultSection` over the fields of a ``@dataclass`` subclass.
+
+    Each field's default says its kind and what `update` accepts: bool; int, a whole number
+    from 0 to its limit in `_limits` (else MAX_SLOW_MS); float; str; list[str], entries
+    stripped. A section with rules beyond a field's kind states them in `_check_rules`.
+    """
+
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    _lock: threading.Lock
+
+    _limits: ClassVar[Mapping[str, int]] = {}
+    # Blank list entries are refused, or, in sections that always took them, dropped.
+    _drops_blank_entries: ClassVar[bool] = False
+    # Sections keep the wording their admin clients have always been shown.
+    _unknown_message: ClassVar[str] = "unknown fault; known faults: {known}"
+    _number_message: ClassVar[str] = "expected a whole number of milliseconds, got {value!r}"
+    _range_message: ClassVar[str] = "must be between 0 and {high}, got {value}"
+
+    def __post_init__(self) -> None:
+        # Not a dataclass field, so asdict/replace/compare never touch the lock.
+        self._lock = threading.Lock()
+        # Validate constructor arguments the same way as admin updates.
+        self.update(self.to_dict())
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Field values of a healthy site, read from the dataclass itself."""
+        return {
+            f.name: f.default_factory() if f.default_factory is not MISSING else f.default
+            for f in fields(cls)
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The current settings as JSON-ready values (lists are copies)."""
+        with self._lock:
+            values = {f.name: getattr(self, f.name) for f in fields(self)}
+            return {name: list(v) if isinstance(v, list) else v for name, v in values.items()}
+
+    def snapshot(self) -> Self:
+        """A consistent copy to read several fields from while serving one request."""
+        return replace(self, **self.to_dict())
+
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Set the given fields, leaving the others alone; all or nothing.
+
+        Raises FaultError naming the first unknown or ill-typed field.
+        """
+        checked = {name: self._checked(name, value) for name, value in changes.items()}
+        with self._lock:
+            for name, value in checked.items():
+                setattr(self, name, value)
+
+    def reset(self) -> None:
+        """Back to a healthy site."""
+        self.update(self.defaults())
+
+    def _check_rules(self, name: str, value: Any) -> None:
+        """Raise FaultError if a value of the right kind breaks this section's own rules."""
+
+    def _checked(self, name: str, value: Any) -> Any:
+        defaults = self.defaults()
+        if name not in defaults:
+            raise FaultError(name, self._unknown_message.format(known=", ".join(defaults)))
+        checked = self._checked_kind(name, value, type(defaults[name]))
+        self._check_rules(name, checked)
+        return checked
+
+    def _checked_kind(self, name: str, value: Any, kind: type) -> Any:
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise FaultError(name, f"expected true or false, got {value!r}")
+            return value
+        if kind is int:
+            high = self._limits.get(name, MAX_SLOW_MS)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise FaultError(name, self._number_message.format(value=value, high=high))
+            if not 0 <= value <= high:
+                raise FaultError(name, self._range_message.format(value=value, high=high))
+            return value
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise FaultError(name, f"expected a number, got {value!r}")
+            return float(value)
+        if kind is str:
+            if not isinstance(value, str):
+                raise FaultError(name, f"expected a string, got {value!r}")
+            return value
+        if kind is list:
+            blank_ok = self._drops_blank_entries
+            if not isinstance(value, list) or not all(
+                isinstance(v, str) and (blank_ok or v.strip()) for v in value
+            ):
+                wanted = "strings" if blank_ok else "non-empty strings"
+                raise FaultError(name, f"expected a list of {wanted}, got {value!r}")
+            return [v.strip() for v in value if v.strip()]
+        raise TypeError(f"{type(self).__name__}.{name}: no fault field can be a {kind.__name__}")
+
+
 @dataclass
-class PortalFaults:
+class PortalFaults(FaultFields):
     """Defects of the 政务服务网 portal; the default instance is a healthy portal."""
 
     search_empty: bool = False
@@ -61,79 +160,14 @@ class PortalFaults:
     slow_ms: int = 0
     site_down: bool = False
 
-    def __post_init__(self) -> None:
-        # Not a dataclass field, so asdict/replace/compare never touch the lock.
-        self._lock = threading.Lock()
-        # Validate constructor arguments the same way as admin updates.
-        self.update(self.to_dict())
-
-    def to_dict(self) -> dict[str, Any]:
-        """The current settings as JSON-ready values (lists are copies)."""
-        with self._lock:
-            return {
-                "search_empty": self.search_empty,
-                "items_missing": list(self.items_missing),
-                "error_keywords": list(self.error_keywords),
-                "search_500": self.search_500,
-                "slow_ms": self.slow_ms,
-                "site_down": self.site_down,
-            }
-
-    def snapshot(self) -> PortalFaults:
-        """A consistent copy to read several fields from while serving one request."""
-        return PortalFaults(**self.to_dict())
-
-    def update(self, changes: Mapping[str, Any]) -> None:
-        """Set the given fields, leaving the others alone; all or nothing.
-
-        Raises FaultError naming the first unknown or ill-typed field.
-        """
-        checked = {name: _check_field(name, value) for name, value in changes.items()}
-        with self._lock:
-            for name, value in checked.items():
-                setattr(self, name, value)
-
-    def reset(self) -> None:
-        """Back to a healthy portal."""
-        self.update(_defaults())
+    def _check_rules(self, name: str, value: Any) -> None:
+        if name == "items_missing" and (unknown := [v for v in value if v not in ITEM_NAMES]):
+            raise FaultError(name, f"no such item in the catalog: {'、'.join(unknown)}")
 
 
 def fault_names() -> tuple[str, ...]:
     """The fault field names, in declaration order."""
     return tuple(f.name for f in fields(PortalFaults))
-
-
-def _defaults() -> dict[str, Any]:
-    """Field values of a healthy portal, read from the dataclass itself."""
-    return {
-        f.name: f.default_factory() if f.default_factory is not MISSING else f.default
-        for f in fields(PortalFaults)
-    }
-
-
-def _check_field(name: str, value: Any) -> Any:
-    defaults = _defaults()
-    if name not in defaults:
-        raise FaultError(name, f"unknown fault; known faults: {', '.join(fault_names())}")
-    kind = type(defaults[name])
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise FaultError(name, f"expected true or false, got {value!r}")
-        return value
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise FaultError(name, f"expected a whole number of milliseconds, got {value!r}")
-        if not 0 <= value <= MAX_SLOW_MS:
-            raise FaultError(name, f"must be between 0 and {MAX_SLOW_MS}, got {value}")
-        return value
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise FaultError(name, f"expected a list of non-empty strings, got {value!r}")
-    cleaned = [v.strip() for v in value]
-    if name == "items_missing":
-        unknown = [v for v in cleaned if v not in ITEM_NAMES]
-        if unknown:
-            raise FaultError(name, f"no such item in the catalog: {'、'.join(unknown)}")
-    return cleaned
 
 
 def parse_fault_args(args: list[str]) -> PortalFaults:
@@ -158,7 +192,7 @@ def parse_fault_args(args: list[str]) -> PortalFaults:
 
 
 def _parse_value(name: str, raw: str | None) -> Any:
-    defaults = _defaults()
+    defaults = PortalFaults.defaults()
     if name not in defaults:
         raise FaultError(name, f"unknown fault; known faults: {', '.join(fault_names())}")
     kind = type(defaults[name])

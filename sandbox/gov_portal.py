@@ -12,10 +12,7 @@ It is its own site on its own address (e.g. 127.0.0.2), with faults at /__sandbo
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
-from typing import Any
+from dataclasses import dataclass, replace
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -23,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.faults import MAX_SLOW_MS, FaultError
+from sandbox.faults import FaultFields
 from sandbox.layout import NavLink, SiteInfo, render
 from sandbox.server import RunningSite, SandboxServer
 from sandbox.site import create_site_app
@@ -105,7 +102,7 @@ COLUMNS = {"/news": "要闻动态", "/zwgk": "政务公开", "/hdjl": "互动交
 
 
 @dataclass
-class GovPortalFaults:
+class GovPortalFaults(FaultFields):
     """Defects of the government portal; the default instance is healthy."""
 
     entry_missing: bool = False
@@ -113,38 +110,9 @@ class GovPortalFaults:
     slow_ms: int = 0
     site_down: bool = False
 
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()  # not a field: asdict/replace never touch it
-        self.update(self.to_dict())
-
-    def to_dict(self) -> dict[str, Any]:
-        with self._lock:
-            return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    def update(self, changes: Mapping[str, Any]) -> None:
-        """Set the given fields, all or nothing; FaultError names the first bad field."""
-        checked = {name: _checked(name, value) for name, value in changes.items()}
-        with self._lock:
-            for name, value in checked.items():
-                setattr(self, name, value)
-
-    def reset(self) -> None:
-        self.update({"entry_missing": False, "entry_dead": False, "slow_ms": 0, "site_down": False})
-
-
-def _checked(name: str, value: Any) -> Any:
-    known = [f.name for f in fields(GovPortalFaults)]
-    if name not in known:
-        raise FaultError(name, f"unknown fault; known faults: {', '.join(known)}")
-    if name == "slow_ms":
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SLOW_MS:
-            raise FaultError(
-                name, f"expected milliseconds between 0 and {MAX_SLOW_MS}, got {value!r}"
-            )
-        return value
-    if not isinstance(value, bool):
-        raise FaultError(name, f"expected true or false, got {value!r}")
-    return value
+    # How this portal words a bad slow_ms, whether ill-typed or out of range.
+    _number_message = "expected milliseconds between 0 and {high}, got {value!r}"
+    _range_message = _number_message
 
 
 def create_gov_portal_app(faults: GovPortalFaults, platform_url: str) -> Starlette:

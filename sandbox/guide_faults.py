@@ -13,9 +13,8 @@ Items are named by id or by name (`gsslj` or `公司设立登记`); `missing_ele
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from starlette.requests import Request
@@ -36,7 +35,7 @@ from sandbox.catalog import (
     items_of_theme,
     themes_of,
 )
-from sandbox.faults import FaultError
+from sandbox.faults import FaultError, FaultFields
 from sandbox.guide import standard_steps
 from sandbox.layout import render
 from sandbox.portal import portal_routes
@@ -74,7 +73,7 @@ _ITEM_LISTS = (
 
 
 @dataclass
-class GuideFaults:
+class GuideFaults(FaultFields):
     """Guide and column defects; the default instance is a healthy portal."""
 
     missing_elements: list[str] = field(default_factory=list)
@@ -88,43 +87,11 @@ class GuideFaults:
     empty_themes: list[str] = field(default_factory=list)
     empty_departments: list[str] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()  # not a field: asdict/replace never touch it
-        self.update(self.to_dict())
-
-    def to_dict(self) -> dict[str, Any]:
-        """The current settings as JSON-ready values (lists are copies)."""
-        with self._lock:
-            return {f.name: list(getattr(self, f.name)) for f in fields(self)}
-
-    def update(self, changes: Mapping[str, Any]) -> None:
-        """Set the given fields, all or nothing; FaultError names the first bad field."""
-        checked = {name: _checked(name, value) for name, value in changes.items()}
-        with self._lock:
-            for name, value in checked.items():
-                setattr(self, name, value)
-
-    def reset(self) -> None:
-        """Back to healthy guides and columns."""
-        self.update({f.name: [] for f in fields(self)})
-
-    def snapshot(self) -> GuideFaults:
-        """A consistent copy to read several fields from while serving one request."""
-        return GuideFaults(**self.to_dict())
-
-
-def _checked(name: str, value: Any) -> list[str]:
-    known = [f.name for f in fields(GuideFaults)]
-    if name not in known:
-        raise FaultError(name, f"unknown fault; known faults: {', '.join(known)}")
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise FaultError(name, f"expected a list of non-empty strings, got {value!r}")
-    cleaned = [v.strip() for v in value]
-    for entry in cleaned:
-        problem = _problem(name, entry)
-        if problem:
-            raise FaultError(name, problem)
-    return cleaned
+    def _check_rules(self, name: str, value: Any) -> None:
+        for entry in value:
+            problem = _problem(name, entry)
+            if problem:
+                raise FaultError(name, problem)
 
 
 def _problem(name: str, entry: str) -> str | None:

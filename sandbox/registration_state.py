@@ -16,11 +16,10 @@ import re
 import secrets
 import string
 import threading
-from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.faults import MAX_SLOW_MS, FaultError
+from sandbox.faults import FaultError, FaultFields
 
 SMS_TOKEN = "sandbox-sms-token"  # noqa: S105 - a sandbox's well-known test credential
 BYPASS_TOKEN = "sandbox-captcha-bypass"  # noqa: S105 - likewise
@@ -33,7 +32,7 @@ _SEGMENT = re.compile(r"^1[3-9]\d$")
 
 
 @dataclass
-class RegistrationFaults:
+class RegistrationFaults(FaultFields):
     """Defects of the registration pages; the default instance is a healthy portal.
 
     ``affected_forms`` says which forms (personal, legal) show the other faults.
@@ -50,26 +49,10 @@ class RegistrationFaults:
     register_down: bool = False  # the registration pages answer HTTP 500
     sms_inbox_down: bool = False  # the test SIM gateway itself is down (the monitor's side)
 
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        self.update(self.to_dict())
-
-    def to_dict(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                f.name: list(value) if isinstance(value := getattr(self, f.name), list) else value
-                for f in fields(self)
-            }
-
-    def update(self, changes: Mapping[str, Any]) -> None:
-        """Set the given fields, all or nothing; FaultError names the first bad one."""
-        checked = {name: _check(name, value) for name, value in changes.items()}
-        with self._lock:
-            for name, value in checked.items():
-                setattr(self, name, value)
-
-    def reset(self) -> None:
-        self.update(_defaults())
+    # Blank entries (e.g. from "176, ,170") are dropped; a bad delay is worded as one rule.
+    _drops_blank_entries = True
+    _number_message = "expected milliseconds between 0 and {high}"
+    _range_message = _number_message
 
     def for_form(self, kind: str) -> RegistrationFaults:
         """The faults one form shows: all of them if it is affected, else none."""
@@ -88,30 +71,7 @@ class RegistrationFaults:
         body = base[1:] if base.startswith("^") else base
         return f"^(?!{'|'.join(self.rejected_segments)}){body}"
 
-
-def _defaults() -> dict[str, Any]:
-    return {
-        f.name: f.default_factory() if f.default_factory is not MISSING else f.default
-        for f in fields(RegistrationFaults)
-    }
-
-
-def _check(name: str, value: Any) -> Any:
-    defaults = _defaults()
-    if name not in defaults:
-        raise FaultError(name, f"unknown fault; known faults: {', '.join(defaults)}")
-    kind = type(defaults[name])
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise FaultError(name, f"expected true or false, got {value!r}")
-        return value
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SLOW_MS:
-            raise FaultError(name, f"expected milliseconds between 0 and {MAX_SLOW_MS}")
-        return value
-    if kind is str:
-        if not isinstance(value, str):
-            raise FaultError(name, f"expected a string, got {value!r}")
+    def _check_rules(self, name: str, value: Any) -> None:
         if name == "captcha" and value not in CAPTCHA_KINDS:
             raise FaultError(name, "expected graphic, slider or empty")
         if name == "phone_pattern" and value:
@@ -119,15 +79,10 @@ def _check(name: str, value: Any) -> Any:
                 re.compile(value)
             except re.error as exc:
                 raise FaultError(name, f"not a regular expression: {exc}") from None
-        return value
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise FaultError(name, f"expected a list of strings, got {value!r}")
-    cleaned = [v.strip() for v in value if v.strip()]
-    if name == "rejected_segments" and (bad := [v for v in cleaned if not _SEGMENT.match(v)]):
-        raise FaultError(name, f"not a mobile segment such as 176: {', '.join(bad)}")
-    if name == "affected_forms" and (bad := [v for v in cleaned if v not in FORM_KINDS]):
-        raise FaultError(name, f"unknown form {', '.join(bad)}; forms: personal, legal")
-    return cleaned
+        if name == "rejected_segments" and (bad := [v for v in value if not _SEGMENT.match(v)]):
+            raise FaultError(name, f"not a mobile segment such as 176: {', '.join(bad)}")
+        if name == "affected_forms" and (bad := [v for v in value if v not in FORM_KINDS]):
+            raise FaultError(name, f"unknown form {', '.join(bad)}; forms: personal, legal")
 
 
 @dataclass(frozen=True)
