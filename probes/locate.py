@@ -30,15 +30,15 @@ def name_matches(wanted: str, shown: str) -> bool:
 
 
 async def first_visible(candidates: list[Locator]) -> Locator | None:
+    """The first visible element of the first candidate that has one, in candidate order."""
     for candidate in candidates:
+        # One round trip per candidate: the page filters by visibility itself.
+        visible = candidate.filter(visible=True).first
         try:
-            count = await candidate.count()
+            if await visible.count():
+                return visible
         except PlaywrightError:  # e.g. an invalid configured selector: try the next one
             continue
-        for index in range(min(count, 5)):
-            element = candidate.nth(index)
-            if await element.is_visible():
-                return element
     return None
 
 
@@ -126,10 +126,17 @@ ERROR_MARKERS = (
 )
 
 
+_TITLE_AND_HEADINGS_JS = """
+() => [
+  document.title,
+  Array.from(document.querySelectorAll('h1, h2'), (h) => h.innerText).join(' '),
+]
+"""
+
+
 async def looks_like_error_page(page: Page, markers: tuple[str, ...] | list[str]) -> str | None:
     """The marker that gives an error page away (title, headings or URL), or None."""
-    title = await page.title()
-    headings = " ".join(await page.locator("h1, h2").all_inner_texts())
+    title, headings = await page.evaluate(_TITLE_AND_HEADINGS_JS)  # one round trip
     path = page.url.lower()
     for marker in markers:
         if marker in title or marker in headings:

@@ -2,7 +2,9 @@
 
 Every context is closed in ``finally`` under a timeout; a browser that crashed or
 disconnected is relaunched on the next request. Playwright objects stay on the event
-loop that created them.
+loop that created them. Playwright writes every trace to a scratch folder and keeps it,
+dropped traces too, until the browser closes: the pool owns that folder and empties it
+whenever no context is open.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +82,7 @@ class BrowserPool:
         self._browser: Browser | None = None
         self.in_use = 0
         self.launches = 0
+        self.traces_dir: Path | None = None  # Playwright's trace scratch, ours to empty
 
     async def start(self) -> None:
         await self._ensure_browser()
@@ -89,6 +94,9 @@ class BrowserPool:
         playwright, self._playwright = self._playwright, None
         if playwright is not None:
             await _quietly(playwright.stop(), "playwright")
+        traces_dir, self.traces_dir = self.traces_dir, None
+        if traces_dir is not None:
+            shutil.rmtree(traces_dir, ignore_errors=True)
 
     @property
     def connected(self) -> bool:
@@ -113,6 +121,21 @@ class BrowserPool:
             finally:
                 self.in_use -= 1
                 await _quietly(context.close(), "context")
+                if self.in_use == 0:
+                    self._empty_traces_dir()
+
+    def _empty_traces_dir(self) -> None:
+        """Drop the trace files of closed contexts; call only when no context is open.
+
+        Synchronous on purpose: no other context can open (and start a trace) meanwhile.
+        """
+        if self.traces_dir is None:
+            return
+        for entry in self.traces_dir.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
     async def _ensure_browser(self) -> Browser:
         async with self._launch_lock:
@@ -129,20 +152,31 @@ class BrowserPool:
                 )
             if self._playwright is None:
                 self._playwright = await async_playwright().start()
-            launch: dict[str, Any] = {
-                "executable_path": str(self.options.executable_path),
-                "args": [*CHROMIUM_FLAGS, DISABLE_FEATURES_FLAG, *self.options.extra_args],
-                "headless": True,
-            }
-            if self.options.proxy:
-                launch["proxy"] = {"server": self.options.proxy}
+            if self.traces_dir is None:
+                self.traces_dir = Path(tempfile.mkdtemp(prefix="govpatrol-traces-"))
             try:
-                self._browser = await self._playwright.chromium.launch(**launch)
+                self._browser = await self._playwright.chromium.launch(
+                    **launch_options(self.options, self.traces_dir)
+                )
             except Exception as exc:
                 raise MonitorError(f"cannot launch Chromium: {exc}") from exc
             self.launches += 1
             log.info("Chromium %s launched", self._browser.version)
             return self._browser
+
+
+def launch_options(options: BrowserOptions, traces_dir: Path | None = None) -> dict[str, Any]:
+    """Playwright's ``chromium.launch`` arguments for ``options`` (benchmarks reuse them)."""
+    launch: dict[str, Any] = {
+        "executable_path": str(options.executable_path),
+        "args": [*CHROMIUM_FLAGS, DISABLE_FEATURES_FLAG, *options.extra_args],
+        "headless": True,
+    }
+    if traces_dir is not None:
+        launch["traces_dir"] = str(traces_dir)
+    if options.proxy:
+        launch["proxy"] = {"server": options.proxy}
+    return launch
 
 
 async def _quietly(closing: Any, what: str) -> None:

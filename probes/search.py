@@ -77,7 +77,8 @@ class SearchProbe(Probe):
         if response is not None and response.status >= 400:
             finding = http_error_finding("首页", home, response.status)
             return ProbeResult(Outcome.FAIL, (finding,), summary=finding.title)
-        if await locate.search_box(page, ctx.selector("search_input")) is None:
+        box = await locate.search_box(page, ctx.selector("search_input"))
+        if box is None:
             await ctx.evidence.capture(page, "home-no-search-box")
             finding = Finding(
                 code="search.unavailable",
@@ -90,17 +91,29 @@ class SearchProbe(Probe):
         items = list(params.items)
         if params.sample is not None:
             items += await self._sample(ctx, page, params.sample, exclude=set(items))
+            box = None  # other pages were opened since: find the box again
         if not items:
             raise Inconclusive("抽样页面上未找到可搜索的事项链接，无法检验站内搜索")
-        outcomes = [await self._search(ctx, page, item, params) for item in items]
+        outcomes = []
+        for item in items:
+            outcomes.append(await self._search(ctx, page, item, params, box))
+            box = None  # a results page now: find the box again
         return self._judge(outcomes, params)
 
     async def _search(
-        self, ctx: ProbeContext, page: Page, item: str, params: SearchParams
+        self,
+        ctx: ProbeContext,
+        page: Page,
+        item: str,
+        params: SearchParams,
+        box: Locator | None = None,
     ) -> _Outcome:
-        if not await _on_page_with_search(page, ctx):
+        """Search for ``item`` from the current page (``box``: its search box, if known)."""
+        if box is None:
+            box = await locate.search_box(page, ctx.selector("search_input"))
+        if box is None:  # e.g. a results page without the box: search from the home page
             await ctx.goto(page, ctx.url("home", "/"))
-        box = await locate.search_box(page, ctx.selector("search_input"))
+            box = await locate.search_box(page, ctx.selector("search_input"))
         if box is None:
             return _Outcome(item, error="搜索框消失")
         started = time.monotonic()
@@ -206,10 +219,6 @@ class SearchProbe(Probe):
         return ProbeResult(
             Outcome.PASS, summary=f"搜索 {len(outcomes)} 个事项均可找到", metrics=metrics
         )
-
-
-async def _on_page_with_search(page: Page, ctx: ProbeContext) -> bool:
-    return await locate.search_box(page, ctx.selector("search_input")) is not None
 
 
 async def _submit(

@@ -1,0 +1,93 @@
+"""Benchmark 1, probe overhead: the 站内搜索 probe through ProbeRunner against a bare
+Playwright script doing the same steps, interleaved, one at a time, on a healthy portal.
+
+Bar: probe median ≤ 1.10 × bare median.
+
+    .venv/bin/python -m bench.probe_overhead [--runs 40] [--layer runner|job]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from pathlib import Path
+
+from bench.common import CHROMIUM, median, percentile, report, rounded, table
+from bench.journeys import BareSearch, Layer, ProbeSearch, timed
+from bench.portal import PortalProcess
+
+BAR = 1.10
+
+
+async def measure(runs: int, warmup: int, layer: Layer) -> dict[str, object]:
+    with PortalProcess() as portal, tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        bare = BareSearch(portal.url, CHROMIUM)
+        probe = ProbeSearch(portal.url, Path(tmp), CHROMIUM, 1, layer)
+        await bare.start()
+        await probe.start()
+        try:
+            for _ in range(warmup):
+                await bare.run()
+                await probe.run()
+            bare_s: list[float] = []
+            probe_s: list[float] = []
+            for index in range(runs):
+                # Alternate who goes first, so neither always runs on a warmer cache.
+                if index % 2 == 0:
+                    bare_s.append(await timed(bare.run))
+                    probe_s.append(await timed(probe.run))
+                else:
+                    probe_s.append(await timed(probe.run))
+                    bare_s.append(await timed(bare.run))
+        finally:
+            await probe.close()
+            await bare.close()
+    bare_ms = [s * 1000 for s in bare_s]
+    probe_ms = [s * 1000 for s in probe_s]
+    ratio = median(probe_ms) / median(bare_ms)
+    return {
+        "runs": runs,
+        "layer": layer,
+        "bare_ms": {"median": rounded(median(bare_ms)), "p95": rounded(percentile(bare_ms, 95))},
+        "probe_ms": {
+            "median": rounded(median(probe_ms)),
+            "p95": rounded(percentile(probe_ms, 95)),
+        },
+        "ratio_median": round(ratio, 3),
+        "ratio_p95": round(percentile(probe_ms, 95) / percentile(bare_ms, 95), 3),
+        "bar": BAR,
+        "bar_met": ratio <= BAR,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=40, help="runs of each (≥ 30 for the bar)")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--layer",
+        choices=["runner", "job"],
+        default="runner",
+        help="runner: ProbeRunner.run; job: run_check (also records the run in SQLite)",
+    )
+    args = parser.parse_args(argv)
+    figures = asyncio.run(measure(args.runs, args.warmup, args.layer))
+    bare, probe = figures["bare_ms"], figures["probe_ms"]
+    assert isinstance(bare, dict) and isinstance(probe, dict)
+    text = table(
+        ["journey", "runs", "median ms", "p95 ms"],
+        [
+            ["bare Playwright", args.runs, bare["median"], bare["p95"]],
+            [f"search probe ({args.layer})", args.runs, probe["median"], probe["p95"]],
+        ],
+    )
+    text += (
+        f"\nprobe/bare: median {figures['ratio_median']:.3f}, p95 {figures['ratio_p95']:.3f}"
+        f" (bar ≤ {BAR:.2f}: {'met' if figures['bar_met'] else 'NOT met'})"
+    )
+    report("probe_overhead", figures, text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Every benchmark runs end to end with tiny parameters, so none of them rots.
+
+No timing is asserted here: the benchmarks' bars are for `scripts/bench`, on a quiet
+machine. Each is run as a command, as an operator runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def bench(name: str, *options: str, results: Path, timeout: float = 60) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", *options],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(REPO), "GOVPATROL_BENCH_RESULTS": str(results)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("BENCH ")]
+    record: dict[str, Any] = json.loads(line.removeprefix("BENCH "))
+    assert record["bench"] == name and record["machine"]["nproc"]
+    assert len(list(results.glob(f"{name}-*.json"))) == 1
+    return record
+
+
+@pytest.mark.browser
+def test_probe_overhead_prints_both_journeys(tmp_path: Path) -> None:
+    record = bench("probe_overhead", "--runs", "2", "--warmup", "0", results=tmp_path)
+    assert record["bare_ms"]["median"] > 0 and record["probe_ms"]["median"] > 0
+
+
+@pytest.mark.browser
+def test_throughput_prints_a_point_per_concurrency(tmp_path: Path) -> None:
+    record = bench("throughput", "--seconds", "1", "--concurrency", "1", "2", results=tmp_path)
+    assert [p["concurrency"] for p in record["points"]] == [1, 2]
+    assert all(p["probe_runs"] > 0 and p["bare_runs"] > 0 for p in record["points"])
+
+
+@pytest.mark.browser
+def test_memory_prints_idle_held_and_growth(tmp_path: Path) -> None:
+    record = bench("memory", "--runs", "2", "--every", "1", results=tmp_path)
+    assert record["idle_mib"] > 0 and set(record["held_mib"]) == {"1", "2", "4"}
+    assert [g["runs"] for g in record["growth"]] == [1, 2]
+
+
+def test_catalog_scale_schedules_and_fires_runs(tmp_path: Path) -> None:
+    record = bench(
+        "catalog_scale",
+        *("--targets", "20", "--idle-seconds", "1", "--fire-seconds", "2"),
+        *("--margin-seconds", "2"),
+        results=tmp_path,
+    )
+    assert record["checks"] == 120 and record["idle_runs"] == 0
+
+
+def test_notify_throughput_delivers_every_notice(tmp_path: Path) -> None:
+    record = bench("notify_throughput", "--notices", "10", results=tmp_path)
+    assert [(c["channel"], c["received"]) for c in record["channels"]] == [
+        ("mail", 10),
+        ("webhook", 10),
+    ]
