@@ -1,8 +1,9 @@
 """The two things the browser benchmarks compare, each one search journey at a time:
 
 - the product: the 站内搜索 probe through ``ProbeRunner`` (fresh context, trace recorded
-  and kept only on failure, evidence on failure) or through ``run_check`` (the same, plus
-  the run and its task changes recorded in the database), as the daemon runs it;
+  — light after a pass, full otherwise — and kept only on failure, evidence on failure)
+  or through ``run_check`` (the same, plus the run and its task changes recorded in the
+  database), as the daemon runs it;
 - a bare Playwright script doing the same steps on the same Chromium with the same flags:
   fresh context, open the home page, fill the search box, submit, read the results.
 """
@@ -23,7 +24,10 @@ from bot.services import Services
 from probes.pool import BrowserOptions, BrowserPool, launch_options
 from probes.results import Outcome
 
-Layer = Literal["runner", "job"]
+# runner: ProbeRunner as the daemon runs a check that passed last time (light trace);
+# runner-full: a check that did not pass last time (full trace with DOM snapshots);
+# job: run_check, which chooses itself and also records the run.
+Layer = Literal["runner", "runner-full", "job"]
 NAV_TIMEOUT_MS = 30_000
 
 
@@ -98,7 +102,9 @@ class ProbeSearch:
         if self.layer == "job":
             outcome = (await run_check(self.services, CHECK_ID)).result
         else:
-            outcome = await self.services.runner.run(CHECK_ID, self.target, self.check)
+            outcome = await self.services.runner.run(
+                CHECK_ID, self.target, self.check, full_trace=self.layer == "runner-full"
+            )
         if outcome.outcome is not Outcome.PASS:
             raise JourneyFailed(
                 f"probe run was {outcome.outcome}: {outcome.summary} {outcome.error}"

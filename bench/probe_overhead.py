@@ -3,7 +3,7 @@ Playwright script doing the same steps, interleaved, one at a time, on a healthy
 
 Bar: probe median ≤ 1.10 × bare median.
 
-    .venv/bin/python -m bench.probe_overhead [--runs 40] [--layer runner|job]
+    .venv/bin/python -m bench.probe_overhead [--runs 40] [--layer runner|runner-full|job]
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument(
         "--layer",
-        choices=["runner", "job"],
+        choices=["runner", "runner-full", "job"],
         default="runner",
         help="runner: ProbeRunner.run; job: run_check (also records the run in SQLite)",
     )

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=120.0, help="per point and journey")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8])
-    parser.add_argument("--layer", choices=["runner", "job"], default="runner")
+    parser.add_argument("--layer", choices=["runner", "runner-full", "job"], default="runner")
     args = parser.parse_args(argv)
     points = asyncio.run(measure(args.concurrency, args.seconds, args.layer))
     text = table(

@@ -60,8 +60,13 @@ async def run_check(
         )
     previous = _previous_run(services, check_id)
     started = services.clock.now()
+    # Full traces (DOM snapshots) when something may be wrong: a first run, a check that
+    # did not pass last time, a verification. After a pass, a light trace is enough.
+    full_trace = (
+        previous is None or previous.outcome != Outcome.PASS or purpose is RunPurpose.VERIFICATION
+    )
     result = await services.runner.run(
-        check_id, target, check, previous.state if previous else None
+        check_id, target, check, previous.state if previous else None, full_trace=full_trace
     )
     finished = services.clock.now()
     if result.outcome is Outcome.FAIL and not await services.canary.network_ok():

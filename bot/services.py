@@ -169,6 +169,7 @@ def build_services(
     pool = pool or BrowserPool(
         BrowserOptions(executable_path=settings.chromium_path, proxy=settings.proxy),
         settings.browser_concurrency,
+        recycle_after=settings.browser_recycle_after,
     )
     evidence = EvidenceStore(settings.resolved_evidence_dir, settings.evidence_max_mb * 2**20)
     probes = probe_kinds(extra_probes)

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
 
     chromium_path: Path = Path("/usr/bin/chromium")
     browser_concurrency: int = Field(default=2, ge=1, le=64)
+    browser_recycle_after: int = Field(default=500, ge=1)  # contexts, then restart when idle
     run_timeout_s: float = Field(default=120.0, gt=0)
     # Playwright trace of each run: kept only when the run does not pass.
     trace: Literal["off", "retain-on-failure"] = "retain-on-failure"

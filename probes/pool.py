@@ -73,9 +73,13 @@ class BrowserOptions:
 
 
 class BrowserPool:
-    def __init__(self, options: BrowserOptions, concurrency: int) -> None:
+    def __init__(self, options: BrowserOptions, concurrency: int, recycle_after: int = 500) -> None:
         self.options = options
         self.concurrency = concurrency
+        # The Playwright driver's heap grows with every context it has served; restarting
+        # driver and browser when idle after this many contexts keeps a daemon's memory flat.
+        self.recycle_after = recycle_after
+        self._served = 0  # contexts opened since the last launch
         self._slots = asyncio.Semaphore(concurrency)
         self._launch_lock = asyncio.Lock()
         self._playwright: Playwright | None = None
@@ -111,11 +115,14 @@ class BrowserPool:
         """
         async with self._slots if slot else contextlib.nullcontext():
             browser = await self._ensure_browser()
+            # Counted before the next await, so an idle recycle cannot close this browser.
+            self.in_use += 1
+            self._served += 1
             try:
                 context = await browser.new_context(**options)
             except Exception as exc:
+                self.in_use -= 1
                 raise MonitorError(f"cannot open a browser context: {exc}") from exc
-            self.in_use += 1
             try:
                 yield context
             finally:
@@ -123,6 +130,19 @@ class BrowserPool:
                 await _quietly(context.close(), "context")
                 if self.in_use == 0:
                     self._empty_traces_dir()
+                    if self._served >= self.recycle_after:
+                        await self._recycle()
+
+    async def _recycle(self) -> None:
+        async with self._launch_lock:
+            if self.in_use or self._browser is None:
+                return  # a run started meanwhile; the next idle moment will do
+            log.info("recycling browser and driver after %d contexts", self._served)
+            browser, self._browser = self._browser, None
+            await _quietly(browser.close(), "browser")
+            playwright, self._playwright = self._playwright, None
+            if playwright is not None:
+                await _quietly(playwright.stop(), "playwright")
 
     def _empty_traces_dir(self) -> None:
         """Drop the trace files of closed contexts; call only when no context is open.
@@ -161,6 +181,7 @@ class BrowserPool:
             except Exception as exc:
                 raise MonitorError(f"cannot launch Chromium: {exc}") from exc
             self.launches += 1
+            self._served = 0
             log.info("Chromium %s launched", self._browser.version)
             return self._browser
 

@@ -67,7 +67,12 @@ class ProbeRunner:
         target: TargetSpec,
         check: CheckSpec,
         state: Mapping[str, Any] | None = None,
+        *,
+        full_trace: bool = True,
     ) -> ProbeResult:
+        """Run ``check`` once. ``full_trace=False`` records a light trace (actions and
+        network, no DOM snapshots): the caller's choice for a check that passed last time,
+        as most runs pass and snapshots are most of a run's cost."""
         probe_class = self.probes.get(check.probe)
         if probe_class is None:
             return _error(f"未知的探针类型 {check.probe!r}", dict(state or {}))
@@ -92,7 +97,7 @@ class ProbeRunner:
             async with asyncio.timeout(self.run_timeout_s):
                 if probe.uses_browser:
                     async with self.pool.context() as browser:
-                        result = await self._in_browser(probe, ctx, browser)
+                        result = await self._in_browser(probe, ctx, browser, full_trace)
                 else:
                     result = await self._judged(probe, ctx)
         except TimeoutError:
@@ -103,11 +108,11 @@ class ProbeRunner:
         return _replace(result, metrics=metrics, evidence=_evidence_of(evidence))
 
     async def _in_browser(
-        self, probe: Probe, ctx: ProbeContext, browser: BrowserContext
+        self, probe: Probe, ctx: ProbeContext, browser: BrowserContext, full_trace: bool
     ) -> ProbeResult:
         ctx.browser = browser
         with tempfile.TemporaryDirectory(prefix="govpatrol-trace-") as scratch:
-            trace = _Trace(browser, Path(scratch)) if self.trace else None
+            trace = _Trace(browser, Path(scratch), full_trace) if self.trace else None
             if trace is not None:
                 await trace.start()
                 ctx.pause_trace = trace.paused
@@ -149,9 +154,10 @@ class ProbeRunner:
 class _Trace:
     """A Playwright trace in chunks, so typing a secret can be left out of it."""
 
-    def __init__(self, browser: BrowserContext, scratch: Path) -> None:
+    def __init__(self, browser: BrowserContext, scratch: Path, snapshots: bool = True) -> None:
         self.browser = browser
         self.scratch = scratch
+        self.snapshots = snapshots
         self.chunks: list[Path] = []
         self.active = False
 
@@ -168,7 +174,7 @@ class _Trace:
         # while most runs pass and drop their trace. Failing runs keep PNG screenshots.
         # start() opens the first chunk itself: a start_chunk() after it would throw
         # that one away and open a second.
-        await self.browser.tracing.start(screenshots=False, snapshots=True)
+        await self.browser.tracing.start(screenshots=False, snapshots=self.snapshots)
 
     @contextlib.asynccontextmanager
     async def paused(self) -> AsyncIterator[None]:

@@ -1,0 +1,51 @@
+"""Long-running daemons: the browser is recycled when idle, and traces are full only when
+something may be wrong."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from bot.jobs import run_check
+from probes.pool import BrowserOptions, BrowserPool
+from probes.results import Outcome
+from sandbox.server import PortalSandbox
+from tests.catalogs import portal_catalog
+from tests.conftest import CHROMIUM, ServicesFactory
+
+pytestmark = pytest.mark.browser
+CHECK = "sf-portal/search"
+
+
+async def test_browser_and_driver_are_recycled_when_idle() -> None:
+    pool = BrowserPool(BrowserOptions(executable_path=CHROMIUM), concurrency=1, recycle_after=2)
+    try:
+        for _ in range(3):
+            async with pool.context() as context:
+                page = await context.new_page()
+                await page.set_content("<p>政务服务</p>")
+        assert pool.launches == 2  # relaunched after two contexts, while nothing ran
+    finally:
+        await pool.close()
+
+
+def snapshots_in(path: str, services: object) -> bool:
+    with zipfile.ZipFile(services.evidence.absolute(path)) as archive:  # type: ignore[attr-defined]
+        trace = next(n for n in archive.namelist() if n.endswith(".trace"))
+        return b"frame-snapshot" in archive.read(trace)
+
+
+async def test_full_trace_only_when_the_last_run_did_not_pass(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    services = make_services(portal_catalog(portal.url, threshold=5))
+    assert (await run_check(services, CHECK)).outcome is Outcome.PASS
+    portal.faults.update({"items_missing": ["排污许可证核发"]})
+    after_pass = await run_check(services, CHECK)
+    after_fail = await run_check(services, CHECK)
+    (light,) = after_pass.result.evidence.traces
+    (full,) = after_fail.result.evidence.traces
+    assert not snapshots_in(light, services)  # actions and network only
+    assert snapshots_in(full, services)
+    assert after_pass.result.evidence.screenshots  # a first failure still keeps its pages
