@@ -11,6 +11,7 @@ Bars: overdue query p95 < 100 ms, scorecards < 1 s, sweep < 2 s, on both databas
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 import random
 import tempfile
@@ -46,7 +47,9 @@ CODES = (
     "site.unreachable",
 )
 CHUNK = 20_000
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+POSTGRES_ADMIN = os.environ.get(
+    "GOVPATROL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def catalog_text(units: int) -> str:

@@ -72,3 +72,15 @@ def test_notify_throughput_delivers_every_notice(tmp_path: Path) -> None:
         ("mail", 10),
         ("webhook", 10),
     ]
+
+
+@pytest.mark.postgres
+def test_tracker_scale_measures_both_databases(tmp_path: Path, postgres_url: str) -> None:
+    record = bench(
+        "tracker_scale",
+        *("--runs", "300", "--tasks", "120", "--units", "10", "--open", "30", "--repeats", "2"),
+        results=tmp_path,
+    )
+    for database in ("sqlite", "postgresql"):
+        figures = record["results"][database]
+        assert figures["sweep_tasks"] == 30 and figures["scorecards"] == 10
