@@ -11,8 +11,8 @@ Bars: overdue query p95 < 100 ms, scorecards < 1 s, sweep < 2 s, on both databas
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import os
 import random
 import tempfile
 import time
