@@ -55,7 +55,10 @@ POSTGRES_ADMIN = os.environ.get(
 def catalog_text(units: int) -> str:
     lines = ["chase: {digest: false}", "units:"]
     for i in range(units):
-        lines.append(f"  - {{code: u{i:04d}, name: 第{i}号单位, level: county}}")
+        lines.append(
+            f"  - {{code: u{i:04d}, name: 第{i}号单位, level: county, contacts: "
+            f"[{{name: 联系人{i}, notify: ['json://127.0.0.1:9/u{i:04d}']}}]}}"
+        )
     lines.append("targets:")
     for i in range(units):
         lines.append(

@@ -33,9 +33,16 @@ class WorkingCalendar:
     ) -> None:
         self._extra = dict(extra_years or {})
         self.unknown_years: set[int] = set()  # years counted Monday–Friday so far
+        self._days: dict[dt.date, tuple[bool, bool]] = {}  # sweeps and scorecards ask often
 
     def is_working_day(self, day: dt.date) -> tuple[bool, bool]:
         """Whether ``day`` is a working day, and whether that answer is a guess."""
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._look_up(day)
+        return known
+
+    def _look_up(self, day: dt.date) -> tuple[bool, bool]:
         listed = self._extra.get(day.year)
         if listed is not None:
             if day in listed.workdays:

@@ -100,8 +100,17 @@ def monthly_scorecards(
     def local(moment: dt.datetime | None) -> dt.date | None:
         return moment.astimezone(zone).date() if moment is not None else None
 
-    tasks = session.scalars(
-        select(Task).where(
+    # Plain rows, not ORM objects: a province has tens of thousands of tasks a month.
+    tasks = session.execute(
+        select(
+            Task.unit_code,
+            Task.state,
+            Task.severity,
+            Task.opened_at,
+            Task.closed_at,
+            Task.acknowledged_at,
+            Task.deadline,
+        ).where(
             Task.opened_at < end_utc,
             or_(Task.closed_at.is_(None), Task.closed_at >= start_utc),
         )
