@@ -119,15 +119,17 @@ class BrowserPool:
             self.in_use += 1
             self._served += 1
             try:
-                context = await browser.new_context(**options)
-            except Exception as exc:
-                self.in_use -= 1
-                raise MonitorError(f"cannot open a browser context: {exc}") from exc
-            try:
-                yield context
+                try:
+                    context = await browser.new_context(**options)
+                except Exception as exc:
+                    raise MonitorError(f"cannot open a browser context: {exc}") from exc
+                try:
+                    yield context
+                finally:
+                    await _quietly(context.close(), "context")
             finally:
+                # Also when a run's wall-clock limit cancels us inside new_context().
                 self.in_use -= 1
-                await _quietly(context.close(), "context")
                 if self.in_use == 0:
                     self._empty_traces_dir()
                     if self._served >= self.recycle_after:

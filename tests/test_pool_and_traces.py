@@ -3,6 +3,7 @@ something may be wrong."""
 
 from __future__ import annotations
 
+import asyncio
 import zipfile
 
 import pytest
@@ -26,6 +27,29 @@ async def test_browser_and_driver_are_recycled_when_idle() -> None:
                 page = await context.new_page()
                 await page.set_content("<p>政务服务</p>")
         assert pool.launches == 2  # relaunched after two contexts, while nothing ran
+    finally:
+        await pool.close()
+
+
+async def test_a_run_cancelled_while_its_context_opens_frees_its_slot() -> None:
+    pool = BrowserPool(BrowserOptions(executable_path=CHROMIUM), concurrency=1)
+    try:
+        await pool.start()
+
+        async def run() -> None:
+            async with pool.context():
+                await asyncio.sleep(60)
+
+        task = asyncio.create_task(run())
+        await asyncio.sleep(0)  # the task now waits inside browser.new_context()
+        assert pool.in_use == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert pool.in_use == 0
+        async with asyncio.timeout(10):  # and the only slot is free again
+            async with pool.context() as context:
+                await (await context.new_page()).set_content("<p>政务服务</p>")
     finally:
         await pool.close()
 
