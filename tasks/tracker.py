@@ -118,6 +118,10 @@ class TaskTracker:
     def _seen_again(
         self, session: Session, task: Task, run: Run, finding: FindingRow
     ) -> list[Task]:
+        if task.rectified_at is not None and run.started_at < task.rectified_at:
+            # The run looked at the site before the unit reported the fix; only a run that
+            # started afterwards (the verification, or the next scheduled one) may judge it.
+            return []
         task.occurrences += 1
         task.last_run_id = run.id
         task.last_seen_at = run.finished_at
@@ -226,7 +230,8 @@ class TaskTracker:
             Run.held.is_(False),
         )
         if since is not None:
-            judged = judged.where(Run.finished_at > since)
+            # Runs that started before the closure saw the site before it; they do not count.
+            judged = judged.where(Run.started_at > since)
         recent = session.execute(judged.order_by(Run.id.desc()).limit(needed)).all()
         if len(recent) < needed:
             return False

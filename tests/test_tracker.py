@@ -47,14 +47,22 @@ def services(make_services: ServicesFactory, engine: Engine, clock: FakeClock) -
     return made
 
 
-def record(services: Services, result: ProbeResult, clock: FakeClock, **kw: object) -> list[Task]:
+def record(
+    services: Services,
+    result: ProbeResult,
+    clock: FakeClock,
+    *,
+    took: dt.timedelta = dt.timedelta(0),
+    **kw: object,
+) -> list[Task]:
+    """Record a run that finishes ten minutes from now, having taken ``took``."""
     clock.advance(dt.timedelta(minutes=10))
     with services.sessions.begin() as session:
         run = services.tracker.record_run(
             session,
             CHECK,
             result,
-            started_at=clock.now(),
+            started_at=clock.now() - took,
             finished_at=clock.now(),
             **kw,  # type: ignore[arg-type]
         )
@@ -145,6 +153,37 @@ def test_failed_verification_sends_the_task_back(services: Services, clock: Fake
     assert back.deadline == task.deadline  # the original deadline still stands
     assert notices(services)[-1].kind == "task_reopened"
     assert "复核未通过" in notices(services)[-1].body
+
+
+def test_a_run_that_started_before_the_fix_report_does_not_reopen(
+    services: Services, clock: FakeClock
+) -> None:
+    record(services, FAIL, clock)
+    (task,) = record(services, FAIL, clock)
+    with services.sessions.begin() as session:
+        services.desk.report_rectified(session, task.id, "王晓明", "已修复索引")
+    # A scheduled run that was already under way when the unit reported the fix ends with
+    # the old failure; it saw the site before the fix and must not send the task back.
+    assert record(services, FAIL, clock, took=dt.timedelta(minutes=15)) == []
+    assert tasks(services)[0].state == TaskState.RECTIFIED.value
+    (closed,) = record(services, PASS, clock, purpose=RunPurpose.VERIFICATION, task_id=task.id)
+    assert closed.state == TaskState.CLOSED.value
+
+
+def test_runs_that_started_before_a_closure_do_not_reopen_it(
+    services: Services, clock: FakeClock
+) -> None:
+    record(services, FAIL, clock)
+    (task,) = record(services, FAIL, clock)
+    with services.sessions.begin() as session:
+        services.desk.close(session, task.id, "督办员", "人工核实已修复")
+    stale = dt.timedelta(minutes=15)  # both runs were under way at the closure
+    assert record(services, FAIL, clock, took=stale) == []
+    assert record(services, FAIL, clock, took=dt.timedelta(minutes=25)) == []
+    assert tasks(services)[0].state == TaskState.CLOSED.value
+    record(services, FAIL, clock)
+    (again,) = record(services, FAIL, clock)  # two fresh failures do reopen it
+    assert again.state == TaskState.REOPENED.value
 
 
 def test_open_task_stays_open_on_pass_without_auto_close(
