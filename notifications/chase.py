@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 # Rectified tasks wait for their verification; they are not chased meanwhile.
 CHASED_STATES = (TaskState.OPEN.value, TaskState.ACKNOWLEDGED.value, TaskState.REOPENED.value)
+CLIMB_BATCH = 500  # tasks per conditional UPDATE (bound parameters stay well within limits)
 
 
 class Rung(IntEnum):
@@ -114,30 +115,45 @@ class ChaseSweep:
                     Task.state.in_(CHASED_STATES)
                 )
             ).all()
+            climbs: dict[tuple[int, Rung], list[int]] = defaultdict(list)
+            for task_id, deadline, level in rows:
+                rung = rung_for(left(deadline), self.policy)
+                if rung > level:
+                    climbs[(level, rung)].append(task_id)
             steps = sum(
-                self._climb(session, task_id, level, left(deadline))
-                for task_id, deadline, level in rows
+                self._climb(session, ids[i : i + CLIMB_BATCH], level, rung, left)
+                for (level, rung), ids in climbs.items()
+                for i in range(0, len(ids), CLIMB_BATCH)
             )
         digests = self._digests(now, today, left) if self.policy.digest else 0
         if steps or digests:
             log.info("chase: %d ladder steps, %d digests", steps, digests)
         return SweepReport(steps=steps, digests=digests, chased=len(rows))
 
-    def _climb(self, session: Session, task_id: int, level: int, days_left: int) -> int:
-        rung = rung_for(days_left, self.policy)
-        if rung <= level:
-            return 0
-        moved = session.execute(
+    def _climb(
+        self, session: Session, task_ids: list[int], level: int, rung: Rung, left: _DaysLeft
+    ) -> int:
+        """Move ``task_ids`` from ``level`` up to ``rung``; the UPDATE's condition makes each
+        step happen once, whatever the number of sweeps running at the same time."""
+        moved = session.scalars(
             update(Task)
-            .where(Task.id == task_id, Task.chase_level == level)
+            .where(Task.id.in_(task_ids), Task.chase_level == level)
             .values(chase_level=int(rung))
-        ).rowcount  # type: ignore[attr-defined]
+            .returning(Task.id)
+            .execution_options(synchronize_session=False)
+        ).all()
         if not moved:
-            return 0  # another sweep took this step
-        task = session.get(Task, task_id)
-        assert task is not None
-        self.changes.note(session, task, RUNG_ACTIONS[rung], SYSTEM, _reason(rung, days_left))
-        return 1
+            return 0  # another sweep took these steps
+        tasks = session.scalars(
+            select(Task)
+            .where(Task.id.in_(moved))
+            .order_by(Task.id)
+            .execution_options(populate_existing=True)
+        )
+        for task in tasks:
+            days_left = left(task.deadline)
+            self.changes.note(session, task, RUNG_ACTIONS[rung], SYSTEM, _reason(rung, days_left))
+        return len(moved)
 
     def _digests(self, now: dt.datetime, today: dt.date, left: _DaysLeft) -> int:
         local = now.astimezone(self.zone)
