@@ -166,6 +166,7 @@ def build_services(
         rate_per_minute=settings.notify_rate_per_minute,
         on_attempt=metrics.observe_delivery,
     )
+    sender.wake_on_commit(sessions)
     pool = pool or BrowserPool(
         BrowserOptions(executable_path=settings.chromium_path, proxy=settings.proxy),
         settings.browser_concurrency,

@@ -25,6 +25,9 @@ from tasks.clock import Clock
 from tasks.links import TaskLinks
 from tasks.models import Task, TaskHistory
 
+# Set in a session's info when a notice was queued in its transaction (see OutboxSender).
+QUEUED = "govpatrol.notice_queued"
+
 log = logging.getLogger(__name__)
 
 Render = Callable[[messages.TaskFacts], messages.Message]
@@ -227,3 +230,4 @@ class OutboxWriter:
                 next_attempt_at=now,
             )
         )
+        session.info[QUEUED] = True  # the sender wakes when this commits

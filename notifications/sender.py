@@ -13,11 +13,11 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.models import Audience, DeliveryStatus, Notification
-from notifications.outbox import RecipientBook
+from notifications.outbox import QUEUED, RecipientBook
 from notifications.quiet_hours import QuietHours
 from notifications.transport import DeliveryError, Transport
 from tasks.clock import Clock
@@ -59,6 +59,25 @@ class OutboxSender:
         self.rate_per_minute = rate_per_minute
         self.on_attempt = on_attempt  # told "sent", "retry" or "failed" (metrics)
         self.parallel = parallel  # recipients served at once (each one's notices in order)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._woken: asyncio.Event | None = None
+
+    def wake_on_commit(self, sessions: sessionmaker[Session]) -> None:
+        """Start a pass as soon as a transaction of ``sessions`` that queued a notice
+        commits, instead of at the next poll. Other processes (the CLI) still wait for it."""
+
+        @event.listens_for(sessions, "after_commit")
+        def _committed(session: Session) -> None:
+            if session.info.pop(QUEUED, False):
+                self.wake()
+
+    def wake(self) -> None:
+        """Thread-safe: cut the running sender's wait short (no-op when it is not running)."""
+        loop, woken = self._loop, self._woken
+        if loop is None or woken is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(woken.set)
 
     def recover(self) -> int:
         """Release every claim: call it only as the one sender of this database (the
@@ -76,18 +95,26 @@ class OutboxSender:
     async def run(self, stop: asyncio.Event, poll_s: float = 2.0, batch: int = 100) -> None:
         """Deliver until ``stop`` is set; a failing pass is logged and retried. A pass that
         claimed a full batch is followed at once by the next: a backlog does not wait
-        ``poll_s`` between batches."""
-        while not stop.is_set():
-            claimed = 0
-            try:
-                claimed, _ = await self._pass(batch)
-            except Exception:
-                log.exception("notification pass failed; retrying")
-            if claimed >= batch:
-                await asyncio.sleep(0)  # let the rest of the loop breathe
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=poll_s)
+        ``poll_s`` between batches, and a commit that queued a notice ends the wait
+        (see ``wake_on_commit``)."""
+        self._loop, self._woken = asyncio.get_running_loop(), asyncio.Event()
+        woken = self._woken
+        try:
+            while not stop.is_set():
+                woken.clear()  # a commit during the pass below brings the next one at once
+                claimed = 0
+                try:
+                    claimed, _ = await self._pass(batch)
+                except Exception:
+                    log.exception("notification pass failed; retrying")
+                if claimed >= batch:
+                    await asyncio.sleep(0)  # let the rest of the loop breathe
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(poll_s):
+                        await _first_of(stop, woken)
+        finally:
+            self._loop = self._woken = None
 
     async def deliver_due(self, limit: int = 100) -> int:
         """One pass over the due rows; returns how many were delivered."""
@@ -270,3 +297,13 @@ class OutboxSender:
                     delay,
                     error,
                 )
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    """Wait until one of ``events`` is set."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

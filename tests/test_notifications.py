@@ -80,6 +80,29 @@ async def test_notice_arrives_by_mail_and_webhook_with_chinese_intact(
     assert [r.status for r in rows(services)] == [DeliveryStatus.SENT.value] * 2
 
 
+async def test_the_running_sender_delivers_on_commit_not_at_its_next_poll(
+    make_services: ServicesFactory, engine: Engine, webhook: WebhookCatcher
+) -> None:
+    clock = FakeClock(at("2026-09-28 10:00"))
+    services = make_services(
+        portal_catalog("http://127.0.0.1:9", notify=[webhook.apprise_url("wecom")]),
+        engine=engine,
+        clock=clock,
+    )
+    stop = asyncio.Event()
+    sender = asyncio.create_task(services.sender.run(stop, poll_s=600))
+    try:
+        await asyncio.sleep(0.2)  # the sender's first pass found nothing; it now waits
+        # The task opens in a worker thread, as the web pages and the runs commit theirs.
+        await asyncio.to_thread(open_task, services, clock)
+        post = await asyncio.to_thread(webhook.inbox.wait_for, lambda p: True, 30)
+        assert post is not None, "the notice waited for the 600 s poll"
+        assert post.title.startswith("【整改通知】")
+    finally:
+        stop.set()
+        await sender
+
+
 async def test_failed_delivery_retries_with_backoff_then_succeeds(
     make_services: ServicesFactory, webhook: WebhookCatcher
 ) -> None:
