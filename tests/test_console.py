@@ -94,6 +94,24 @@ def test_login_sets_a_safe_session_cookie_and_logout_ends_it(client: TestClient)
     assert client.get("/console", follow_redirects=False).status_code == 303  # gone for good
 
 
+def test_sessions_end_after_30_idle_minutes_and_12_hours_at_most(
+    client: TestClient, clock: FakeClock
+) -> None:
+    signed_in(client)
+    clock.advance(dt.timedelta(minutes=29))
+    assert client.get("/console", follow_redirects=False).status_code == 200
+    clock.advance(dt.timedelta(minutes=29))  # 58 minutes in, 29 since the last request
+    assert client.get("/console", follow_redirects=False).status_code == 200
+    clock.advance(dt.timedelta(minutes=31))
+    assert client.get("/console", follow_redirects=False).status_code == 303  # idle too long
+    signed_in(client)
+    statuses = []
+    for _ in range(12 * 3):  # busy all day, a request every 20 minutes
+        clock.advance(dt.timedelta(minutes=20))
+        statuses.append(client.get("/console", follow_redirects=False).status_code)
+    assert statuses == [200] * 35 + [303]  # 12 hours after signing in, activity or not
+
+
 def test_cookies_are_secure_when_the_console_is_served_over_https(
     make_services: ServicesFactory, clock: FakeClock
 ) -> None:

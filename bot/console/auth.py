@@ -40,7 +40,9 @@ from config.units import subtree
 
 SESSION_COOKIE = "govpatrol_session"
 LOGIN_COOKIE = "govpatrol_login"
-SESSION_LIFETIME = dt.timedelta(hours=12)
+SESSION_LIFETIME = dt.timedelta(hours=12)  # from sign-in, whatever the activity
+SESSION_IDLE = dt.timedelta(minutes=30)  # without a request, the session ends sooner
+SESSION_TOUCH = dt.timedelta(minutes=1)  # extend at most this often (one write a minute)
 LOCKOUT_WINDOW = dt.timedelta(minutes=15)
 MAX_ACCOUNT_FAILURES = 5
 MAX_CLIENT_FAILURES = 20  # one office behind one NAT address shares this budget
@@ -97,7 +99,7 @@ class ConsoleAuth:
                 digest=digest(token),
                 user_id=user.id,
                 created_at=now,
-                expires_at=now + SESSION_LIFETIME,
+                expires_at=now + SESSION_IDLE,
             )
         )
         session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now))
@@ -119,8 +121,13 @@ class ConsoleAuth:
             if not token:
                 return None
             row = session.get(ConsoleSession, digest(token))
-            if row is None or row.expires_at <= self.services.clock.now():
+            now = self.services.clock.now()
+            if row is None or row.expires_at <= now:
                 return None
+            # Activity moves the idle limit on, never past the session's whole lifetime.
+            extended = min(now + SESSION_IDLE, row.created_at + SESSION_LIFETIME)
+            if extended - row.expires_at >= SESSION_TOUCH:
+                row.expires_at = extended
             user = session.get(ConsoleUser, row.user_id)
             if user is None or user.disabled:
                 return None
