@@ -1,6 +1,7 @@
 """Tracker scale: a database with 1,000,000 runs and 100,000 tasks across 3,000 units, on
 SQLite and on PostgreSQL. Measures the overdue-tasks query, the monthly scorecards and
-one chase sweep over 10,000 open tasks.
+one chase sweep over 10,000 open tasks; also the console's target board (every check's
+last outcome, last pass and last failure), which has no bar of its own.
 
     python -m bench.tracker_scale [--runs N] [--tasks N] [--units N] [--open N]
                                   [--databases sqlite,postgresql]
@@ -26,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, insert
 
 from bench.common import median, percentile, report, rounded, table, wire
+from bot.console.figures import target_board
 from bot.services import Services
 from notifications.chase import Rung, rung_for
 from tasks.clock import FakeClock
@@ -224,6 +226,12 @@ def measure(services: Services, repeats: int) -> dict[str, Any]:
                 session, services.catalog, services.calendar, ZONE, Month(2026, 10), today
             )
         scorecard_s.append(time.perf_counter() - started)
+    board_s = []
+    for _ in range(3):
+        started = time.perf_counter()
+        with services.sessions() as session:
+            board = target_board(services, session, None)
+        board_s.append(time.perf_counter() - started)
     started = time.perf_counter()
     first = services.chase.sweep()
     sweep_s = time.perf_counter() - started
@@ -236,6 +244,8 @@ def measure(services: Services, repeats: int) -> dict[str, Any]:
         "overdue_p95_ms": rounded(percentile(overdue_ms, 95), 2),
         "scorecards": len(cards),
         "scorecard_s": rounded(median(scorecard_s), 3),
+        "board_checks": len(board),
+        "board_s": rounded(median(board_s), 3),
         "sweep_tasks": first.chased,
         "sweep_steps": first.steps,
         "sweep_s": rounded(sweep_s, 3),
@@ -300,6 +310,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             r["sweep_s"],
             r["sweep_s"] < 2,
             r["steady_sweep_s"],
+            r["board_s"],
         ]
         for kind, r in results.items()
     ]
@@ -317,6 +328,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "sweep s",
                 "<2s",
                 "steady sweep s",
+                "target board s",
             ],
             rows,
         )

@@ -46,7 +46,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        return value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -71,7 +71,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # Sessions in UTC: timestamps come back with datetime.timezone.utc, which converts for
+    # free, rather than the server's zone (a ZoneInfo lookup per value read).
+    connect_args = {"options": "-c timezone=UTC", **kwargs.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

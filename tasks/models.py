@@ -95,7 +95,11 @@ class Run(Base):
     """One execution of a check (巡检记录)."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_check_started", "check_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_runs_check_started", "check_id", "started_at"),
+        # The newest run of each check and outcome in one index descent (target board).
+        Index("ix_runs_check_outcome_id", "check_id", "outcome", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     check_id: Mapped[str] = mapped_column(ForeignKey("checks.id"))

@@ -10,13 +10,15 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ScalarSelect, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.services import Services
+from probes.results import Outcome
 from tasks.models import ACTIVE_STATES, CheckRow, FindingRow, Run, TargetRow, Task, TaskState
 
 TREND_DAYS = 30
+BATCH = 1000  # checks per query on the target board (bound parameters stay few)
 
 
 @dataclass
@@ -151,17 +153,7 @@ def target_board(
         if units is None or target.unit in units
     ]
     idents = [ident for ident, _, _ in checks]
-    latest: dict[str, tuple[int, str, dt.datetime]] = {}
-    last_at: dict[tuple[str, str], dt.datetime] = {}
-    rows = session.execute(
-        select(Run.check_id, Run.outcome, func.max(Run.id), func.max(Run.finished_at))
-        .where(Run.check_id.in_(idents))
-        .group_by(Run.check_id, Run.outcome)
-    )
-    for check_id, outcome, run_id, finished in rows:
-        last_at[(check_id, outcome)] = finished
-        if check_id not in latest or run_id > latest[check_id][0]:
-            latest[check_id] = (run_id, outcome, finished)
+    newest = _newest_runs(session, idents)
     open_tasks = dict(
         session.execute(
             select(Task.check_id, func.count(Task.id))
@@ -171,7 +163,11 @@ def target_board(
     )
     board = []
     for ident, target, check in checks:
-        last = latest.get(ident)
+        by_outcome = newest.get(ident, {})
+        # The newest run of all: the highest id among the newest of each outcome.
+        last = max(
+            ((run_id, outcome, at) for outcome, (run_id, at) in by_outcome.items()), default=None
+        )
         board.append(
             CheckStatus(
                 check_id=ident,
@@ -181,9 +177,41 @@ def target_board(
                 probe=check.probe,
                 last_outcome=last[1] if last else None,
                 last_run_at=last[2] if last else None,
-                last_pass_at=last_at.get((ident, "pass")),
-                last_failure_at=last_at.get((ident, "fail")),
+                last_pass_at=by_outcome.get(Outcome.PASS.value, (0, None))[1],
+                last_failure_at=by_outcome.get(Outcome.FAIL.value, (0, None))[1],
                 open_tasks=open_tasks.get(ident, 0),
             )
         )
     return board
+
+
+def _newest_runs(
+    session: Session, idents: list[str]
+) -> dict[str, dict[str, tuple[int, dt.datetime]]]:
+    """Per check and outcome, the newest run's id and end: one descent of
+    ``ix_runs_check_outcome_id`` per pair, not a scan of the runs table."""
+
+    def newest(outcome: Outcome) -> ScalarSelect[int]:
+        return (
+            select(func.max(Run.id))
+            .where(Run.check_id == CheckRow.id, Run.outcome == outcome.value)
+            .scalar_subquery()
+        )
+
+    found: dict[str, dict[str, tuple[int, dt.datetime]]] = {}
+    for start in range(0, len(idents), BATCH):
+        chunk = idents[start : start + BATCH]
+        ids = session.execute(
+            select(CheckRow.id, *(newest(o) for o in Outcome)).where(CheckRow.id.in_(chunk))
+        ).all()
+        run_ids = [run_id for row in ids for run_id in row[1:] if run_id is not None]
+        ends = dict(
+            session.execute(select(Run.id, Run.finished_at).where(Run.id.in_(run_ids))).all()
+        )
+        for ident, *per_outcome in ids:
+            found[ident] = {
+                outcome.value: (run_id, ends[run_id])
+                for outcome, run_id in zip(Outcome, per_outcome, strict=True)
+                if run_id is not None
+            }
+    return found
