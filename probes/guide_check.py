@@ -19,6 +19,7 @@ from probes.guide_rules import (
     material_names,
     missing_elements,
     phone_problems,
+    unclear_material_formats,
     unclear_time_limits,
     vague_materials,
     values_of,
@@ -36,10 +37,11 @@ class GuideVerdict:
     time_limits: tuple[tuple[str, str], ...] = ()  # (label, value)
     forms_missing: tuple[FormKind, ...] = ()
     dead_forms: tuple[tuple[str, str], ...] = ()  # (link text, problem)
+    formats: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (material, aspects unsaid)
 
     @property
     def problems(self) -> bool:
-        kinds = (self.missing, self.vague, self.phones, self.time_limits)
+        kinds = (self.missing, self.vague, self.phones, self.time_limits, self.formats)
         return any(kinds) or bool(self.forms_missing or self.dead_forms)
 
 
@@ -73,6 +75,7 @@ def judge_guide(
         time_limits=tuple(unclear_time_limits(entries)),
         forms_missing=missing_forms,
         dead_forms=tuple(dead_forms),
+        formats=tuple(unclear_material_formats(entries)),
     )
 
 
@@ -106,6 +109,14 @@ _KINDS: tuple[_Kind, ...] = (
         "办理材料存在含糊不清表述",
         Severity.MINOR,
         lambda v: f"材料{_quoted(v.vague)}含糊不清" if v.vague else "",
+    ),
+    _Kind(
+        "checklist.material_format_unclear",
+        "办理材料未明确格式要求",
+        Severity.MINOR,
+        lambda v: "，".join(
+            f"材料“{name}”未明确{'、'.join(aspects)}" for name, aspects in v.formats
+        ),
     ),
     _Kind(
         "checklist.phone_invalid",

@@ -141,6 +141,42 @@ def vague_materials(
     return [name for name in names if any(p.search(name) for p in compiled)]
 
 
+# 材料格式要求 (seed 001: “部分材料未明确纸质版/电子版、份数等要求”; seed 000 E2-2, E2-3):
+# each 申请材料 should say original or copy, paper or electronic, and how many copies.
+MATERIAL_FORMAT_ASPECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("原件/复印件", re.compile(r"原件|复印件|复制件|副本|正本")),
+    ("纸质/电子", re.compile(r"纸质|电子")),
+    ("份数", re.compile(r"[0-9一二两三四五六七八九十]+\s*份")),
+)
+
+
+def unclear_material_formats(entries: Sequence[Labelled]) -> list[tuple[str, tuple[str, ...]]]:
+    """Materials whose row says nothing of some format aspect: (name, aspects missing).
+
+    In a materials table every column with one cell per material belongs to the row (材料类型,
+    份数, 材料形式, 备注…); a materials list is judged by each line's own words.
+    """
+    labels = {normalise_label(label) for label in MATERIAL_NAME_LABELS}
+    names_entry = next((e for e in entries if normalise_label(e.label) in labels and e.items), None)
+    if names_entry is not None:
+        count = len(names_entry.items)
+        columns = [e.items for e in entries if len(e.items) == count]
+        rows = [
+            (name, " ".join(column[i] for column in columns))
+            for i, name in enumerate(names_entry.items)
+        ]
+    else:
+        rows = [(name, name) for name in material_names(entries)]
+    unclear = []
+    for name, text in rows:
+        if is_blank(name):
+            continue
+        missing = tuple(a for a, words in MATERIAL_FORMAT_ASPECTS if not words.search(text))
+        if missing:
+            unclear.append((name, missing))
+    return unclear
+
+
 class PhoneKind(StrEnum):
     LANDLINE = "landline"  # with its area code: 0871-63215071
     MOBILE = "mobile"

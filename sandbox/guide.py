@@ -35,7 +35,7 @@ class Material:
     name: str
     source: str = "申请人自备"
     form: str = "原件"
-    copies: int = 1
+    copies: int | None = 1  # None: the guide does not say (a fault)
     medium: str = "纸质"
     note: str = ""
 

@@ -63,6 +63,7 @@ _COLUMNS = {
 _SEPARATOR = re.compile(r"[:：]")
 _ITEM_LISTS = (
     "vague_materials_items",
+    "material_format_items",
     "phone_without_area_code_items",
     "contact_equals_supervision_items",
     "time_limit_unclear_items",
@@ -78,6 +79,8 @@ class GuideFaults(FaultFields):
 
     missing_elements: list[str] = field(default_factory=list)
     vague_materials_items: list[str] = field(default_factory=list)
+    # the first material's copies and medium, the second's original/copy left unsaid
+    material_format_items: list[str] = field(default_factory=list)
     phone_without_area_code_items: list[str] = field(default_factory=list)
     contact_equals_supervision_items: list[str] = field(default_factory=list)
     time_limit_unclear_items: list[str] = field(default_factory=list)
@@ -204,6 +207,12 @@ def _defects(item: ServiceItem, faults: GuideFaults) -> tuple[dict[str, Any], De
     if hit(faults.vague_materials_items):
         vague = Material(VAGUE_MATERIAL, source="申请人自备", form="原件或复印件")
         changes["materials"] = (*changes.get("materials", item.materials), vague)
+    if hit(faults.material_format_items):
+        materials = list(changes.get("materials", item.materials))
+        materials[0] = replace(materials[0], copies=None, medium="")
+        if len(materials) > 1:
+            materials[1] = replace(materials[1], form="")
+        changes["materials"] = tuple(materials)
     if hit(faults.phone_without_area_code_items):
         dept = replace(
             dept,

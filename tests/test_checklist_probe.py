@@ -18,6 +18,7 @@ from probes.guide_page import read_guide
 from probes.guide_rules import ELEMENT_NAMES, VAGUE_MATERIAL_PATTERNS, missing_elements
 from probes.pool import BrowserPool
 from probes.results import Finding, Outcome
+from sandbox.catalog import item_by_id
 from sandbox.faults import FaultError, PortalFaults
 from sandbox.gov_portal import GovPortalFaults, GovPortalSandbox
 from sandbox.guide_faults import GuideFaults, guide_fault_area
@@ -124,6 +125,23 @@ async def test_catch_all_material_is_quoted(make_services: ServicesFactory, site
     assert vague.code == "checklist.vague_materials"
     assert vague.detail == (
         "药品经营许可证（零售）核发：材料“根据有关法律法规规定应提交的其他材料”含糊不清"
+    )
+
+
+async def test_materials_without_format_requirements(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.guides.update({"material_format_items": ["gsslj"]})
+    report = await check(make_services, sites, guides("gsslj", "pwxkzhf"))
+    (unclear,) = report.result.findings
+    assert unclear.code == "checklist.material_format_unclear"
+    assert unclear.title == "办理材料未明确格式要求"
+    assert unclear.subjects == ("公司设立登记",)
+    item = item_by_id("gsslj")
+    assert item is not None
+    first, second = (m.name for m in item.materials[:2])
+    assert unclear.detail == (
+        f"公司设立登记：材料“{first}”未明确纸质/电子、份数，材料“{second}”未明确原件/复印件"
     )
 
 

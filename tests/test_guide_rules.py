@@ -25,6 +25,7 @@ from probes.guide_rules import (
     normalise_label,
     phone_problems,
     phones_in,
+    unclear_material_formats,
     unclear_time_limits,
     vague_materials,
 )
@@ -109,6 +110,41 @@ def test_no_material_of_the_healthy_catalog_is_vague() -> None:
     names = [material.name for item in ITEMS for material in item.materials]
     assert vague_materials(names) == []
     assert vague_materials(["住所使用相关文件", "危险废物经营设施竣工环境保护验收材料"]) == []
+
+
+def test_material_format_is_read_across_the_table_row() -> None:
+    table = (
+        Labelled("材料名称", "", ("营业执照", "法定代表人身份证明", "")),
+        Labelled("材料类型", "", ("原件", "", "")),
+        Labelled("份数", "", ("1份", "两份", "")),
+        Labelled("材料形式", "", ("纸质", "纸质和电子", "")),
+        Labelled("设定依据", "《中华人民共和国公司法》"),
+    )
+    # The third row is empty: no material, nothing to judge.
+    assert unclear_material_formats(table) == [("法定代表人身份证明", ("原件/复印件",))]
+    no_columns = (Labelled("材料名称", "", ("营业执照", "身份证明")),)
+    assert unclear_material_formats(no_columns) == [
+        ("营业执照", ("原件/复印件", "纸质/电子", "份数")),
+        ("身份证明", ("原件/复印件", "纸质/电子", "份数")),
+    ]
+
+
+def test_material_format_in_a_materials_list_is_read_from_each_line() -> None:
+    listed = (
+        Labelled("申请材料", "", ("申请书原件1份（纸质）", "身份证复印件一份，纸质或电子", "照片")),
+    )
+    assert unclear_material_formats(listed) == [("照片", ("原件/复印件", "纸质/电子", "份数"))]
+
+
+def test_every_material_of_the_healthy_catalog_states_its_format() -> None:
+    for item in ITEMS:
+        rows = [(m.name, m.form, f"{m.copies}份", m.medium) for m in item.materials]
+        columns = zip(*rows, strict=True)
+        labels = ("材料名称", "材料类型", "份数", "材料形式")
+        table = tuple(
+            Labelled(label, "", tuple(cells)) for label, cells in zip(labels, columns, strict=True)
+        )
+        assert unclear_material_formats(table) == [], item.name
 
 
 def test_phone_kinds() -> None:
