@@ -57,7 +57,9 @@ class Settings(BaseSettings):
 
     chromium_path: Path = Path("/usr/bin/chromium")
     browser_concurrency: int = Field(default=2, ge=1, le=64)
-    browser_recycle_after: int = Field(default=500, ge=1)  # contexts, then restart when idle
+    # Contexts served before browser and driver restart: at the next idle moment, or, for a
+    # daemon that is never idle, after new runs wait for the open ones to finish.
+    browser_recycle_after: int = Field(default=500, ge=1)
     run_timeout_s: float = Field(default=120.0, gt=0)
     # Playwright trace of each run: kept only when the run does not pass.
     trace: Literal["off", "retain-on-failure"] = "retain-on-failure"

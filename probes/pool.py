@@ -85,6 +85,8 @@ class BrowserPool:
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self.in_use = 0
+        self._idle = asyncio.Event()  # set while no context is open
+        self._idle.set()
         self.launches = 0
         self.traces_dir: Path | None = None  # Playwright's trace scratch, ours to empty
 
@@ -114,9 +116,12 @@ class BrowserPool:
         (a second device, a second user): it must not wait for a slot it may never get.
         """
         async with self._slots if slot else contextlib.nullcontext():
+            if slot:
+                await self._drain_when_due()
             browser = await self._ensure_browser()
             # Counted before the next await, so an idle recycle cannot close this browser.
             self.in_use += 1
+            self._idle.clear()
             self._served += 1
             try:
                 try:
@@ -131,9 +136,19 @@ class BrowserPool:
                 # Also when a run's wall-clock limit cancels us inside new_context().
                 self.in_use -= 1
                 if self.in_use == 0:
+                    self._idle.set()
                     self._empty_traces_dir()
                     if self._served >= self.recycle_after:
                         await self._recycle()
+
+    async def _drain_when_due(self) -> None:
+        """Past ``recycle_after`` contexts, a new run waits until the open ones are done,
+        so that a daemon that is never idle still gets its fresh browser and driver."""
+        while self._served >= self.recycle_after and self._browser is not None:
+            if self.in_use == 0:
+                await self._recycle()
+                return
+            await self._idle.wait()
 
     async def _recycle(self) -> None:
         async with self._launch_lock:

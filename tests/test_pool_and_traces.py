@@ -31,6 +31,31 @@ async def test_browser_and_driver_are_recycled_when_idle() -> None:
         await pool.close()
 
 
+async def test_a_busy_pool_drains_to_recycle() -> None:
+    pool = BrowserPool(BrowserOptions(executable_path=CHROMIUM), concurrency=3, recycle_after=2)
+    try:
+        first, second = pool.context(), pool.context()
+        await first.__aenter__()
+        await second.__aenter__()  # two contexts served: a recycle is due, but none is idle
+
+        async def third_run() -> None:
+            async with pool.context() as context:
+                await (await context.new_page()).set_content("<p>政务服务</p>")
+
+        third = asyncio.create_task(third_run())
+        await asyncio.sleep(0.5)
+        assert not third.done() and pool.in_use == 2  # it waits, though a slot is free
+        await first.__aexit__(None, None, None)
+        await asyncio.sleep(0.2)
+        assert not third.done()
+        await second.__aexit__(None, None, None)
+        async with asyncio.timeout(30):
+            await third
+        assert pool.launches == 2  # the third run had a fresh browser
+    finally:
+        await pool.close()
+
+
 async def test_a_run_cancelled_while_its_context_opens_frees_its_slot() -> None:
     pool = BrowserPool(BrowserOptions(executable_path=CHROMIUM), concurrency=1)
     try:
