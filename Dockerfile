@@ -21,6 +21,7 @@ WORKDIR /opt/govpatrol
 COPY pyproject.toml requirements.lock README.md ./
 COPY bot ./bot
 COPY config ./config
+COPY core ./core
 COPY notifications ./notifications
 COPY probes ./probes
 COPY sandbox ./sandbox

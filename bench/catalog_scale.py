@@ -38,9 +38,9 @@ from bot.services import build_services
 from config.catalog import Catalog
 from config.loader import load_catalog
 from config.settings import Settings
+from core.results import Outcome, ProbeResult
 from probes.base import Probe, ProbeContext, ProbeParams
 from probes.registry import params_models, probe_kinds
-from probes.results import Outcome, ProbeResult
 from tasks.catalog_sync import sync_catalog
 from tasks.models import Run
 

@@ -18,16 +18,16 @@ from typing import Any
 import psutil
 from sqlalchemy import Engine
 
+from bot.migrate import upgrade
 from bot.services import Services, build_services
 from config.loader import parse_catalog
 from config.settings import Settings
+from core.clock import Clock
+from core.db import make_engine
 from probes.base import Probe
 from probes.pool import BrowserPool
 from probes.registry import params_models, probe_kinds
 from tasks.catalog_sync import sync_catalog
-from tasks.clock import Clock
-from tasks.db import make_engine
-from tasks.migrate import upgrade
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHROMIUM = Path(os.environ.get("GOVPATROL_CHROMIUM_PATH", "/usr/bin/chromium"))

@@ -21,8 +21,8 @@ from playwright.async_api import Browser, Playwright, async_playwright
 from bench.common import CHECK_ID, SEARCH_ITEM, search_catalog, wire
 from bot.jobs import run_check
 from bot.services import Services
+from core.results import Outcome
 from probes.pool import BrowserOptions, BrowserPool, launch_options
-from probes.results import Outcome
 
 # runner: ProbeRunner as the daemon runs a check that passed last time (light trace);
 # runner-full: a check that did not pass last time (full trace with DOM snapshots);

@@ -28,9 +28,9 @@ import psutil
 from bench.common import CHROMIUM, MIB, load_average, report, table, wire
 from bench.portal import PortalProcess
 from bot.services import Services
+from core.results import Outcome, ProbeResult
 from probes.base import ProbeContext
 from probes.pool import BrowserOptions, BrowserPool
-from probes.results import Outcome, ProbeResult
 from probes.search import SearchProbe
 
 CONTEXT_BAR_MIB = 60.0

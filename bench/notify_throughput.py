@@ -29,8 +29,8 @@ from sqlalchemy import func, select
 from bench.common import load_average, median, percentile, report, table, wire
 from bench.inboxes import InboxProcess
 from bot.services import Services
+from core.results import Finding, Outcome, ProbeResult
 from notifications.models import DeliveryStatus, Notification
-from probes.results import Finding, Outcome, ProbeResult
 
 RECIPIENTS = 50  # units, each with its own contact address and its own check
 UNCAPPED = 1_000_000

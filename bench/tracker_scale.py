@@ -28,11 +28,11 @@ from sqlalchemy import Engine, insert
 
 from bench.common import median, percentile, report, rounded, table, wire
 from bot.console.figures import target_board
+from bot.migrate import upgrade
 from bot.services import Services
+from core.clock import FakeClock
+from core.db import make_engine
 from notifications.chase import Rung, rung_for
-from tasks.clock import FakeClock
-from tasks.db import make_engine
-from tasks.migrate import upgrade
 from tasks.models import FindingRow, Run, Task, TaskHistory
 from tasks.queries import find_tasks
 from tasks.scorecard import Month, monthly_scorecards

@@ -10,15 +10,15 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
+from bot.migrate import is_current, upgrade
 from bot.services import Services, build_services, read_catalog
 from config.catalog import PROBE_LABELS
 from config.loader import load_catalog
 from config.settings import Settings, load_settings
+from core.db import make_engine
+from core.results import Outcome
 from probes.registry import params_models, probe_kinds
-from probes.results import Outcome
 from tasks.catalog_sync import sync_catalog
-from tasks.db import make_engine
-from tasks.migrate import is_current, upgrade
 from tasks.models import STATE_LABELS, RunPurpose, TaskState
 
 EXIT_CODES = {Outcome.PASS: 0, Outcome.FAIL: 1, Outcome.INCONCLUSIVE: 3, Outcome.ERROR: 4}

@@ -20,11 +20,11 @@ import uvicorn
 
 from bot.jobs import run_check, unverified_tasks, verify
 from bot.lease import SchedulerLock
+from bot.migrate import is_current
 from bot.scheduler import CheckScheduler
 from bot.services import Services
 from bot.web import Liveness, create_web_app
 from tasks.catalog_sync import sync_catalog
-from tasks.migrate import is_current
 from tasks.models import TaskState
 
 log = logging.getLogger(__name__)

@@ -134,7 +134,7 @@ async def run_demo(*, once: bool, timeout_s: float = 240.0) -> int:
     # about the skipped run is expected here and would only clutter the narration.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     services = build_services(settings, catalog)
-    from tasks.migrate import upgrade
+    from bot.migrate import upgrade
 
     upgrade(services.engine)
     _introduce(world, mail, chat, settings, workdir)

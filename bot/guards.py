@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from config.catalog import Catalog
 from config.policies import FailureGuard
-from probes.results import Outcome
-from tasks.clock import Clock
+from core.clock import Clock
+from core.results import Outcome
 from tasks.models import CheckRow, MaintenanceWindow, Run
 
 log = logging.getLogger(__name__)

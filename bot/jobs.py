@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.guards import Canary, maintenance_now, mass_failure
 from bot.services import Services
-from probes.results import Outcome, ProbeResult
+from core.results import Outcome, ProbeResult
 from tasks.models import Run, RunPurpose, Task, TaskState
 
 log = logging.getLogger(__name__)

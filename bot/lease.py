@@ -15,7 +15,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tasks.clock import Clock
+from core.clock import Clock
 from tasks.models import SchedulerLease
 
 LEASE_NAME = "scheduler"

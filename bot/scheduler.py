@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.catalog import Catalog, Schedule
-from tasks.db import UTCDateTime
+from core.db import UTCDateTime
 from tasks.models import Run
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,9 @@ from config.catalog import Catalog, CheckSpec, TargetSpec
 from config.loader import load_catalog
 from config.secrets import AppriseUrl
 from config.settings import Settings
+from core.calendar import WorkingCalendar
+from core.clock import Clock, SystemClock
+from core.db import make_engine, make_sessions
 from notifications.chase import ChaseSweep
 from notifications.models import Notification
 from notifications.outbox import OutboxWriter, RecipientBook
@@ -32,10 +35,7 @@ from probes.evidence import EvidenceStore
 from probes.pool import BrowserOptions, BrowserPool
 from probes.registry import params_models, probe_kinds
 from probes.runner import ProbeRunner
-from tasks.calendar import WorkingCalendar
 from tasks.changes import ChangeLog
-from tasks.clock import Clock, SystemClock
-from tasks.db import make_engine, make_sessions
 from tasks.links import TaskLinks
 from tasks.tracker import CheckPolicy, TaskTracker
 from tasks.workflow import TaskDesk

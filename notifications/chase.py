@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.catalog import Catalog
 from config.policies import ChasePolicy
+from core.calendar import WorkingCalendar
+from core.clock import Clock
 from notifications.messages import DigestLine
 from notifications.outbox import OutboxWriter
-from tasks.calendar import WorkingCalendar
 from tasks.changes import SYSTEM, ChangeLog
-from tasks.clock import Clock
 from tasks.links import TaskLinks
 from tasks.models import Task, TaskState, UnitDigest
 

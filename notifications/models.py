@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tasks.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 
 class DeliveryStatus(StrEnum):

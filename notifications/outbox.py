@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from config.catalog import PROBE_LABELS, Catalog
 from config.secrets import AppriseUrl
+from core.calendar import WorkingCalendar
+from core.clock import Clock
 from notifications import messages
 from notifications.models import Audience, DeliveryStatus, Notification
 from notifications.recipients import CIRCLE_LABELS, Circle, RecipientDirectory
-from tasks.calendar import WorkingCalendar
-from tasks.clock import Clock
 from tasks.links import TaskLinks
 from tasks.models import Task, TaskHistory
 

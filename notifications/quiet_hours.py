@@ -9,7 +9,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from config.settings import WorkingHours
-from tasks.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar
 
 
 class QuietHours:

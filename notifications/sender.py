@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Row, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.clock import Clock
 from notifications.models import Audience, DeliveryStatus, Notification
 from notifications.outbox import QUEUED, RecipientBook
 from notifications.quiet_hours import QuietHours
 from notifications.transport import DeliveryError, Transport
-from tasks.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 A probe is the code of one journey kind. It receives a :class:`ProbeContext` (target,
 check parameters, a browser context, an evidence folder, the state its previous run left)
-and returns a :class:`~probes.results.ProbeResult`. It never writes tasks or sends
+and returns a :class:`~core.results.ProbeResult`. It never writes tasks or sends
 messages; it raises the exceptions of ``probes.errors`` when it cannot judge.
 """
 
@@ -21,11 +21,11 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import BaseModel, ConfigDict
 
 from config.catalog import CheckSpec, Severity, TargetSpec
+from core.calendar import WorkingCalendar
+from core.clock import Clock
+from core.results import Finding, ProbeResult
 from probes.errors import MonitorError, SiteUnreachable, classify_network_error, network_code
 from probes.evidence import RunEvidence
-from probes.results import Finding, ProbeResult
-from tasks.calendar import WorkingCalendar
-from tasks.clock import Clock
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 

@@ -22,6 +22,7 @@ from urllib.parse import urldefrag, urlsplit
 from playwright.async_api import Page
 from pydantic import Field, field_validator, model_validator
 
+from core.results import Finding, Outcome, ProbeResult
 from probes import locate
 from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive, SiteUnreachable
@@ -37,7 +38,6 @@ from probes.portal_links import (
     page_heading,
     site_of,
 )
-from probes.results import Finding, Outcome, ProbeResult
 from probes.search import CatalogSample
 
 # Guide links on real portals: /item/…, bszn (办事指南), guide, matter, sxxq (事项详情)…

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pydantic import Field
 
 from config.catalog import CheckSpec, Severity
+from core.results import Finding, Outcome, ProbeResult
 from probes.base import Probe, ProbeContext, ProbeParams
 from probes.consultation_state import (
     Consultation,
@@ -47,7 +48,6 @@ from probes.consultation_steps import (
     submit_question,
 )
 from probes.errors import MonitorError
-from probes.results import Finding, Outcome, ProbeResult
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tasks.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from config.catalog import Severity
+from core.results import Finding
 from probes.guide_page import GuidePage
 from probes.guide_rules import (
     FormKind,
@@ -24,7 +25,6 @@ from probes.guide_rules import (
     vague_materials,
     values_of,
 )
-from probes.results import Finding
 
 
 @dataclass(frozen=True)

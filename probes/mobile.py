@@ -31,12 +31,12 @@ from playwright.async_api import Response as PlaywrightResponse
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import Field, field_validator
 
+from core.results import ProbeResult
 from probes import locate
 from probes.base import Probe, ProbeContext, ProbeParams
 from probes.devices import DEFAULT_DEVICES, PROFILES, DeviceProfile, context_options
 from probes.errors import MonitorError
 from probes.mobile_findings import Link, PageVisit, Violation, judge
-from probes.results import ProbeResult
 
 Impact = Literal["critical", "serious", "moderate", "minor"]
 # Links a page renders rather than downloads or hands to another app.

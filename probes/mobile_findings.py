@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.catalog import Severity
+from core.results import Finding, Outcome, ProbeResult
 from probes.devices import DeviceProfile
-from probes.results import Finding, Outcome, ProbeResult
 
 VIEWPORT_META = '<meta name="viewport" content="width=device-width, initial-scale=1">'
 MAX_LISTED = 6

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from playwright.async_api import BrowserContext, Locator, Page, Route
 
+from core.results import Outcome, ProbeResult
 from probes import locate
 from probes.base import Probe, ProbeContext, http_error_finding
 from probes.registration_account import register_and_cancel
@@ -39,7 +40,6 @@ from probes.registration_form import (
 )
 from probes.registration_params import CaptchaBypass, RegistrationForm, RegistrationParams
 from probes.registration_verdict import FORM_LABELS, FormReport, judge
-from probes.results import Outcome, ProbeResult
 from probes.segments import mainland_mobile_segments, masked, sample_number
 from probes.sms import (
     HttpSmsInbox,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.catalog import Severity
+from core.results import Finding, Outcome, ProbeResult
 from probes.registration_form import SegmentVerdict
-from probes.results import Finding, Outcome, ProbeResult
 
 FORM_LABELS = {"personal": "个人用户注册", "legal": "法人用户注册"}
 TITLE = "在线注册功能不可用"

@@ -28,13 +28,13 @@ from playwright.async_api import BrowserContext
 from playwright.async_api import Error as PlaywrightError
 
 from config.catalog import CheckSpec, TargetSpec
+from core.calendar import WorkingCalendar
+from core.clock import Clock
+from core.results import Evidence, Outcome, ProbeResult
 from probes.base import Probe, ProbeContext, unreachable_finding
 from probes.errors import Inconclusive, MonitorError, SiteUnreachable, classify_network_error
 from probes.evidence import EvidenceStore, RunEvidence
 from probes.pool import BrowserPool
-from probes.results import Evidence, Outcome, ProbeResult
-from tasks.calendar import WorkingCalendar
-from tasks.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import Field, model_validator
 
 from config.catalog import Severity
+from core.results import Finding, Outcome, ProbeResult
 from probes import locate
 from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive
-from probes.results import Finding, Outcome, ProbeResult
 
 
 class CatalogSample(ProbeParams):

@@ -22,10 +22,10 @@ from playwright.async_api import Page, Response
 from pydantic import Field, SecretStr
 
 from config.catalog import Severity
+from core.results import Finding, Outcome, ProbeResult
 from probes import locate
 from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive
-from probes.results import Finding, Outcome, ProbeResult
 from probes.sso_pages import (
     asks_to_register,
     click_through,

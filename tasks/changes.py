@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session
 
-from tasks.clock import Clock
+from core.clock import Clock
 from tasks.models import Run, Task, TaskHistory, TaskState
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from config.catalog import DeadlinePolicy, Severity
-from tasks.calendar import Deadline, WorkingCalendar
+from core.calendar import Deadline, WorkingCalendar
 
 
 def working_days_for(

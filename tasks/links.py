@@ -11,7 +11,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from tasks.clock import Clock
+from core.clock import Clock
 
 
 class LinkError(Exception):

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tasks.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 
 class TaskState(StrEnum):

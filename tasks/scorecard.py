@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from config.catalog import Catalog, Severity
 from config.policies import ScoringPolicy
-from tasks.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar
 from tasks.models import RequestKind, RequestState, Task, TaskHistory, TaskRequest, TaskState
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.catalog import DeadlinePolicy, Severity
-from probes.results import Finding, Outcome, ProbeResult
-from tasks.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar
+from core.results import Finding, Outcome, ProbeResult
 from tasks.changes import SYSTEM, ChangeLog
 from tasks.deadlines import deadline_for, working_days_for
 from tasks.models import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasks.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar
 from tasks.changes import ChangeLog, TaskError, get_task, require_state
 from tasks.models import RequestKind, RequestState, Task, TaskRequest, TaskState
 

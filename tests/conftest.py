@@ -18,18 +18,18 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from bot.migrate import upgrade
 from bot.receivers import MailCatcher, WebhookCatcher
 from bot.services import Services, build_services
 from config.loader import parse_catalog
 from config.settings import Settings
+from core.clock import Clock
+from core.db import Base, make_engine
 from probes.base import Probe
 from probes.pool import BrowserOptions, BrowserPool
 from probes.registry import params_models, probe_kinds
 from sandbox.server import PortalSandbox
 from tasks.catalog_sync import sync_catalog
-from tasks.clock import Clock
-from tasks.db import Base, make_engine
-from tasks.migrate import upgrade
 
 REQUIRE_POSTGRES = os.environ.get("GOVPATROL_TEST_REQUIRE_POSTGRES") == "1"
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from bot.console.accounts import Role, add_user
 from bot.services import Services
-from probes.results import Evidence, Finding, Outcome, ProbeResult
-from tasks.clock import FakeClock
+from core.clock import FakeClock
+from core.results import Evidence, Finding, Outcome, ProbeResult
 from tasks.models import Task
 
 PASSWORD = "correct horse battery"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from config.catalog import CalendarYear, DeadlinePolicy, Severity
-from tasks.calendar import WorkingCalendar
+from core.calendar import WorkingCalendar
 from tasks.deadlines import working_days_for
 
 

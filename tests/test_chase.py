@@ -9,7 +9,7 @@ import pytest
 
 from bot.receivers import WebhookCatcher
 from bot.services import Services
-from tasks.clock import FakeClock
+from core.clock import FakeClock
 from tests.conftest import ServicesFactory, at
 from tests.workflow_helpers import SECOND_CHECK, heard_by, notices, open_task, tree_catalog
 

@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from bot.jobs import RunReport, report_fixed, run_check
 from bot.receivers import WebhookCatcher
+from core.clock import FakeClock
+from core.results import Finding, Outcome
 from probes.guide_check import judge_guide
 from probes.guide_page import read_guide
 from probes.guide_rules import ELEMENT_NAMES, VAGUE_MATERIAL_PATTERNS, missing_elements
 from probes.pool import BrowserPool
-from probes.results import Finding, Outcome
 from sandbox.catalog import item_by_id
 from sandbox.faults import FaultError, PortalFaults
 from sandbox.gov_portal import GovPortalFaults, GovPortalSandbox
@@ -25,7 +26,6 @@ from sandbox.guide_faults import GuideFaults, guide_fault_area
 from sandbox.portal import create_portal_app
 from sandbox.server import SandboxServer
 from tasks.catalog_sync import sync_catalog
-from tasks.clock import FakeClock
 from tasks.models import Task, TaskState
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from bot.console.accounts import Role
 from bot.services import Services
 from bot.web import create_web_app
-from probes.results import Finding
-from tasks.clock import FakeClock
+from core.clock import FakeClock
+from core.results import Finding
 from tasks.models import TaskState
 from tests.conftest import ServicesFactory, at
 from tests.console_helpers import (

@@ -15,10 +15,10 @@ from playwright.async_api import Dialog, Page
 from bot.jobs import run_check
 from bot.services import Services
 from bot.web import create_web_app
+from core.clock import FakeClock
+from core.results import Finding
 from probes.pool import BrowserPool
-from probes.results import Finding
 from sandbox.server import PortalSandbox, SandboxServer
-from tasks.clock import FakeClock
 from tasks.models import TaskState
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at

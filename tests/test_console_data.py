@@ -26,8 +26,8 @@ from bot.console.listing import Sort, Status, TaskFilter, task_page
 from bot.console.metrics import ScrapeTimeFigures
 from bot.console.problem_list import Period, problem_rows, split_by_item
 from bot.services import Services
-from probes.results import Finding
-from tasks.clock import FakeClock
+from core.clock import FakeClock
+from core.results import Finding
 from tests.conftest import ServicesFactory, at
 from tests.console_helpers import (
     COUNTY_GUIDES,

@@ -20,16 +20,16 @@ from bot.cli import main
 from bot.consultations import consultation_lines, render_lines
 from bot.jobs import RunReport, report_fixed, run_check
 from bot.services import Services
+from core.clock import FakeClock
+from core.db import make_engine
+from core.results import Outcome
 from probes.consultation_state import ConsultationJournal
-from probes.results import Outcome
 from sandbox.consultation import consultation_area
 from sandbox.consultation_desk import ConsultationDesk, ConsultationFaults
 from sandbox.faults import PortalFaults
 from sandbox.portal import create_portal_app
 from sandbox.server import SandboxServer
 from tasks.catalog_sync import sync_catalog
-from tasks.clock import FakeClock
-from tasks.db import make_engine
 from tasks.models import Run, Task, TaskState
 from tests.conftest import ServicesFactory, at
 

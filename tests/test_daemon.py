@@ -21,9 +21,9 @@ from bot.daemon import Daemon
 from bot.lease import LeaseHeld, SchedulerLock
 from bot.receivers import free_port
 from bot.scheduler import CATCH_UP_SPREAD_S, first_run_time
-from probes.results import Outcome, ProbeResult
+from core.clock import SystemClock
+from core.results import Outcome, ProbeResult
 from sandbox.server import PortalSandbox
-from tasks.clock import SystemClock
 from tasks.models import Run, SchedulerLease
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory

@@ -39,7 +39,7 @@ def test_same_pinned_python_packages_as_the_setup_script() -> None:
 
 
 def test_every_product_package_is_copied_into_the_image() -> None:
-    for package in ("bot", "config", "notifications", "probes", "sandbox", "tasks"):
+    for package in ("bot", "config", "core", "notifications", "probes", "sandbox", "tasks"):
         assert f"COPY {package} ./{package}" in DOCKERFILE
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from bot.jobs import run_check
 from bot.receivers import MailCatcher, WebhookCatcher, free_port
+from core.clock import FakeClock
+from core.results import Finding, Outcome, ProbeResult
 from probes.base import Probe, ProbeContext, ProbeParams
-from probes.results import Finding, Outcome, ProbeResult
-from tasks.clock import FakeClock
 from tasks.models import MaintenanceWindow, Run, Task
 from tests.conftest import ServicesFactory, at
 

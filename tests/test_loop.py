@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.jobs import report_fixed, run_check
 from bot.receivers import MailCatcher, WebhookCatcher
 from bot.web import create_web_app
-from probes.results import Outcome
+from core.results import Outcome
 from sandbox.server import PortalSandbox
 from tasks.models import Task, TaskState
 from tests.catalogs import portal_catalog

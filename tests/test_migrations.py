@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 import bot.console.accounts  # noqa: F401  (registers the console account tables)
 import notifications.models  # noqa: F401  (registers the outbox table)
 import tasks.models  # noqa: F401  (registers the tracker tables)
-from tasks.db import Base
-from tasks.migrate import is_current
+from bot.migrate import is_current
+from core.db import Base
 
 
 def test_migrated_database_matches_the_models(engine: Engine) -> None:

@@ -20,14 +20,14 @@ from sqlalchemy import select
 from bot.jobs import report_fixed, run_check
 from bot.receivers import WebhookCatcher, free_port
 from config.loader import CatalogError, parse_catalog
+from core.clock import FakeClock, SystemClock
+from core.results import Finding, Outcome, ProbeResult
 from probes.evidence import EvidenceStore
 from probes.pool import BrowserPool
 from probes.registry import params_models, probe_kinds
-from probes.results import Finding, Outcome, ProbeResult
 from probes.runner import ProbeRunner
 from sandbox.faults import FaultError
 from sandbox.mobile import MobileFaults, MobileSandbox
-from tasks.clock import FakeClock, SystemClock
 from tasks.models import Task, TaskState
 from tests.conftest import ServicesFactory, at
 

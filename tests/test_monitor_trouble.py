@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bot.jobs import run_check
 from bot.receivers import free_port
+from core.results import Outcome
 from probes.pool import BrowserOptions, BrowserPool
-from probes.results import Outcome
 from sandbox.server import PortalSandbox
 from tasks.models import Task
 from tests.catalogs import portal_catalog

@@ -16,11 +16,11 @@ from sqlalchemy import Engine, select
 
 from bot.receivers import MailCatcher, WebhookCatcher
 from bot.services import Services
+from core.clock import FakeClock
+from core.results import Finding, Outcome, ProbeResult
 from notifications.models import DeliveryStatus, Notification
 from notifications.transport import IDEMPOTENCY_HEADER
-from probes.results import Finding, Outcome, ProbeResult
 from tasks.catalog_sync import sync_catalog
-from tasks.clock import FakeClock
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at
 
@@ -207,8 +207,8 @@ async def test_notice_survives_a_crash_between_commit_and_delivery(
         import os, signal, datetime as dt
         from config.settings import Settings
         from bot.services import build_services, read_catalog
-        from tasks.clock import FakeClock
-        from tasks.migrate import upgrade
+        from core.clock import FakeClock
+        from bot.migrate import upgrade
         from tests.test_notifications import open_task
         settings = Settings(data_dir={str(tmp_path)!r}, catalog={str(catalog_file)!r},
                             database_url="sqlite:///{database}", secret_key="k")
@@ -231,7 +231,7 @@ async def test_notice_survives_a_crash_between_commit_and_delivery(
     )
     assert crashed.returncode == -9, crashed.stderr
     assert mail.messages == []
-    from tasks.db import make_engine
+    from core.db import make_engine
 
     services = make_services(
         catalog_file.read_text(encoding="utf-8"), engine=make_engine(f"sqlite:///{database}")

@@ -9,8 +9,8 @@ import zipfile
 import pytest
 
 from bot.jobs import run_check
+from core.results import Outcome
 from probes.pool import BrowserOptions, BrowserPool
-from probes.results import Outcome
 from sandbox.server import PortalSandbox
 from tests.catalogs import portal_catalog
 from tests.conftest import CHROMIUM, ServicesFactory

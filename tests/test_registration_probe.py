@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from bot.jobs import RunReport, report_fixed, run_check
 from bot.receivers import WebhookCatcher
-from probes.results import Outcome
+from core.clock import FakeClock
+from core.results import Outcome
 from probes.segments import mainland_mobile_segments, sample_number
 from probes.sms import MemorySmsInbox, extract_code, wait_for_code
 from sandbox.faults import FaultError, PortalFaults
@@ -28,7 +29,6 @@ from sandbox.registration import (
 from sandbox.registration_state import RegistrationFaults
 from sandbox.server import SandboxServer
 from tasks.catalog_sync import sync_catalog
-from tasks.clock import FakeClock
 from tasks.models import Task, TaskState
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from bot.cli import main
 from bot.services import Services
 from config.policies import ScoringPolicy
-from tasks.clock import FakeClock
+from core.clock import FakeClock
 from tasks.scorecard import Month, Scorecard, monthly_scorecards, score
 from tests.conftest import ServicesFactory, at
 from tests.workflow_helpers import SECOND_CHECK, open_task, tree_catalog

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.jobs import run_check
-from probes.results import Outcome
+from core.results import Outcome
 from sandbox.server import PortalSandbox
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory

@@ -17,12 +17,12 @@ import pytest
 
 from bot.jobs import RunReport, report_fixed, run_check
 from bot.receivers import WebhookCatcher, free_port
+from core.clock import FakeClock
+from core.results import Outcome
 from probes.pool import BrowserPool
-from probes.results import Outcome
 from sandbox.departments import masked
 from sandbox.sso_world import SsoSandbox
 from tasks.catalog_sync import sync_catalog
-from tasks.clock import FakeClock
 from tests.conftest import ServicesFactory, at
 
 pytestmark = pytest.mark.browser

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from bot.services import Services
+from core.clock import FakeClock
+from core.results import Finding, Outcome, ProbeResult
 from notifications.models import Notification
-from probes.results import Finding, Outcome, ProbeResult
 from tasks.changes import TaskError
-from tasks.clock import FakeClock
 from tasks.models import RunPurpose, Task, TaskHistory, TaskState
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at

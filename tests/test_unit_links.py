@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from bot.services import Services
 from bot.web import create_web_app
-from tasks.clock import FakeClock
+from core.clock import FakeClock
 from tasks.models import MaintenanceWindow, TaskState
 from tests.conftest import ServicesFactory, at
 from tests.workflow_helpers import SECOND_CHECK, open_task, tree_catalog

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.services import Services
+from core.clock import FakeClock
 from tasks.changes import TaskError
-from tasks.clock import FakeClock
 from tasks.models import TaskState
 from tests.conftest import ServicesFactory, at
 from tests.workflow_helpers import heard_by, notices, open_task, tree_catalog

@@ -8,9 +8,9 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.services import Services
+from core.clock import FakeClock
+from core.results import Finding, Outcome, ProbeResult
 from notifications.models import Notification
-from probes.results import Finding, Outcome, ProbeResult
-from tasks.clock import FakeClock
 from tasks.models import Task
 
 CHECK = "county-portal/search"

@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tasks.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 MIN_PASSWORD_LENGTH = 10
 # argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane): about 50 ms a check on a

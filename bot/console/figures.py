@@ -14,7 +14,7 @@ from sqlalchemy import ScalarSelect, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.services import Services
-from probes.results import Outcome
+from core.results import Outcome
 from tasks.models import ACTIVE_STATES, CheckRow, FindingRow, Run, TargetRow, Task, TaskState
 
 TREND_DAYS = 30

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from core.clock import FakeClock
 from sandbox.consultation import consultation_area
 from sandbox.consultation_desk import ConsultationDesk, ConsultationFaults, reply_due
 from sandbox.faults import FaultError, PortalFaults
 from sandbox.portal import create_portal_app
 from sandbox.server import SandboxServer
-from tasks.clock import FakeClock
 from tests.conftest import at
 
 LETTER = {

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 import bot.console.accounts  # noqa: F401  (registers the console account tables)
 import notifications.models  # noqa: F401  (registers the outbox table)
 import tasks.models  # noqa: F401  (registers the tracker tables)
-from tasks.db import Base, make_engine
+from core.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import tasks.db
+import core.db
 
 revision = "0001"
 down_revision = None
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("unit_code", sa.String(length=64), nullable=True),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("disabled", sa.Boolean(), nullable=False),
-        sa.Column("created_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_console_users")),
         sa.UniqueConstraint("name", name=op.f("uq_console_users_name")),
     )
@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("account", sa.String(length=64), nullable=False),
         sa.Column("client", sa.String(length=64), nullable=False),
-        sa.Column("at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("succeeded", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempts")),
     )
@@ -49,7 +49,7 @@ def upgrade() -> None:
         "scheduler_lease",
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("holder", sa.String(length=200), nullable=False),
-        sa.Column("expires_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_scheduler_lease")),
     )
     op.create_table(
@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.Column("unit_code", sa.String(length=64), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("tasks", sa.Integer(), nullable=False),
-        sa.Column("written_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("written_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("unit_code", "day", name=op.f("pk_unit_digests")),
     )
     op.create_table(
@@ -74,7 +74,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
-        sa.Column("created_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["console_users.id"],
@@ -91,8 +91,8 @@ def upgrade() -> None:
         "console_sessions",
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["console_users.id"],
@@ -133,11 +133,11 @@ def upgrade() -> None:
         "maintenance_windows",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("target_key", sa.String(length=64), nullable=False),
-        sa.Column("starts_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("announced_by", sa.String(length=120), nullable=False),
-        sa.Column("announced_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("announced_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["target_key"], ["targets.key"], name=op.f("fk_maintenance_windows_target_key_targets")
         ),
@@ -152,8 +152,8 @@ def upgrade() -> None:
         sa.Column("check_id", sa.String(length=140), nullable=False),
         sa.Column("purpose", sa.String(length=20), nullable=False),
         sa.Column("task_id", sa.Integer(), nullable=True),
-        sa.Column("started_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("duration_ms", sa.Integer(), nullable=False),
         sa.Column("outcome", sa.String(length=20), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
@@ -198,17 +198,17 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
-        sa.Column("opened_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("opened_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deadline", sa.Date(), nullable=False),
         sa.Column("deadline_estimated", sa.Boolean(), nullable=False),
         sa.Column("working_days", sa.Integer(), nullable=False),
         sa.Column("occurrences", sa.Integer(), nullable=False),
         sa.Column("first_run_id", sa.Integer(), nullable=False),
         sa.Column("last_run_id", sa.Integer(), nullable=False),
-        sa.Column("last_seen_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("acknowledged_at", tasks.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("rectified_at", tasks.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", tasks.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_seen_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("rectified_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reopen_count", sa.Integer(), nullable=False),
         sa.Column("rectify_note", sa.Text(), nullable=False),
         sa.Column("original_deadline", sa.Date(), nullable=False),
@@ -240,7 +240,7 @@ def upgrade() -> None:
         "task_history",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=120), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column("from_state", sa.String(length=20), nullable=True),
@@ -268,9 +268,9 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("days", sa.Integer(), nullable=True),
         sa.Column("requested_by", sa.String(length=120), nullable=False),
-        sa.Column("requested_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("requested_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("decided_by", sa.String(length=120), nullable=True),
-        sa.Column("decided_at", tasks.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["task_id"],
@@ -298,10 +298,10 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("created_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("next_attempt_at", tasks.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("claimed_until", tasks.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", tasks.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_until", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["history_id"],
