@@ -31,10 +31,11 @@ from config.settings import Settings
 from probes.registry import params_models, probe_kinds
 from sandbox.registration_state import SMS_TOKEN
 from sandbox.world import SandboxWorld
+from tasks.lifecycle import Actor, Role
 from tasks.models import FindingRow, Run, Task, TaskState
 
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "config" / "examples" / "demo.yaml"
-UNIT_CONTACT = "王晓明（平台运维联系人）"
+UNIT_CONTACT = Actor("王晓明（平台运维联系人）", Role.UNIT)
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,11 @@ JOURNEYS = (
 )
 STEPS = (
     ("failed", "巡检发现问题"),
-    ("opened", "整改任务立案"),
+    ("task_open", "整改任务立案"),
     ("notice_mail", "【整改通知】送达邮箱"),
     ("notice_chat", "【整改通知】送达工作群"),
-    ("verified", "单位报送整改，复核通过"),
-    ("closed", "整改任务销号"),
+    ("fix_verified", "单位报送整改，复核通过"),
+    ("task_closed", "整改任务销号"),
     ("closed_mail", "【已销号】送达邮箱"),
     ("closed_chat", "【已销号】送达工作群"),
 )
@@ -228,9 +229,11 @@ def _watch_tracker(services: Services, scenario: Scenario) -> dict[str, Task]:
             if task is None:
                 continue
             found[journey.check_id] = task
-            scenario.mark(journey, "opened", f"#{task.id} {task.title}，整改时限 {task.deadline}")
+            scenario.mark(
+                journey, "task_open", f"#{task.id} {task.title}，整改时限 {task.deadline}"
+            )
             if task.state == TaskState.CLOSED.value:
-                scenario.mark(journey, "closed", f"#{task.id}")
+                scenario.mark(journey, "task_closed", f"#{task.id}")
     return found
 
 
@@ -258,13 +261,13 @@ async def _report_fixes(services: Services, scenario: Scenario, tasks: dict[str,
     async def report(journey: Journey, task: Task) -> None:
         verification = await report_fixed(services, task.id, UNIT_CONTACT, journey.fix_note)
         if verification.outcome.value == "pass":
-            scenario.mark(journey, "verified", f"复核巡检记录 #{verification.run_id}")
+            scenario.mark(journey, "fix_verified", f"复核巡检记录 #{verification.run_id}")
 
     due = [
         report(journey, task)
         for journey in JOURNEYS
         if (task := tasks.get(journey.check_id)) is not None
-        and not scenario.has(journey, "verified")
+        and not scenario.has(journey, "fix_verified")
         and task.state != TaskState.RECTIFIED.value  # else a verification is under way
     ]
     await asyncio.gather(*due)

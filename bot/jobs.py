@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.guards import Canary, maintenance_now, mass_failure
 from bot.services import Services
 from core.results import Outcome, ProbeResult
+from tasks.lifecycle import Actor
 from tasks.models import Run, RunPurpose, Task, TaskState
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ async def run_check(
     return report
 
 
-async def report_fixed(services: Services, task_id: int, actor: str, note: str) -> RunReport:
+async def report_fixed(services: Services, task_id: int, actor: Actor, note: str) -> RunReport:
     """The unit reports the fix (整改说明); verify it at once by running the check again."""
     with services.sessions.begin() as session:
         task = services.desk.report_rectified(session, task_id, actor, note)

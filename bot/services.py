@@ -35,7 +35,7 @@ from probes.evidence import EvidenceStore
 from probes.pool import BrowserOptions, BrowserPool
 from probes.registry import params_models, probe_kinds
 from probes.runner import ProbeRunner
-from tasks.changes import ChangeLog
+from tasks.lifecycle import TaskLifecycle
 from tasks.links import TaskLinks
 from tasks.tracker import CheckPolicy, TaskTracker
 from tasks.workflow import TaskDesk
@@ -56,7 +56,7 @@ class Services:
     calendar: WorkingCalendar
     links: TaskLinks
     outbox: OutboxWriter
-    changes: ChangeLog
+    lifecycle: TaskLifecycle
     tracker: TaskTracker
     desk: TaskDesk
     chase: ChaseSweep
@@ -132,10 +132,10 @@ def build_services(
     calendar = WorkingCalendar(catalog.calendar)
     links = TaskLinks(settings.signing_key(), settings.public_url, LINK_LIFETIME, clock)
     outbox = OutboxWriter(catalog, calendar, links, clock, zone, operator_urls)
-    changes = ChangeLog(clock, listeners=[outbox])
-    tracker = TaskTracker(calendar, catalog.deadlines, changes, zone)
-    desk = TaskDesk(changes, calendar)
-    chase = ChaseSweep(sessions, catalog, changes, outbox, calendar, links, clock, zone)
+    lifecycle = TaskLifecycle(clock, listeners=[outbox])
+    tracker = TaskTracker(calendar, catalog.deadlines, lifecycle, zone)
+    desk = TaskDesk(lifecycle, calendar)
+    chase = ChaseSweep(sessions, catalog, lifecycle, outbox, calendar, links, clock, zone)
     canary = Canary(
         settings.canary_url, clock, proxy=settings.proxy, every_s=settings.canary_interval_s
     )
@@ -193,7 +193,7 @@ def build_services(
         calendar=calendar,
         links=links,
         outbox=outbox,
-        changes=changes,
+        lifecycle=lifecycle,
         tracker=tracker,
         desk=desk,
         chase=chase,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.commands import services_from
 from bot.services import Services
-from tasks.changes import TaskError
+from tasks.lifecycle import Actor, Role, TaskError
 from tasks.models import MaintenanceWindow, RequestKind, RequestState, TaskState
 from tasks.queries import find_tasks
 
@@ -52,7 +52,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     ) -> argparse.ArgumentParser:
         parser = actions.add_parser(name, help=help)
         parser.add_argument(by, type=int)
-        parser.add_argument("--actor", default=actor, help="who does it")
+        parser.add_argument("--actor", default=actor, type=_operator, help="who does it")
         parser.set_defaults(handler=handler)
         return parser
 
@@ -356,3 +356,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         ).rstrip()
 
     return "\n".join([line(headers), *(line(row) for row in rows)])
+
+
+def _operator(name: str) -> Actor:
+    """Whoever acts from the command line acts as the operator, on behalf of a unit or a
+    supervisor (the lifecycle table lets the operator take both sides' actions)."""
+    return Actor(name, Role.OPERATOR)

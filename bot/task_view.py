@@ -12,27 +12,10 @@ from sqlalchemy.orm import Session
 from bot.services import Services
 from config.catalog import PROBE_LABELS
 from notifications.models import DeliveryStatus, Notification
+from tasks.lifecycle import Role, TaskAction, may
 from tasks.models import FindingRow, RequestKind, Run, Task, TaskState
 from tasks.workflow import MAX_EXTENSION_DAYS
 
-ACTION_LABELS = {
-    "opened": "立案（发现问题）",
-    "acknowledged": "签收",
-    "rectified": "报送整改",
-    "reopened": "退回整改",
-    "verified": "复核通过，销号",
-    "closed": "销号",
-    "due_soon": "到期提醒",
-    "overdue": "超期催办",
-    "escalated": "提请督办",
-    "reported": "纳入通报",
-    "extension_requested": "申请延期",
-    "extension_approved": "批准延期",
-    "extension_refused": "不予延期",
-    "disputed": "提出申诉",
-    "dispute_upheld": "申诉成立，撤销任务",
-    "dispute_rejected": "申诉不成立",
-}
 OUTCOME_LABELS = {
     "pass": "通过",
     "fail": "发现问题",
@@ -111,9 +94,11 @@ def task_context(
         "check_label": PROBE_LABELS.get(check.probe, check.check_name),
         "state_label": state.label,
         "active": state.active,
-        "can_acknowledge": state in (TaskState.OPEN, TaskState.REOPENED),
-        "can_rectify": state in (TaskState.OPEN, TaskState.ACKNOWLEDGED, TaskState.REOPENED),
-        "can_dispute": state.active,
+        # The unit's buttons, from the lifecycle table.
+        "can_acknowledge": may(TaskAction.ACKNOWLEDGED, state, Role.UNIT),
+        "can_rectify": may(TaskAction.RECTIFIED, state, Role.UNIT),
+        "can_extend": may(TaskAction.EXTENSION_REQUESTED, state, Role.UNIT),
+        "can_dispute": may(TaskAction.DISPUTED, state, Role.UNIT),
         "max_extension_days": MAX_EXTENSION_DAYS,
         "opened_local": local_time(task.opened_at, zone),
         "days_left": services.calendar.working_days_left(today, task.deadline),
@@ -149,7 +134,7 @@ def task_context(
             {
                 "when": local_time(row.at, zone),
                 "actor": "巡检系统" if row.actor == "system" else row.actor,
-                "action": ACTION_LABELS.get(row.action, row.action),
+                "action": _action_label(row.action),
                 "reason": row.reason,
             }
             for row in task.history
@@ -159,3 +144,10 @@ def task_context(
 
 def local_time(moment: dt.datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _action_label(action: str) -> str:
+    try:
+        return TaskAction(action).label
+    except ValueError:  # history written by a newer version
+        return action

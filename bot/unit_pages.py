@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.services import Services
 from bot.task_view import evidence_runs, task_context
-from tasks.changes import TaskError
+from tasks.lifecycle import Actor, Role, TaskError
 from tasks.links import LinkClaims, LinkError
 from tasks.models import MaintenanceWindow, Task
 
@@ -52,7 +52,7 @@ def unit_router(
         return task
 
     def act(
-        token: str, csrf: str, name: str, action: Callable[[Session, Task, str], str]
+        token: str, csrf: str, name: str, action: Callable[[Session, Task, Actor], str]
     ) -> RedirectResponse:
         found = claims(token)
         if not hmac.compare_digest(csrf, csrf_for(token)):
@@ -63,7 +63,7 @@ def unit_router(
             with services.sessions.begin() as session:
                 task = task_for(session, found)
                 unit = services.outbox.directory.unit_name(task.unit_code)
-                done = action(session, task, f"{name.strip()}（{unit}）")
+                done = action(session, task, Actor(f"{name.strip()}（{unit}）", Role.UNIT))
         except TaskError as exc:
             return _back(token, error=str(exc))
         return _back(token, done=done)
@@ -89,7 +89,7 @@ def unit_router(
     def acknowledge(
         token: str, csrf: Text = "", name: Text = "", note: Text = ""
     ) -> RedirectResponse:
-        def action(session: Session, task: Task, actor: str) -> str:
+        def action(session: Session, task: Task, actor: Actor) -> str:
             services.desk.acknowledge(session, task.id, actor, note)
             return "已签收"
 
@@ -101,7 +101,7 @@ def unit_router(
     ) -> RedirectResponse:
         reported: list[int] = []
 
-        def action(session: Session, task: Task, actor: str) -> str:
+        def action(session: Session, task: Task, actor: Actor) -> str:
             services.desk.report_rectified(session, task.id, actor, note)
             reported.append(task.id)
             return "整改说明已报送，系统正在复核"
@@ -119,7 +119,7 @@ def unit_router(
         days: Annotated[int, Form()] = 0,
         reason: Text = "",
     ) -> RedirectResponse:
-        def action(session: Session, task: Task, actor: str) -> str:
+        def action(session: Session, task: Task, actor: Actor) -> str:
             services.desk.request_extension(session, task.id, actor, days, reason)
             return "延期申请已提交，等待督办人员审批"
 
@@ -129,7 +129,7 @@ def unit_router(
     def dispute(
         token: str, csrf: Text = "", name: Text = "", reason: Text = ""
     ) -> RedirectResponse:
-        def action(session: Session, task: Task, actor: str) -> str:
+        def action(session: Session, task: Task, actor: Actor) -> str:
             services.desk.dispute(session, task.id, actor, reason)
             return "申诉已提交，等待督办人员审核"
 
@@ -144,7 +144,7 @@ def unit_router(
         end: Text = "",
         reason: Text = "",
     ) -> RedirectResponse:
-        def action(session: Session, task: Task, actor: str) -> str:
+        def action(session: Session, task: Task, actor: Actor) -> str:
             begins, ends = _moment(start, services), _moment(end, services)
             if ends <= begins or not reason.strip():
                 raise TaskError("请填写维护原因，结束时间应晚于开始时间")
@@ -157,7 +157,7 @@ def unit_router(
                     starts_at=begins,
                     ends_at=ends,
                     reason=reason.strip(),
-                    announced_by=actor,
+                    announced_by=actor.name,
                     announced_at=services.clock.now(),
                 )
             )

@@ -7,9 +7,20 @@ same migrations and the same tests.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Engine,
+    Insert,
+    MetaData,
+    TextClause,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -75,6 +86,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # free, rather than the server's zone (a ZoneInfo lookup per value read).
     connect_args = {"options": "-c timezone=UTC", **kwargs.pop("connect_args", {})}
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+
+
+def insert_unless_present(
+    session: Session,
+    model: type[Base],
+    values: Mapping[str, Any],
+    *,
+    key: Sequence[str],
+    where: ColumnElement[bool] | TextClause | None = None,
+) -> Insert:
+    """``INSERT … ON CONFLICT (key) [WHERE …] DO NOTHING`` for SQLite and PostgreSQL: an
+    idempotent insert that neither checks first nor fails the transaction on a duplicate.
+    ``where`` is the predicate of a partial unique index."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return (
+            postgresql.insert(model)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=list(key), index_where=where)
+        )
+    if dialect == "sqlite":
+        return (
+            sqlite.insert(model)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=list(key), index_where=where)
+        )
+    raise ValueError(f"unsupported database: {dialect}")
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

@@ -7,7 +7,8 @@ daily digests.
     escalated     escalate_after_days overdue (督办)   + supervisors of the supervising unit
     reported      report_after_days overdue (通报)     + that unit's leaders
 
-Each task's rung is a column advanced with a conditional UPDATE, so a step is taken once
+Each task's rung is a column advanced with a conditional UPDATE (through the lifecycle's
+``apply_many``, which also writes the history and notices), so a step is taken once
 whatever the number of sweeps or daemons; the step is a history row, and its notices are
 written with it. Closing or invalidating a task takes it out of the sweep at once.
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.catalog import Catalog
@@ -30,14 +31,12 @@ from core.calendar import WorkingCalendar
 from core.clock import Clock
 from notifications.messages import DigestLine
 from notifications.outbox import OutboxWriter
-from tasks.changes import SYSTEM, ChangeLog
+from tasks.lifecycle import CHASED_STATES, TaskAction, TaskLifecycle
 from tasks.links import TaskLinks
 from tasks.models import Task, TaskState, UnitDigest
 
 log = logging.getLogger(__name__)
 
-# Rectified tasks wait for their verification; they are not chased meanwhile.
-CHASED_STATES = (TaskState.OPEN.value, TaskState.ACKNOWLEDGED.value, TaskState.REOPENED.value)
 CLIMB_BATCH = 500  # tasks per conditional UPDATE (bound parameters stay well within limits)
 
 
@@ -50,10 +49,10 @@ class Rung(IntEnum):
 
 
 RUNG_ACTIONS = {
-    Rung.DUE_SOON: "due_soon",
-    Rung.OVERDUE: "overdue",
-    Rung.ESCALATED: "escalated",
-    Rung.REPORTED: "reported",
+    Rung.DUE_SOON: TaskAction.DUE_SOON,
+    Rung.OVERDUE: TaskAction.OVERDUE,
+    Rung.ESCALATED: TaskAction.ESCALATED,
+    Rung.REPORTED: TaskAction.REPORTED,
 }
 
 
@@ -88,7 +87,7 @@ class ChaseSweep:
         self,
         sessions: sessionmaker[Session],
         catalog: Catalog,
-        changes: ChangeLog,
+        lifecycle: TaskLifecycle,
         outbox: OutboxWriter,
         calendar: WorkingCalendar,
         links: TaskLinks,
@@ -98,7 +97,7 @@ class ChaseSweep:
         self.sessions = sessions
         self.catalog = catalog
         self.policy = catalog.chase
-        self.changes = changes
+        self.lifecycle = lifecycle
         self.outbox = outbox
         self.calendar = calendar
         self.links = links
@@ -112,7 +111,7 @@ class ChaseSweep:
         with self.sessions.begin() as session:
             rows = session.execute(
                 select(Task.id, Task.deadline, Task.chase_level).where(
-                    Task.state.in_(CHASED_STATES)
+                    Task.state.in_([state.value for state in CHASED_STATES])
                 )
             ).all()
             climbs: dict[tuple[int, Rung], list[int]] = defaultdict(list)
@@ -135,24 +134,14 @@ class ChaseSweep:
     ) -> int:
         """Move ``task_ids`` from ``level`` up to ``rung``; the UPDATE's condition makes each
         step happen once, whatever the number of sweeps running at the same time."""
-        moved = session.scalars(
-            update(Task)
-            .where(Task.id.in_(task_ids), Task.chase_level == level)
-            .values(chase_level=int(rung))
-            .returning(Task.id)
-            .execution_options(synchronize_session=False)
-        ).all()
-        if not moved:
-            return 0  # another sweep took these steps
-        tasks = session.scalars(
-            select(Task)
-            .where(Task.id.in_(moved))
-            .order_by(Task.id)
-            .execution_options(populate_existing=True)
+        moved = self.lifecycle.apply_many(
+            session,
+            task_ids,
+            RUNG_ACTIONS[rung],
+            where=[Task.chase_level == level],
+            values={"chase_level": int(rung)},
+            reason=lambda task: _reason(rung, left(task.deadline)),
         )
-        for task in tasks:
-            days_left = left(task.deadline)
-            self.changes.note(session, task, RUNG_ACTIONS[rung], SYSTEM, _reason(rung, days_left))
         return len(moved)
 
     def _digests(self, now: dt.datetime, today: dt.date, left: _DaysLeft) -> int:

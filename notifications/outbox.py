@@ -10,18 +10,20 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from typing import assert_never
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.catalog import PROBE_LABELS, Catalog
 from config.secrets import AppriseUrl
 from core.calendar import WorkingCalendar
 from core.clock import Clock
+from core.db import insert_unless_present
 from notifications import messages
 from notifications.models import Audience, DeliveryStatus, Notification
 from notifications.recipients import CIRCLE_LABELS, Circle, RecipientDirectory
+from tasks.lifecycle import Notice, TaskAction
 from tasks.links import TaskLinks
 from tasks.models import Task, TaskHistory
 
@@ -37,28 +39,36 @@ _LATE = (Circle.CONTACTS, Circle.LEADERS)
 _ESCALATED = (*_LATE, Circle.SUPERVISORS)
 _REPORTED = (*_ESCALATED, Circle.SUPERVISOR_LEADERS)
 
-# Which task changes are told, to whom, in which words. Changes not listed (签收,
-# 报送整改) are only history: the people who made them already know.
-NOTICES: dict[str, tuple[str, Render, tuple[Circle, ...]]] = {
-    "opened": ("task_opened", messages.task_opened, _UNIT),
-    "reopened": ("task_reopened", messages.task_reopened, _UNIT),
-    "verified": ("task_closed", messages.task_closed, _UNIT),
-    "closed": ("task_closed", messages.task_closed, _UNIT),
-    "due_soon": ("due_soon", messages.due_soon, _UNIT),
-    "overdue": ("overdue", messages.overdue, _LATE),
-    "escalated": ("escalated", messages.escalated, _ESCALATED),
-    "reported": ("reported", messages.reported, _REPORTED),
-    "extension_requested": (
-        "extension_requested",
-        messages.extension_requested,
-        (Circle.SUPERVISORS,),
-    ),
-    "extension_approved": ("extension_decided", messages.extension_decided, _UNIT),
-    "extension_refused": ("extension_decided", messages.extension_decided, _UNIT),
-    "disputed": ("disputed", messages.disputed, (Circle.SUPERVISORS,)),
-    "dispute_upheld": ("dispute_upheld", messages.dispute_upheld, _UNIT),
-    "dispute_rejected": ("dispute_rejected", messages.dispute_rejected, _UNIT),
-}
+
+def notice_plan(notice: Notice) -> tuple[Render, tuple[Circle, ...]]:
+    """The words and the hearers of each notice of the lifecycle table (exhaustive: a
+    notice added there without a case here fails type checking)."""
+    match notice:
+        case Notice.TASK_OPENED:
+            return messages.task_opened, _UNIT
+        case Notice.TASK_REOPENED:
+            return messages.task_reopened, _UNIT
+        case Notice.TASK_CLOSED:
+            return messages.task_closed, _UNIT
+        case Notice.DUE_SOON:
+            return messages.due_soon, _UNIT
+        case Notice.OVERDUE:
+            return messages.overdue, _LATE
+        case Notice.ESCALATED:
+            return messages.escalated, _ESCALATED
+        case Notice.REPORTED:
+            return messages.reported, _REPORTED
+        case Notice.EXTENSION_REQUESTED:
+            return messages.extension_requested, (Circle.SUPERVISORS,)
+        case Notice.EXTENSION_DECIDED:
+            return messages.extension_decided, _UNIT
+        case Notice.DISPUTED:
+            return messages.disputed, (Circle.SUPERVISORS,)
+        case Notice.DISPUTE_UPHELD:
+            return messages.dispute_upheld, _UNIT
+        case Notice.DISPUTE_REJECTED:
+            return messages.dispute_rejected, _UNIT
+    assert_never(notice)
 
 
 def url_digest(url: AppriseUrl) -> str:
@@ -102,10 +112,13 @@ class OutboxWriter:
         self._logged_alerts: set[str] = set()
 
     def __call__(self, session: Session, task: Task, change: TaskHistory) -> None:
-        notice = NOTICES.get(change.action)
+        # Changes without a notice (签收, 报送整改) are only history: the people who made
+        # them already know.
+        notice = TaskAction(change.action).rule.notice
         if notice is None:
             return
-        kind, render, circles = notice
+        kind = notice.value
+        render, circles = notice_plan(notice)
         message = render(self.facts(task, change.reason))
         recipients = self.directory.resolve(task.unit_code, circles)
         if not recipients:
@@ -207,27 +220,31 @@ class OutboxWriter:
         task_id: int | None = None,
         history_id: int | None = None,
     ) -> None:
-        key = key[:80]
-        session.flush()
-        if session.scalar(select(Notification.id).where(Notification.idempotency_key == key)):
-            return  # already queued (a repeated alert, a replayed change)
         now = self.clock.now()
-        session.add(
-            Notification(
-                idempotency_key=key,
-                task_id=task_id,
-                history_id=history_id,
-                kind=kind,
-                audience=audience.value,
-                recipient=recipient,
-                channel=url.masked[:500],
-                url_digest=url_digest(url),
-                title=message.title,
-                body=message.body,
-                status=DeliveryStatus.PENDING.value,
-                attempts=0,
-                created_at=now,
-                next_attempt_at=now,
+        row = {
+            "idempotency_key": key[:80],
+            "task_id": task_id,
+            "history_id": history_id,
+            "kind": kind,
+            "audience": audience.value,
+            "recipient": recipient,
+            "channel": url.masked[:500],
+            "url_digest": url_digest(url),
+            "title": message.title,
+            "body": message.body,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        # A repeated alert or a replayed change finds its notice queued already; the insert
+        # is idempotent instead of check-then-insert, so a concurrent twin cannot fail the
+        # transaction of the change that caused it.
+        added = session.scalar(
+            insert_unless_present(session, Notification, row, key=("idempotency_key",)).returning(
+                Notification.id
             )
         )
+        if added is None:
+            return
         session.info[QUEUED] = True  # the sender wakes when this commits

@@ -52,6 +52,8 @@ STATE_LABELS = {
     TaskState.INVALIDATED: "已撤销",
 }
 ACTIVE_STATES = tuple(state.value for state in TaskState if state.active)
+# The predicate of the one-live-task-per-problem index (also the inserts' conflict target).
+LIVE_TASK = "state NOT IN ('closed', 'invalidated')"
 
 
 class RunPurpose(StrEnum):
@@ -153,8 +155,8 @@ class Task(Base):
             "check_id",
             "finding_code",
             unique=True,
-            sqlite_where=text("state NOT IN ('closed', 'invalidated')"),
-            postgresql_where=text("state NOT IN ('closed', 'invalidated')"),
+            sqlite_where=text(LIVE_TASK),
+            postgresql_where=text(LIVE_TASK),
         ),
         Index("ix_tasks_state_deadline", "state", "deadline"),
         Index("ix_tasks_unit_state", "unit_code", "state"),
@@ -184,6 +186,9 @@ class Task(Base):
     original_deadline: Mapped[dt.date] = mapped_column(Date)  # before any extension
     # How far up the chase ladder this task has gone (see notifications.chase.Rung).
     chase_level: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by every change; a change claims the task by the version it read
+    # (tasks.lifecycle), so two concurrent changes cannot both apply.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     history: Mapped[list[TaskHistory]] = relationship(
         back_populates="task", order_by="TaskHistory.id"

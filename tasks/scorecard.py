@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from config.catalog import Catalog, Severity
 from config.policies import ScoringPolicy
 from core.calendar import WorkingCalendar
+from tasks.lifecycle import REOPENINGS
 from tasks.models import RequestKind, RequestState, Task, TaskHistory, TaskRequest, TaskState
 
 
@@ -189,7 +190,7 @@ def _count_reopens(
         select(Task.unit_code)
         .join(TaskHistory, TaskHistory.task_id == Task.id)
         .where(
-            TaskHistory.action == "reopened",
+            TaskHistory.action.in_([action.value for action in REOPENINGS]),
             TaskHistory.at >= start,
             TaskHistory.at < end,
             Task.state != TaskState.INVALIDATED.value,

@@ -2,25 +2,28 @@
 
 The caller owns the transaction: it records a run and applies it in one session, so
 the run, the task change, its history row and whatever the listeners write (the
-notification outbox) commit together or not at all.
+notification outbox) commit together or not at all. Every change goes through
+:class:`tasks.lifecycle.TaskLifecycle`, so a run whose view of a task is stale (another
+worker or a person changed it first) leaves the task alone instead of overwriting it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config.catalog import DeadlinePolicy, Severity
 from core.calendar import WorkingCalendar
 from core.results import Finding, Outcome, ProbeResult
-from tasks.changes import SYSTEM, ChangeLog
 from tasks.deadlines import deadline_for, working_days_for
+from tasks.lifecycle import SYSTEM, AlreadyMoved, TaskAction, TaskLifecycle
 from tasks.models import (
     ACTIVE_STATES,
     FindingRow,
@@ -49,13 +52,13 @@ class TaskTracker:
         self,
         calendar: WorkingCalendar,
         deadlines: DeadlinePolicy,
-        changes: ChangeLog,
+        lifecycle: TaskLifecycle,
         zone: ZoneInfo,
         reopen_window: dt.timedelta = dt.timedelta(days=30),
     ) -> None:
         self.calendar = calendar
         self.deadlines = deadlines
-        self.changes = changes
+        self.lifecycle = lifecycle
         self.zone = zone
         self.reopen_window = reopen_window
 
@@ -110,7 +113,7 @@ class TaskTracker:
             if self._failing_streak(
                 session, check.check_id, finding.code, since, check.failure_threshold
             ):
-                changed.append(self._open_or_reopen(session, check, run, finding, recent))
+                changed += self._open_or_reopen(session, check, run, finding, recent)
         return changed
 
     # -- internals ----------------------------------------------------------------------
@@ -122,31 +125,53 @@ class TaskTracker:
             # The run looked at the site before the unit reported the fix; only a run that
             # started afterwards (the verification, or the next scheduled one) may judge it.
             return []
-        task.occurrences += 1
-        task.last_run_id = run.id
-        task.last_seen_at = run.finished_at
-        task.detail = finding.detail
+        seen = {
+            "occurrences": Task.occurrences + 1,
+            "last_run_id": run.id,
+            "last_seen_at": run.finished_at,
+            "detail": finding.detail,
+        }
         if task.task_state is TaskState.RECTIFIED:
             why = (
                 "复核未通过：问题仍然存在"
                 if run.purpose == RunPurpose.VERIFICATION
                 else "整改后巡检再次发现该问题"
             )
-            task.reopen_count += 1
-            self.changes.transition(session, task, TaskState.REOPENED, "reopened", SYSTEM, why, run)
-            return [task]
+            reopened = {**seen, "reopen_count": Task.reopen_count + 1}
+            return self._apply(session, task, TaskAction.REOPENED, why, run, reopened)
+        # Counted in place: concurrent runs add up instead of overwriting each other.
+        session.execute(
+            update(Task)
+            .where(Task.id == task.id, Task.state.in_(ACTIVE_STATES))
+            .values(**seen)
+            .execution_options(synchronize_session=False)
+        )
         return []
 
     def _gone(self, session: Session, task: Task, run: Run, check: CheckPolicy) -> list[Task]:
-        state = task.task_state
-        if state is TaskState.RECTIFIED:
-            reason = "复核通过，问题已消除"
+        if task.task_state is TaskState.RECTIFIED:
+            action, reason = TaskAction.VERIFIED, "复核通过，问题已消除"
         elif check.auto_close:
-            reason = "巡检通过，问题已消除（自动销号）"
+            action, reason = TaskAction.AUTO_CLOSED, "巡检通过，问题已消除（自动销号）"
         else:
             return []
-        task.closed_at = run.finished_at
-        self.changes.transition(session, task, TaskState.CLOSED, "verified", SYSTEM, reason, run)
+        return self._apply(session, task, action, reason, run, {"closed_at": run.finished_at})
+
+    def _apply(
+        self,
+        session: Session,
+        task: Task,
+        action: TaskAction,
+        reason: str,
+        run: Run,
+        changes: Mapping[str, Any],
+    ) -> list[Task]:
+        try:
+            self.lifecycle.apply(session, task.id, action, SYSTEM, reason, run=run, changes=changes)
+        except AlreadyMoved as moved:
+            # Another run or a person changed the task first; this run's view is stale.
+            log.info("run %s left task %s alone: %s", run.id, task.id, moved)
+            return []
         return [task]
 
     def _recently_closed(self, session: Session, check_id: str, code: str, run: Run) -> Task | None:
@@ -170,50 +195,67 @@ class TaskTracker:
         run: Run,
         finding: FindingRow,
         recent: Task | None,
-    ) -> Task:
+    ) -> list[Task]:
         days = working_days_for(
             self.deadlines, finding.code, Severity(finding.severity), check.deadline_working_days
         )
         deadline = deadline_for(self.calendar, run.finished_at, days, self.zone)
         if recent is not None:
-            recent.occurrences += 1
-            recent.reopen_count += 1
-            recent.closed_at = None
-            recent.rectified_at = None
-            recent.last_run_id = run.id
-            recent.last_seen_at = run.finished_at
-            recent.detail = finding.detail
-            recent.deadline, recent.deadline_estimated = deadline.due, deadline.estimated
-            recent.original_deadline = deadline.due
-            recent.working_days = days
-            recent.chase_level = 0
-            self.changes.transition(
-                session, recent, TaskState.REOPENED, "reopened", SYSTEM, "销号后问题复现", run
+            recurred = {
+                "occurrences": Task.occurrences + 1,
+                "reopen_count": Task.reopen_count + 1,
+                "closed_at": None,
+                "rectified_at": None,
+                "last_run_id": run.id,
+                "last_seen_at": run.finished_at,
+                "detail": finding.detail,
+                "deadline": deadline.due,
+                "deadline_estimated": deadline.estimated,
+                "original_deadline": deadline.due,
+                "working_days": days,
+                "chase_level": 0,
+            }
+            return self._apply(
+                session, recent, TaskAction.RECURRED, "销号后问题复现", run, recurred
             )
-            return recent
-        task = Task(
-            check_id=check.check_id,
-            unit_code=check.unit_code,
-            finding_code=finding.code,
-            severity=finding.severity,
-            title=finding.title,
-            detail=finding.detail,
-            state=TaskState.OPEN.value,
-            opened_at=run.finished_at,
-            deadline=deadline.due,
-            original_deadline=deadline.due,
-            deadline_estimated=deadline.estimated,
-            working_days=days,
-            occurrences=check.failure_threshold,
-            first_run_id=run.id,
-            last_run_id=run.id,
-            last_seen_at=run.finished_at,
-        )
-        session.add(task)
-        session.flush()
+        values = {
+            "check_id": check.check_id,
+            "unit_code": check.unit_code,
+            "finding_code": finding.code,
+            "severity": finding.severity,
+            "title": finding.title,
+            "detail": finding.detail,
+            "state": TaskState.OPEN.value,
+            "opened_at": run.finished_at,
+            "deadline": deadline.due,
+            "original_deadline": deadline.due,
+            "deadline_estimated": deadline.estimated,
+            "working_days": days,
+            "occurrences": check.failure_threshold,
+            "first_run_id": run.id,
+            "last_run_id": run.id,
+            "last_seen_at": run.finished_at,
+        }
         reason = f"连续 {check.failure_threshold} 次巡检发现该问题"
-        self.changes.record(session, task, None, "opened", SYSTEM, reason, run)
-        return task
+        task = self.lifecycle.open(session, values, reason, run)
+        if task is None:
+            # Another worker opened it a moment ago: this run is one more occurrence of it.
+            session.execute(
+                update(Task)
+                .where(
+                    Task.check_id == check.check_id,
+                    Task.finding_code == finding.code,
+                    Task.state.in_(ACTIVE_STATES),
+                )
+                .values(
+                    occurrences=Task.occurrences + 1,
+                    last_run_id=run.id,
+                    last_seen_at=run.finished_at,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return []
+        return [task]
 
     def _failing_streak(
         self,

@@ -10,6 +10,7 @@ import pytest
 from bot.receivers import WebhookCatcher
 from bot.services import Services
 from core.clock import FakeClock
+from tasks.lifecycle import Actor, Role
 from tests.conftest import ServicesFactory, at
 from tests.workflow_helpers import SECOND_CHECK, heard_by, notices, open_task, tree_catalog
 
@@ -62,7 +63,7 @@ def test_closing_stops_the_chase_with_a_final_notice(services: Services, clock: 
     task = open_task(services, clock)
     assert sweep_at(services, clock, "2026-10-11 10:00") == ["overdue", "overdue"]
     with services.sessions.begin() as session:
-        services.desk.close(session, task.id, "督办员赵", "现场核实已整改")
+        services.desk.close(session, task.id, Actor("督办员赵", Role.SUPERVISOR), "现场核实已整改")
     assert [n.kind for n in notices(services)][-1] == "task_closed"
     assert sweep_at(services, clock, "2026-10-20 10:00") == []
 
@@ -73,8 +74,12 @@ def test_an_approved_extension_starts_the_ladder_again(
     task = open_task(services, clock)
     sweep_at(services, clock, "2026-10-11 10:00")  # overdue
     with services.sessions.begin() as session:
-        request = services.desk.request_extension(session, task.id, "联系人孙", 3, "等待厂商")
-        services.desk.decide_extension(session, request.id, "督办员赵", approve=True)
+        request = services.desk.request_extension(
+            session, task.id, Actor("联系人孙", Role.UNIT), 3, "等待厂商"
+        )
+        services.desk.decide_extension(
+            session, request.id, Actor("督办员赵", Role.SUPERVISOR), approve=True
+        )
     # New deadline: 3 working days after 10-10 → 10-14.
     assert sweep_at(services, clock, "2026-10-12 10:00") == []
     assert sweep_at(services, clock, "2026-10-13 10:00") == ["due_soon"]

@@ -26,6 +26,7 @@ from sandbox.guide_faults import GuideFaults, guide_fault_area
 from sandbox.portal import create_portal_app
 from sandbox.server import SandboxServer
 from tasks.catalog_sync import sync_catalog
+from tasks.lifecycle import Actor, Role
 from tasks.models import Task, TaskState
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at
@@ -317,7 +318,9 @@ async def test_two_failing_runs_open_one_task_and_the_fix_closes_it(
 
     sites.guides.reset()
     task = next(t for t in opened if t.finding_code == "checklist.guide_elements_missing")
-    verified = await report_fixed(services, task.id, "王晓明", "已补充设定依据和示范文本")
+    verified = await report_fixed(
+        services, task.id, Actor("王晓明", Role.UNIT), "已补充设定依据和示范文本"
+    )
     assert verified.outcome is Outcome.PASS
     with services.sessions() as session:
         assert session.get(Task, task.id).state == TaskState.CLOSED.value  # type: ignore[union-attr]

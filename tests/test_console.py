@@ -14,6 +14,8 @@ from bot.services import Services
 from bot.web import create_web_app
 from core.clock import FakeClock
 from core.results import Finding
+from tasks.lifecycle import Actor
+from tasks.lifecycle import Role as TaskRole
 from tasks.models import TaskState
 from tests.conftest import ServicesFactory, at
 from tests.console_helpers import (
@@ -162,7 +164,9 @@ def test_supervisor_decides_an_extension_recorded_under_their_name(
 ) -> None:
     (task,) = record_failure(services, clock, COUNTY_SEARCH, search_finding())
     with services.sessions.begin() as session:
-        asked = services.desk.request_extension(session, task.id, "孙晓（示范县）", 3, "等待供应商")
+        asked = services.desk.request_extension(
+            session, task.id, Actor("孙晓（示范县）", TaskRole.UNIT), 3, "等待供应商"
+        )
     page = signed_in(client).get(f"/console/tasks/{task.id}")
     assert "批准延期" in page.text and "等待供应商" in page.text
     done = client.post(

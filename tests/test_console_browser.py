@@ -19,6 +19,7 @@ from core.clock import FakeClock
 from core.results import Finding
 from probes.pool import BrowserPool
 from sandbox.server import PortalSandbox, SandboxServer
+from tasks.lifecycle import Actor, Role
 from tasks.models import TaskState
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at
@@ -91,7 +92,9 @@ async def test_supervisor_approves_an_overdue_extension_and_exports_the_problem_
         services, clock, COUNTY_SEARCH, search_finding(), evidence=screenshot_evidence(services)
     )
     with services.sessions.begin() as session:
-        services.desk.request_extension(session, task.id, "孙晓（示范县）", 3, "等待供应商")
+        services.desk.request_extension(
+            session, task.id, Actor("孙晓（示范县）", Role.UNIT), 3, "等待供应商"
+        )
     clock.advance(dt.timedelta(days=10))  # deadline 2026-11-30 is behind us
 
     await sign_in(page, console)

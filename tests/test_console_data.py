@@ -28,6 +28,8 @@ from bot.console.problem_list import Period, problem_rows, split_by_item
 from bot.services import Services
 from core.clock import FakeClock
 from core.results import Finding
+from tasks.lifecycle import Actor
+from tasks.lifecycle import Role as TaskRole
 from tests.conftest import ServicesFactory, at
 from tests.console_helpers import (
     COUNTY_GUIDES,
@@ -120,7 +122,7 @@ def test_overview_counts_open_overdue_due_soon_and_closed_by_unit(
     clock.set(at("2026-11-26 09:00"))  # Thursday: the next task is due next Thursday
     (closing,) = record_failure(services, clock, RIVER_SEARCH, search_finding("排污许可证核发"))
     with services.sessions.begin() as session:
-        services.desk.close(session, closing.id, "zhao", "已修复")
+        services.desk.close(session, closing.id, Actor("zhao", TaskRole.SUPERVISOR), "已修复")
     (soon,) = record_failure(
         services, clock, COUNTY_GUIDES, Finding("checklist.x", "整栏目空白", "个人办事：兵役")
     )
@@ -216,8 +218,12 @@ def test_problem_rows_split_guide_findings_by_service_item(
     record_failure(services, clock, COUNTY_GUIDES, elements, forms)
     (river,) = record_failure(services, clock, RIVER_SEARCH, search_finding("排污许可证核发"))
     with services.sessions.begin() as session:
-        request = services.desk.dispute(session, river.id, "周", "该事项已下线")
-        services.desk.decide_dispute(session, request.id, "zhao", uphold=True)
+        request = services.desk.dispute(
+            session, river.id, Actor("周", TaskRole.UNIT), "该事项已下线"
+        )
+        services.desk.decide_dispute(
+            session, request.id, Actor("zhao", TaskRole.SUPERVISOR), uphold=True
+        )
     period = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
     with services.sessions() as session:
         rows = [r.cells() for r in problem_rows(services, session, period, ALL_UNITS)]

@@ -30,6 +30,7 @@ from sandbox.faults import PortalFaults
 from sandbox.portal import create_portal_app
 from sandbox.server import SandboxServer
 from tasks.catalog_sync import sync_catalog
+from tasks.lifecycle import Actor, Role
 from tasks.models import Run, Task, TaskState
 from tests.conftest import ServicesFactory, at
 
@@ -277,13 +278,13 @@ async def test_overdue_opens_a_task_and_the_late_reply_closes_it_on_verification
     assert state == TaskState.OPEN.value
 
     portal.clock.set(at("2026-10-13 10:00"))
-    unreplied = await report_fixed(services, task_id, "王晓明", "已安排专人答复")
+    unreplied = await report_fixed(services, task_id, Actor("王晓明", Role.UNIT), "已安排专人答复")
     assert unreplied.outcome is Outcome.FAIL
     assert _task(services, task_id).state == TaskState.REOPENED.value
 
     portal.desk.faults.update({"never_reply": False})  # the desk answers at last
     portal.clock.set(at("2026-10-14 10:00"))
-    verified = await report_fixed(services, task_id, "王晓明", "已答复该咨询")
+    verified = await report_fixed(services, task_id, Actor("王晓明", Role.UNIT), "已答复该咨询")
     assert verified.outcome is Outcome.PASS, verified.result
     assert verified.result.metrics["reply_late"] is True
     assert verified.result.metrics["reply_latency_working_days"] == 8

@@ -12,6 +12,7 @@ from bot.receivers import MailCatcher, WebhookCatcher
 from bot.web import create_web_app
 from core.results import Outcome
 from sandbox.server import PortalSandbox
+from tasks.lifecycle import Actor, Role
 from tasks.models import Task, TaskState
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory
@@ -55,7 +56,9 @@ async def test_broken_search_is_chased_to_a_verified_closure(
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
 
     portal.faults.reset()
-    verification = await report_fixed(services, task_id, "王晓明", "已重建搜索索引")
+    verification = await report_fixed(
+        services, task_id, Actor("王晓明", Role.UNIT), "已重建搜索索引"
+    )
     assert verification.outcome is Outcome.PASS
     with services.sessions() as session:
         task = session.get(Task, task_id)
@@ -75,7 +78,9 @@ async def test_failed_verification_keeps_the_task_and_sends_it_back(
     portal.faults.update({"search_empty": True})
     await run_check(services, CHECK)
     ((task_id, _),) = (await run_check(services, CHECK)).changed_tasks
-    verification = await report_fixed(services, task_id, "王晓明", "已修复")  # but it is not
+    verification = await report_fixed(
+        services, task_id, Actor("王晓明", Role.UNIT), "已修复"
+    )  # but it is not
     assert verification.outcome is Outcome.FAIL
     with services.sessions() as session:
         task = session.get(Task, task_id)

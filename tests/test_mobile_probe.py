@@ -28,6 +28,7 @@ from probes.registry import params_models, probe_kinds
 from probes.runner import ProbeRunner
 from sandbox.faults import FaultError
 from sandbox.mobile import MobileFaults, MobileSandbox
+from tasks.lifecycle import Actor, Role
 from tasks.models import Task, TaskState
 from tests.conftest import ServicesFactory, at
 
@@ -281,7 +282,9 @@ async def test_two_failing_runs_open_one_task_closed_after_the_fix(
 
     h5.faults.reset()
     clock.advance(dt.timedelta(hours=1))
-    verified = await report_fixed(services, task.id, "王晓明", "收费标准表格已改为自适应宽度")
+    verified = await report_fixed(
+        services, task.id, Actor("王晓明", Role.UNIT), "收费标准表格已改为自适应宽度"
+    )
     assert verified.outcome is Outcome.PASS
     with services.sessions() as session:
         assert session.get(Task, task.id).state == TaskState.CLOSED.value  # type: ignore[union-attr]

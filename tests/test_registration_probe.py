@@ -29,6 +29,7 @@ from sandbox.registration import (
 from sandbox.registration_state import RegistrationFaults
 from sandbox.server import SandboxServer
 from tasks.catalog_sync import sync_catalog
+from tasks.lifecycle import Actor, Role
 from tasks.models import Task, TaskState
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at
@@ -332,7 +333,9 @@ async def test_two_failing_runs_open_one_task_and_the_verified_fix_closes_it(
     assert "个别号段（如170、176）注册显示“手机号格式不对”" in notice.message
 
     site.desk.faults.reset()
-    verified = await report_fixed(services, task.id, "王晓明", "已更新手机号校验规则，支持全部号段")
+    verified = await report_fixed(
+        services, task.id, Actor("王晓明", Role.UNIT), "已更新手机号校验规则，支持全部号段"
+    )
     assert verified.outcome is Outcome.PASS
     with services.sessions() as session:
         assert session.get(Task, task.id).state == TaskState.CLOSED.value  # type: ignore[union-attr]

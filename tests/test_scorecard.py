@@ -12,6 +12,7 @@ from bot.cli import main
 from bot.services import Services
 from config.policies import ScoringPolicy
 from core.clock import FakeClock
+from tasks.lifecycle import Actor, Role
 from tasks.scorecard import Month, Scorecard, monthly_scorecards, score
 from tests.conftest import ServicesFactory, at
 from tests.workflow_helpers import SECOND_CHECK, open_task, tree_catalog
@@ -62,13 +63,13 @@ def test_a_month_of_real_tasks(services: Services, clock: FakeClock) -> None:
     on_time = open_task(services, clock)  # 11-02, deadline 11-09
     late = open_task(services, clock, SECOND_CHECK)
     with services.sessions.begin() as session:
-        services.desk.acknowledge(session, on_time.id, "联系人孙")
+        services.desk.acknowledge(session, on_time.id, Actor("联系人孙", Role.UNIT))
     clock.set(at("2026-11-05 15:00"))
     with services.sessions.begin() as session:
-        services.desk.close(session, on_time.id, "督办员赵", "核实已整改")
+        services.desk.close(session, on_time.id, Actor("督办员赵", Role.SUPERVISOR), "核实已整改")
     clock.set(at("2026-11-13 15:00"))  # four working days late
     with services.sessions.begin() as session:
-        services.desk.close(session, late.id, "督办员赵", "核实已整改")
+        services.desk.close(session, late.id, Actor("督办员赵", Role.SUPERVISOR), "核实已整改")
     with services.sessions() as session:
         cards = monthly_scorecards(
             session,

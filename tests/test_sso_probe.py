@@ -23,6 +23,7 @@ from probes.pool import BrowserPool
 from sandbox.departments import masked
 from sandbox.sso_world import SsoSandbox
 from tasks.catalog_sync import sync_catalog
+from tasks.lifecycle import Actor, Role
 from tests.conftest import ServicesFactory, at
 
 pytestmark = pytest.mark.browser
@@ -373,6 +374,8 @@ async def test_two_failures_open_one_task_and_the_fixed_system_closes_it(
 
     sso.system("scjg").faults.reset()  # the department connects its ticket validation
     clock.advance(dt.timedelta(hours=2))
-    verified = await report_fixed(services, task_id, "赵敏", "已接入统一身份认证票据校验")
+    verified = await report_fixed(
+        services, task_id, Actor("赵敏", Role.UNIT), "已接入统一身份认证票据校验"
+    )
     assert verified.outcome is Outcome.PASS, verified.result
     assert verified.changed_tasks == ((task_id, "closed"),)

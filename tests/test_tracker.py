@@ -14,7 +14,7 @@ from bot.services import Services
 from core.clock import FakeClock
 from core.results import Finding, Outcome, ProbeResult
 from notifications.models import Notification
-from tasks.changes import TaskError
+from tasks.lifecycle import Actor, Role, TaskError
 from tasks.models import RunPurpose, Task, TaskHistory, TaskState
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at
@@ -129,7 +129,7 @@ def test_rectified_then_passing_verification_closes(services: Services, clock: F
     record(services, FAIL, clock)
     (task,) = record(services, FAIL, clock)
     with services.sessions.begin() as session:
-        services.desk.report_rectified(session, task.id, "王晓明", "已修复索引")
+        services.desk.report_rectified(session, task.id, Actor("王晓明", Role.UNIT), "已修复索引")
     changed = record(services, PASS, clock, purpose=RunPurpose.VERIFICATION, task_id=task.id)
     assert [t.state for t in changed] == [TaskState.CLOSED.value]
     with services.sessions() as session:
@@ -146,7 +146,7 @@ def test_failed_verification_sends_the_task_back(services: Services, clock: Fake
     record(services, FAIL, clock)
     (task,) = record(services, FAIL, clock)
     with services.sessions.begin() as session:
-        services.desk.report_rectified(session, task.id, "王晓明", "已修复")
+        services.desk.report_rectified(session, task.id, Actor("王晓明", Role.UNIT), "已修复")
     (back,) = record(services, FAIL, clock, purpose=RunPurpose.VERIFICATION, task_id=task.id)
     assert back.state == TaskState.REOPENED.value
     assert back.reopen_count == 1
@@ -161,7 +161,7 @@ def test_a_run_that_started_before_the_fix_report_does_not_reopen(
     record(services, FAIL, clock)
     (task,) = record(services, FAIL, clock)
     with services.sessions.begin() as session:
-        services.desk.report_rectified(session, task.id, "王晓明", "已修复索引")
+        services.desk.report_rectified(session, task.id, Actor("王晓明", Role.UNIT), "已修复索引")
     # A scheduled run that was already under way when the unit reported the fix ends with
     # the old failure; it saw the site before the fix and must not send the task back.
     assert record(services, FAIL, clock, took=dt.timedelta(minutes=15)) == []
@@ -201,7 +201,7 @@ def test_regression_after_closure_reopens_the_same_task(
     record(services, FAIL, clock)
     (task,) = record(services, FAIL, clock)
     with services.sessions.begin() as session:
-        services.desk.close(session, task.id, "督办员", "人工核实已修复")
+        services.desk.close(session, task.id, Actor("督办员", Role.SUPERVISOR), "人工核实已修复")
     # Runs under way at the closure saw the site before it: they do not count.
     assert record(services, FAIL, clock, took=dt.timedelta(minutes=15)) == []
     assert record(services, FAIL, clock, took=dt.timedelta(minutes=25)) == []
@@ -217,9 +217,9 @@ def test_wrong_transitions_are_refused_in_chinese(services: Services, clock: Fak
     record(services, FAIL, clock)
     (task,) = record(services, FAIL, clock)
     with services.sessions.begin() as session:
-        services.desk.close(session, task.id, "督办员", "核实")
+        services.desk.close(session, task.id, Actor("督办员", Role.SUPERVISOR), "核实")
     with pytest.raises(TaskError, match="已销号"), services.sessions.begin() as session:
-        services.desk.report_rectified(session, task.id, "王晓明", "再次报送")
+        services.desk.report_rectified(session, task.id, Actor("王晓明", Role.UNIT), "再次报送")
     with pytest.raises(TaskError, match="没有编号为 999"), services.sessions() as session:
         services.desk.get(session, 999)
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from bot.services import Services
 from core.clock import FakeClock
-from tasks.changes import TaskError
+from tasks.lifecycle import Actor, Role, TaskError
 from tasks.models import TaskState
 from tests.conftest import ServicesFactory, at
 from tests.workflow_helpers import heard_by, notices, open_task, tree_catalog
@@ -41,8 +41,10 @@ def history(services: Services, task_id: int) -> list[tuple[str, str, str]]:
 def test_acknowledge_then_rectify_records_who_and_why(services: Services, clock: FakeClock) -> None:
     task = open_task(services, clock)
     with services.sessions.begin() as session:
-        services.desk.acknowledge(session, task.id, "联系人孙", "收到")
-        services.desk.report_rectified(session, task.id, "联系人孙", "已修复搜索索引")
+        services.desk.acknowledge(session, task.id, Actor("联系人孙", Role.UNIT), "收到")
+        services.desk.report_rectified(
+            session, task.id, Actor("联系人孙", Role.UNIT), "已修复搜索索引"
+        )
     assert history(services, task.id) == [
         ("opened", "system", "open"),
         ("acknowledged", "联系人孙", "acknowledged"),
@@ -58,10 +60,14 @@ def test_approved_extension_moves_the_deadline_in_working_days(
     task = open_task(services, clock)
     assert task.deadline == dt.date(2026, 11, 30)
     with services.sessions.begin() as session:
-        request = services.desk.request_extension(session, task.id, "联系人孙", 3, "需采购设备")
+        request = services.desk.request_extension(
+            session, task.id, Actor("联系人孙", Role.UNIT), 3, "需采购设备"
+        )
     assert heard_by(services, "extension_requested") == {"督办员赵"}
     with services.sessions.begin() as session:
-        moved = services.desk.decide_extension(session, request.id, "督办员赵", approve=True)
+        moved = services.desk.decide_extension(
+            session, request.id, Actor("督办员赵", Role.SUPERVISOR), approve=True
+        )
         assert moved.deadline == dt.date(2026, 12, 3)
         assert moved.original_deadline == dt.date(2026, 11, 30)
     (notice,) = [n for n in notices(services) if n.kind == "extension_decided"]
@@ -72,16 +78,24 @@ def test_approved_extension_moves_the_deadline_in_working_days(
 def test_refused_extension_keeps_the_deadline(services: Services, clock: FakeClock) -> None:
     task = open_task(services, clock)
     with services.sessions.begin() as session:
-        request = services.desk.request_extension(session, task.id, "联系人孙", 10, "太忙")
+        request = services.desk.request_extension(
+            session, task.id, Actor("联系人孙", Role.UNIT), 10, "太忙"
+        )
     with services.sessions.begin() as session:
         kept = services.desk.decide_extension(
-            session, request.id, "督办员赵", approve=False, note="理由不充分"
+            session,
+            request.id,
+            Actor("督办员赵", Role.SUPERVISOR),
+            approve=False,
+            note="理由不充分",
         )
         assert kept.deadline == dt.date(2026, 11, 30)
     (notice,) = [n for n in notices(services) if n.kind == "extension_decided"]
     assert notice.title.startswith("【延期未批准】") and "理由不充分" in notice.body
     with pytest.raises(TaskError, match="已处理"), services.sessions.begin() as session:
-        services.desk.decide_extension(session, request.id, "督办员赵", approve=True)
+        services.desk.decide_extension(
+            session, request.id, Actor("督办员赵", Role.SUPERVISOR), approve=True
+        )
 
 
 def test_upheld_dispute_invalidates_and_stops_everything(
@@ -89,25 +103,33 @@ def test_upheld_dispute_invalidates_and_stops_everything(
 ) -> None:
     task = open_task(services, clock)
     with services.sessions.begin() as session:
-        request = services.desk.dispute(session, task.id, "联系人孙", "该事项已于上月取消")
+        request = services.desk.dispute(
+            session, task.id, Actor("联系人孙", Role.UNIT), "该事项已于上月取消"
+        )
     assert heard_by(services, "disputed") == {"督办员赵"}
     with services.sessions.begin() as session:
-        gone = services.desk.decide_dispute(session, request.id, "督办员赵", uphold=True)
+        gone = services.desk.decide_dispute(
+            session, request.id, Actor("督办员赵", Role.SUPERVISOR), uphold=True
+        )
         assert gone.state == TaskState.INVALIDATED.value
     assert heard_by(services, "dispute_upheld") == {"联系人孙"}
     clock.advance(dt.timedelta(days=20))  # far past the deadline: nothing is chased
     assert services.chase.sweep().steps == 0
     with pytest.raises(TaskError, match="已撤销"), services.sessions.begin() as session:
-        services.desk.report_rectified(session, task.id, "联系人孙", "已修复")
+        services.desk.report_rectified(session, task.id, Actor("联系人孙", Role.UNIT), "已修复")
 
 
 def test_rejected_dispute_keeps_the_task_going(services: Services, clock: FakeClock) -> None:
     task = open_task(services, clock)
     with services.sessions.begin() as session:
-        request = services.desk.dispute(session, task.id, "联系人孙", "误报")
+        request = services.desk.dispute(session, task.id, Actor("联系人孙", Role.UNIT), "误报")
     with services.sessions.begin() as session:
         kept = services.desk.decide_dispute(
-            session, request.id, "督办员赵", uphold=False, note="复核截图显示问题存在"
+            session,
+            request.id,
+            Actor("督办员赵", Role.SUPERVISOR),
+            uphold=False,
+            note="复核截图显示问题存在",
         )
         assert kept.state == TaskState.OPEN.value
     (notice,) = [n for n in notices(services) if n.kind == "dispute_rejected"]
@@ -117,11 +139,11 @@ def test_rejected_dispute_keeps_the_task_going(services: Services, clock: FakeCl
 def test_one_pending_request_of_a_kind_at_a_time(services: Services, clock: FakeClock) -> None:
     task = open_task(services, clock)
     with services.sessions.begin() as session:
-        services.desk.request_extension(session, task.id, "联系人孙", 2, "理由一")
+        services.desk.request_extension(session, task.id, Actor("联系人孙", Role.UNIT), 2, "理由一")
     with pytest.raises(TaskError, match="已有待审批的延期申请"), services.sessions.begin() as s:
-        services.desk.request_extension(s, task.id, "联系人孙", 2, "理由二")
+        services.desk.request_extension(s, task.id, Actor("联系人孙", Role.UNIT), 2, "理由二")
     with pytest.raises(TaskError, match="延期天数"), services.sessions.begin() as session:
-        services.desk.request_extension(session, task.id, "联系人孙", 99, "很久")
+        services.desk.request_extension(session, task.id, Actor("联系人孙", Role.UNIT), 99, "很久")
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -37,6 +37,8 @@ from bot.console.accounts import (
 )
 from bot.services import Services
 from config.units import subtree
+from tasks.lifecycle import Actor
+from tasks.lifecycle import Role as TaskRole
 
 SESSION_COOKIE = "govpatrol_session"
 LOGIN_COOKIE = "govpatrol_login"
@@ -75,9 +77,9 @@ class Viewer:
         return self.role is Role.SUPERVISOR
 
     @property
-    def actor(self) -> str:
-        """How the account appears in a task's history."""
-        return f"{self.name}（{self.role.label}）"
+    def actor(self) -> Actor:
+        """Who the account is in a task's history (a supervisor, for the lifecycle)."""
+        return Actor(f"{self.name}（{self.role.label}）", TaskRole.SUPERVISOR)
 
 
 class ConsoleAuth:

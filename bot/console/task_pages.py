@@ -17,7 +17,7 @@ from bot.console.auth import ConsoleAuth, Viewer
 from bot.services import Services
 from bot.task_view import evidence_runs, task_context
 from bot.unit_pages import evidence_file
-from tasks.changes import TaskError
+from tasks.lifecycle import TaskError
 from tasks.models import RequestKind, Task, TaskRequest
 
 Text = Annotated[str, Form()]
