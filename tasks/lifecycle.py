@@ -22,8 +22,9 @@
 :meth:`TaskLifecycle.apply` is the only way a task changes. It claims the task with a
 conditional ``UPDATE … WHERE id = :id AND version = :seen AND state IN (…) RETURNING``,
 then writes the history row, and the listeners (the outbox) write their notices, all in
-the caller's transaction. When another change came first it reads the task again; if the
-action no longer applies it raises :class:`AlreadyMoved` instead of overwriting.
+the caller's transaction. When another change came first it reads the task again: a step
+that kept the state (a chase rung, a request) is no reason to refuse, so it tries again;
+a change of state is, and it raises :class:`AlreadyMoved` instead of overwriting.
 """
 
 from __future__ import annotations
@@ -246,8 +247,14 @@ class TaskError(Exception):
 class AlreadyMoved(TaskError):
     """The task is no longer in a state the action starts from: another change came first."""
 
-    def __init__(self, task_id: int, state: TaskState, rule: Transition) -> None:
-        super().__init__(f"任务 {task_id} 当前为“{state.label}”，不能{rule.verb}")
+    def __init__(
+        self, task_id: int, state: TaskState, rule: Transition, *, meanwhile: bool = False
+    ) -> None:
+        if meanwhile:
+            text = f"任务 {task_id} 刚刚变为“{state.label}”，请刷新后再决定是否{rule.verb}"
+        else:
+            text = f"任务 {task_id} 当前为“{state.label}”，不能{rule.verb}"
+        super().__init__(text)
         self.task_id = task_id
         self.state = state
 
@@ -301,11 +308,17 @@ class TaskLifecycle:
         rule = TRANSITIONS[action]
         if actor.role not in rule.roles:
             raise NotPermitted(actor, rule)
+        first: TaskState | None = None
         for _ in range(_RETRIES):
             task = _read(session, task_id)
             before = task.task_state
+            if first is not None and before is not first:
+                # Another change moved the task while this one was on its way: whoever
+                # acted saw a task that no longer is, so nothing is applied on their behalf.
+                raise AlreadyMoved(task_id, before, rule, meanwhile=True)
             if before not in rule.sources:
                 raise AlreadyMoved(task_id, before, rule)
+            first = before
             values = dict(changes(task) if callable(changes) else changes)
             if rule.target is not None:
                 values["state"] = rule.target.value
