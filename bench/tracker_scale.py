@@ -33,7 +33,8 @@ from bot.services import Services
 from core.clock import FakeClock
 from core.db import make_engine
 from notifications.chase import Rung, rung_for
-from tasks.models import FindingRow, Run, Task, TaskHistory
+from tasks.lifecycle import TaskAction
+from tasks.models import FindingRow, Run, Task, TaskHistory, TaskState
 from tasks.queries import find_tasks
 from tasks.scorecard import Month, monthly_scorecards
 
@@ -151,7 +152,7 @@ def fill(services: Services, runs: int, tasks: int, units: int, open_tasks: int)
                     "severity": "major",
                     "title": "站内搜索不可用",
                     "detail": "搜索不到",
-                    "state": "open" if live else "closed",
+                    "state": (TaskState.OPEN if live else TaskState.CLOSED).value,
                     "opened_at": opened,
                     "deadline": deadline,
                     "original_deadline": deadline,
@@ -174,9 +175,9 @@ def fill(services: Services, runs: int, tasks: int, units: int, open_tasks: int)
                     "task_id": task_id,
                     "at": opened,
                     "actor": "system",
-                    "action": "opened",
+                    "action": TaskAction.OPENED.value,
                     "from_state": None,
-                    "to_state": "open",
+                    "to_state": TaskState.OPEN.value,
                     "reason": "",
                     "run_id": 1,
                 }
@@ -187,9 +188,9 @@ def fill(services: Services, runs: int, tasks: int, units: int, open_tasks: int)
                         "task_id": task_id,
                         "at": closed,
                         "actor": "system",
-                        "action": "verified",
-                        "from_state": "rectified",
-                        "to_state": "closed",
+                        "action": TaskAction.VERIFIED.value,
+                        "from_state": TaskState.RECTIFIED.value,
+                        "to_state": TaskState.CLOSED.value,
                         "reason": "",
                         "run_id": 1,
                     }

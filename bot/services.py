@@ -80,6 +80,12 @@ class Services:
             failure_threshold=check.failure_threshold or self.catalog.defaults.failure_threshold,
             deadline_working_days=check.deadline_working_days,
             auto_close=check.auto_close,
+            target_key=target.key,
+            probation=(
+                target.probation
+                if target.probation is not None
+                else self.catalog.defaults.probation
+            ),
         )
 
     def alert_unknown_calendar_years(self) -> None:
@@ -133,7 +139,9 @@ def build_services(
     links = TaskLinks(settings.signing_key(), settings.public_url, LINK_LIFETIME, clock)
     outbox = OutboxWriter(catalog, calendar, links, clock, zone, operator_urls)
     lifecycle = TaskLifecycle(clock, listeners=[outbox])
-    tracker = TaskTracker(calendar, catalog.deadlines, lifecycle, zone)
+    tracker = TaskTracker(
+        calendar, catalog.deadlines, lifecycle, zone, on_probation=outbox.probation_findings
+    )
     desk = TaskDesk(lifecycle, calendar)
     chase = ChaseSweep(sessions, catalog, lifecycle, outbox, calendar, links, clock, zone)
     canary = Canary(

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from config.durations import Duration
+from config.durations import Duration, Probation
 from config.policies import ChasePolicy, FailureGuard, ScoringPolicy
 from config.secrets import AppriseUrl
 
@@ -162,6 +162,7 @@ class TargetSpec(_Strict):
     selectors: dict[str, str] = Field(default_factory=dict)
     checks: list[CheckSpec] = Field(default_factory=list)
     maintenance: list[MaintenanceSpec] = Field(default_factory=list)
+    probation: Probation | None = None  # None: the catalog's defaults.probation
 
     def page_url(self, page: str, default: str = "/") -> str:
         """Absolute URL of a named page (``pages.search``), relative paths on base_url."""
@@ -193,6 +194,9 @@ class DeadlinePolicy(_Strict):
 
 class Defaults(_Strict):
     failure_threshold: int = Field(default=2, ge=1, le=100)
+    # A new target's findings open no task for this long from its first run, unless an
+    # operator confirms the target sooner (``govpatrol target confirm``); ``off`` for none.
+    probation: Probation = dt.timedelta(days=7)
 
 
 class Catalog(_Strict):

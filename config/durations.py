@@ -24,3 +24,14 @@ def parse_duration(value: object) -> dt.timedelta:
 
 
 Duration = Annotated[dt.timedelta, BeforeValidator(parse_duration)]
+
+
+def parse_probation(value: object) -> dt.timedelta:
+    """A probation period: a duration, or ``off`` / ``0`` for none (YAML reads ``off`` as
+    false)."""
+    if value is False or value == 0 or (isinstance(value, str) and value.strip() == "off"):
+        return dt.timedelta(0)
+    return parse_duration(value)
+
+
+Probation = Annotated[dt.timedelta, BeforeValidator(parse_probation)]

@@ -25,7 +25,8 @@ from notifications.models import Audience, DeliveryStatus, Notification
 from notifications.recipients import CIRCLE_LABELS, Circle, RecipientDirectory
 from tasks.lifecycle import Notice, TaskAction
 from tasks.links import TaskLinks
-from tasks.models import Task, TaskHistory
+from tasks.models import Run, Task, TaskHistory
+from tasks.tracker import CheckPolicy
 
 # Set in a session's info when a notice was queued in its transaction (see OutboxSender).
 QUEUED = "govpatrol.notice_queued"
@@ -186,6 +187,23 @@ class OutboxWriter:
             link=self.links.url(task.id, task.unit_code),
             reason=reason,
             note=task.rectify_note,
+        )
+
+    def probation_findings(self, session: Session, run: Run, check: CheckPolicy) -> None:
+        """Tell the operators what a target on probation was found doing (once a day per
+        check): no task was opened, and confirming the target starts tasks."""
+        target, _ = self.catalog.check(check.check_id)
+        lines = [f"巡检项：{check.check_id}（巡检记录 #{run.id}）"]
+        lines += [f"发现：{finding.title}——{finding.detail}" for finding in run.findings]
+        lines.append(
+            "试运行期内不立案。请核对这些问题是否属实、目录配置是否读对了该网站；"
+            f"确认后执行 govpatrol target confirm {target.key}（或在控制台确认）开始立案。"
+        )
+        self.alert_operator(
+            session,
+            f"试运行巡检对象“{target.name}”发现问题（未立案）",
+            lines,
+            key=f"probation:{check.check_id}:{self._today():%Y%m%d}",
         )
 
     def alert_operator(self, session: Session, subject: str, lines: list[str], key: str) -> None:

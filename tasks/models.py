@@ -80,6 +80,9 @@ class TargetRow(Base):
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
     base_url: Mapped[str] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # An operator said the target's checks are configured right: probation ends.
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by: Mapped[str | None] = mapped_column(String(120))
 
 
 class CheckRow(Base):
@@ -119,6 +122,9 @@ class Run(Base):
     # Seen during a mass failure: kept as evidence, but neither opens tasks nor counts
     # toward a failing streak.
     held: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Judged while its target was on probation: shown, but opens no task and does not count
+    # toward a failing streak.
+    probation: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     findings: Mapped[list[FindingRow]] = relationship(
         back_populates="run", order_by="FindingRow.id"

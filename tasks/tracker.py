@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from config.catalog import DeadlinePolicy, Severity
@@ -26,9 +26,11 @@ from tasks.deadlines import deadline_for, working_days_for
 from tasks.lifecycle import SYSTEM, AlreadyMoved, TaskAction, TaskLifecycle
 from tasks.models import (
     ACTIVE_STATES,
+    CheckRow,
     FindingRow,
     Run,
     RunPurpose,
+    TargetRow,
     Task,
     TaskState,
 )
@@ -45,6 +47,12 @@ class CheckPolicy:
     failure_threshold: int = 2
     deadline_working_days: int | None = None
     auto_close: bool = False
+    target_key: str = ""
+    probation: dt.timedelta = dt.timedelta(0)  # a new target's period without tasks
+
+
+# Told about a run judged on probation (the bot alerts the operator).
+ProbationListener = Callable[[Session, Run, CheckPolicy], None]
 
 
 class TaskTracker:
@@ -55,12 +63,14 @@ class TaskTracker:
         lifecycle: TaskLifecycle,
         zone: ZoneInfo,
         reopen_window: dt.timedelta = dt.timedelta(days=30),
+        on_probation: ProbationListener | None = None,
     ) -> None:
         self.calendar = calendar
         self.deadlines = deadlines
         self.lifecycle = lifecycle
         self.zone = zone
         self.reopen_window = reopen_window
+        self.on_probation = on_probation
 
     # -- runs ---------------------------------------------------------------------------
 
@@ -99,6 +109,13 @@ class TaskTracker:
         outcome = Outcome(run.outcome)
         if outcome not in (Outcome.PASS, Outcome.FAIL) or run.held:
             return []  # the monitor's own trouble never touches a unit's tasks
+        if on_probation(session, check, run.started_at):
+            # A new target's findings are shown to the operator, never charged to the unit
+            # before someone has seen that the checks read this portal right.
+            run.probation = True
+            if outcome is Outcome.FAIL and self.on_probation is not None:
+                self.on_probation(session, run, check)
+            return []
         failing = {f.code: f for f in run.findings} if outcome is Outcome.FAIL else {}
         changed: list[Task] = []
         for task in self._live_tasks(session, check.check_id):
@@ -270,6 +287,7 @@ class TaskTracker:
             Run.check_id == check_id,
             Run.outcome.in_((Outcome.PASS.value, Outcome.FAIL.value)),
             Run.held.is_(False),
+            Run.probation.is_(False),
         )
         if since is not None:
             # Runs that started before the closure saw the site before it; they do not count.
@@ -294,6 +312,22 @@ class TaskTracker:
             .where(Task.check_id == check_id, Task.state.in_(ACTIVE_STATES))
             .order_by(Task.id)
         ).all()
+
+
+def on_probation(session: Session, check: CheckPolicy, at: dt.datetime) -> bool:
+    """Whether the check's target is on probation at ``at``: it has a probation period, no
+    operator confirmed it, and its first run is younger than the period."""
+    if not check.probation or not check.target_key:
+        return False
+    target = session.get(TargetRow, check.target_key)
+    if target is None or target.confirmed_at is not None:
+        return False
+    first = session.scalar(
+        select(func.min(Run.started_at))
+        .join(CheckRow, CheckRow.id == Run.check_id)
+        .where(CheckRow.target_key == check.target_key)
+    )
+    return first is None or at < first + check.probation
 
 
 def _finding_row(check_id: str, finding: Finding) -> FindingRow:

@@ -18,11 +18,13 @@ def portal_catalog(
     extra_target: str = "",
     selectors: dict[str, str] | None = None,
     deadline_days: int | None = None,
+    probation: str | None = None,
 ) -> str:
     """One unit with one contact, one portal target with one check."""
     params = params if params is not None else {"items": ["排污许可证核发", "公司设立登记"]}
     urls = notify or []
     deadline = f"\n        deadline_working_days: {deadline_days}" if deadline_days else ""
+    on_probation = f"\n    probation: {probation}" if probation is not None else ""
     return f"""
 units:
   - code: sf-zwb
@@ -36,7 +38,7 @@ targets:
   - key: sf-portal
     name: 示范省政务服务网
     unit: sf-zwb
-    base_url: {portal_url}
+    base_url: {portal_url}{on_probation}
     selectors: {json.dumps(selectors or {}, ensure_ascii=False)}
     checks:
       - probe: {probe}

@@ -188,6 +188,10 @@ def make_services(
             probe_params=params_models(probe_kinds(extra_probes)),
             environ=environ or {},
         )
+        if "probation" not in catalog_text:
+            # Tests of everything else run on confirmed targets; probation has its own.
+            no_probation = catalog.defaults.model_copy(update={"probation": dt.timedelta(0)})
+            catalog = catalog.model_copy(update={"defaults": no_probation})
         options: dict[str, Any] = {
             "data_dir": tmp_path / "data",
             "quiet_hours": False,

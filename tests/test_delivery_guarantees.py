@@ -62,7 +62,8 @@ def daemon_env(tmp_path: Path, portal: PortalSandbox) -> Iterator[tuple[dict[str
         "&to=wangxm@zwb.example.com&mode=insecure"
     )
     catalog.write_text(
-        portal_catalog(portal.url, notify=[mail_url], threshold=1, schedule="2s"), encoding="utf-8"
+        portal_catalog(portal.url, notify=[mail_url], threshold=1, schedule="2s", probation="off"),
+        encoding="utf-8",
     )
     env = {
         **os.environ,

@@ -197,7 +197,11 @@ async def test_notice_survives_a_crash_between_commit_and_delivery(
     database = tmp_path / "crash.db"
     catalog_file = tmp_path / "catalog.yaml"
     catalog_file.write_text(
-        portal_catalog("http://127.0.0.1:9", notify=[mail.apprise_url("wangxm@zwb.example.com")]),
+        portal_catalog(
+            "http://127.0.0.1:9",
+            notify=[mail.apprise_url("wangxm@zwb.example.com")],
+            probation="off",
+        ),
         encoding="utf-8",
     )
     # Another process opens the task (committing the outbox row) and is killed before

@@ -160,7 +160,8 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 def test_cli_drives_the_workflow(tmp_path: Path) -> None:
     catalog = tmp_path / "catalog.yaml"
-    catalog.write_text(tree_catalog(HOOK), encoding="utf-8")
+    # Confirmed at once (no probation): this test is about the workflow, not new targets.
+    catalog.write_text(tree_catalog(HOOK, chase="defaults: {probation: off}"), encoding="utf-8")
     env = {"GOVPATROL_DATA_DIR": str(tmp_path), "GOVPATROL_CATALOG": str(catalog)}
     assert run_cli(env, "db", "upgrade").returncode == 0
     # Open a task the way the daemon would, in this database.

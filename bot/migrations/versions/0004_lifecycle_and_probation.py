@@ -1,0 +1,40 @@
+"""tasks.version (claimed by every change); probation of new targets
+
+Revision ID: 0004
+Revises: 0003_maintenance_requests
+Create Date: 2026-12-03 16:40:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from core.db import UTCDateTime
+
+revision = "0004"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("version", sa.Integer(), server_default="0", nullable=False))
+    with op.batch_alter_table("targets", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("confirmed_at", UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("confirmed_by", sa.String(length=120), nullable=True))
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("probation", sa.Boolean(), server_default="0", nullable=False)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.drop_column("probation")
+    with op.batch_alter_table("targets", schema=None) as batch_op:
+        batch_op.drop_column("confirmed_by")
+        batch_op.drop_column("confirmed_at")
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_column("version")
