@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config.catalog import DeadlinePolicy, Severity
@@ -26,14 +26,13 @@ from tasks.deadlines import deadline_for, working_days_for
 from tasks.lifecycle import SYSTEM, AlreadyMoved, TaskAction, TaskLifecycle
 from tasks.models import (
     ACTIVE_STATES,
-    CheckRow,
     FindingRow,
     Run,
     RunPurpose,
-    TargetRow,
     Task,
     TaskState,
 )
+from tasks.probation import probation_status
 
 log = logging.getLogger(__name__)
 
@@ -315,19 +314,10 @@ class TaskTracker:
 
 
 def on_probation(session: Session, check: CheckPolicy, at: dt.datetime) -> bool:
-    """Whether the check's target is on probation at ``at``: it has a probation period, no
-    operator confirmed it, and its first run is younger than the period."""
+    """Whether the check's target is on probation at ``at`` (see :mod:`tasks.probation`)."""
     if not check.probation or not check.target_key:
         return False
-    target = session.get(TargetRow, check.target_key)
-    if target is None or target.confirmed_at is not None:
-        return False
-    first = session.scalar(
-        select(func.min(Run.started_at))
-        .join(CheckRow, CheckRow.id == Run.check_id)
-        .where(CheckRow.target_key == check.target_key)
-    )
-    return first is None or at < first + check.probation
+    return probation_status(session, check.target_key, check.probation, at).on_probation
 
 
 def _finding_row(check_id: str, finding: Finding) -> FindingRow:

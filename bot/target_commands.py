@@ -1,0 +1,123 @@
+"""``govpatrol target …`` and ``govpatrol calibrate``: bringing a new portal under watch.
+
+A new target starts on probation (no tasks). ``calibrate KEY`` runs each of its checks
+once without recording anything and says, per check, what it found, what it could not
+read and which catalog setting would help; ``target confirm KEY`` ends the probation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+
+from bot.commands import EXIT_CODES, services_from
+from bot.services import Services
+from core.results import Outcome, ProbeResult
+from tasks.catalog_sync import sync_catalog
+from tasks.lifecycle import Actor, Role, TaskError
+from tasks.probation import confirm_target, probation_status
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    target = sub.add_parser("target", help="targets: probation status and confirmation")
+    actions = target.add_subparsers(metavar="ACTION")
+    listing = actions.add_parser("list", help="every target with its probation status")
+    listing.set_defaults(handler=target_list)
+    confirm = actions.add_parser("confirm", help="end a target's probation: tasks may open")
+    confirm.add_argument("key")
+    confirm.add_argument("--actor", default="运维（命令行）", help="who confirms")
+    confirm.set_defaults(handler=target_confirm)
+
+    calibrate = sub.add_parser(
+        "calibrate", help="run every check of a target once and say what it could not read"
+    )
+    calibrate.add_argument("key")
+    calibrate.set_defaults(handler=target_calibrate)
+
+
+def target_list(args: argparse.Namespace) -> int:
+    services = services_from(args)
+    now = services.clock.now()
+    with services.sessions.begin() as session:
+        sync_catalog(session, services.catalog)
+        for target in services.catalog.targets:
+            status = probation_status(session, target.key, _period(services, target.key), now)
+            until = ""
+            if status.on_probation and status.ends_at is not None:
+                until = f"，至 {status.ends_at.astimezone(services.zone):%Y-%m-%d %H:%M}"
+            elif status.confirmed_at is not None:
+                when = status.confirmed_at.astimezone(services.zone)
+                until = f"（{status.confirmed_by}，{when:%Y-%m-%d %H:%M}）"
+            print(f"{target.key}\t{target.name}\t{status.label}{until}")
+    return 0
+
+
+def target_confirm(args: argparse.Namespace) -> int:
+    services = services_from(args)
+    if args.key not in {target.key for target in services.catalog.targets}:
+        print(f"目录中没有巡检对象 {args.key!r}", file=sys.stderr)
+        return 2
+    try:
+        with services.sessions.begin() as session:
+            sync_catalog(session, services.catalog)
+            actor = Actor(args.actor, Role.OPERATOR)
+            fresh = confirm_target(session, args.key, actor, services.clock.now())
+    except TaskError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"巡检对象 {args.key} 已确认，此后的问题将按规则立案" if fresh else "该对象此前已确认")
+    return 0
+
+
+def target_calibrate(args: argparse.Namespace) -> int:
+    from bot.jobs import run_check
+
+    services = services_from(args)
+    checks = [ident for ident, target, _ in services.catalog.checks() if target.key == args.key]
+    if not checks:
+        print(f"目录中没有巡检对象 {args.key!r} 或它没有巡检项", file=sys.stderr)
+        return 2
+
+    async def main() -> int:
+        worst = Outcome.PASS
+        try:
+            for ident in checks:
+                report = await run_check(services, ident, record=False)
+                _explain(services, ident, report.result.outcome, report.result)
+                worst = max(worst, report.result.outcome, key=_SEVERITY.index)
+        finally:
+            await services.close()
+        print("\n以上为试运行结果，未记录、未立案。配置无误后：govpatrol target confirm", args.key)
+        return EXIT_CODES[worst]
+
+    return asyncio.run(main())
+
+
+_SEVERITY = [Outcome.PASS, Outcome.INCONCLUSIVE, Outcome.FAIL, Outcome.ERROR]
+_VERDICT = {
+    Outcome.PASS: "通过",
+    Outcome.FAIL: "发现问题（请核实是否属实，不实则调整配置）",
+    Outcome.INCONCLUSIVE: "无法判定（需要补充配置）",
+    Outcome.ERROR: "巡检系统自身故障",
+}
+
+
+def _explain(services: Services, ident: str, outcome: Outcome, result: ProbeResult) -> None:
+    target, _ = services.catalog.check(ident)
+    print(f"\n== {ident}: {_VERDICT[outcome]}")
+    if result.summary:
+        print(f"  概要：{result.summary}")
+    if result.error:
+        print(f"  未能读取：{result.error}")
+    for finding in result.findings:
+        print(f"  [{finding.code}] {finding.title}：{finding.detail}")
+    if outcome is not Outcome.PASS:
+        configured = ", ".join(sorted(target.selectors)) or "无"
+        print(f"  已配置的选择器（targets[].selectors）：{configured}")
+
+
+def _period(services: Services, key: str) -> dt.timedelta:
+    target = services.catalog.target(key)
+    return target.probation if target.probation is not None else services.catalog.defaults.probation
