@@ -11,15 +11,21 @@ from fastapi.templating import Jinja2Templates
 from bot.console.auth import ConsoleAuth, Viewer
 from bot.console.figures import local_today
 from bot.console.listing import TaskFilter, units_for
-from bot.console.problem_list import COLUMNS, Period, problem_rows
 from bot.console.sheets import Sheet, csv_response, workbook, xlsx_response
-from bot.report_commands import COLUMNS as SCORECARD_COLUMNS
-from bot.report_commands import rows as scorecard_rows
 from bot.services import Services
-from tasks.scorecard import Month, Scorecard, monthly_scorecards
+from probes.guide_check import GUIDE_FINDING_CODES
+from tasks.problem_list import COLUMNS, Period, problem_rows
+from tasks.scorecard import (
+    TABLE_COLUMNS,
+    Month,
+    Scorecard,
+    board_names,
+    monthly_scorecards,
+    table_rows,
+)
 
 PROBLEM_WIDTHS = (22, 14, 30, 80)
-SCORECARD_WIDTHS = (6, 28, *([9] * (len(SCORECARD_COLUMNS) - 2)))
+SCORECARD_WIDTHS = (6, 28, *([9] * (len(TABLE_COLUMNS) - 2)))
 
 
 def export_router(services: Services, auth: ConsoleAuth, templates: Jinja2Templates) -> APIRouter:
@@ -51,7 +57,9 @@ def export_router(services: Services, auth: ConsoleAuth, templates: Jinja2Templa
         period = parse_period(services, start, end)
         units = units_for(services, TaskFilter(unit=unit), viewer.units)
         with services.sessions() as session:
-            rows = problem_rows(services, session, period, units)
+            rows = problem_rows(
+                session, services.catalog, services.zone, period, units, GUIDE_FINDING_CODES
+            )
         return period, [row.cells() for row in rows]
 
     @router.get("/problems.xlsx")
@@ -80,12 +88,12 @@ def export_router(services: Services, auth: ConsoleAuth, templates: Jinja2Templa
         book = workbook()
         sheet = Sheet(book, "通报", first=True)
         sheet.title(f"{chosen.year}年{chosen.month}月 整改工作通报（责任单位记分）", 6)
-        sheet.header(SCORECARD_COLUMNS, SCORECARD_WIDTHS)
-        sheet.rows(scorecard_rows(cards))
+        sheet.header(TABLE_COLUMNS, SCORECARD_WIDTHS)
+        sheet.rows(table_rows(cards))
         policy = services.catalog.scoring
         sheet.line("")
-        sheet.line(f"红榜（≥{policy.red_list_at:g} 分）：{board(cards, red=True)}")
-        sheet.line(f"黑榜（<{policy.black_list_below:g} 分）：{board(cards, red=False)}")
+        sheet.line(f"红榜（≥{policy.red_list_at:g} 分）：{board_names(cards, red=True)}")
+        sheet.line(f"黑榜（<{policy.black_list_below:g} 分）：{board_names(cards, red=False)}")
         return xlsx_response(book, f"整改通报-{chosen}.xlsx")
 
     return router
@@ -99,11 +107,6 @@ def scorecards(services: Services, month: Month, viewer: Viewer) -> list[Scoreca
             session, services.catalog, services.calendar, services.zone, month, today
         )
     return [card for card in cards if viewer.sees(card.unit_code)]
-
-
-def board(cards: list[Scorecard], *, red: bool) -> str:
-    names = [c.unit_name for c in cards if (c.red_list if red else c.black_list)]
-    return "、".join(names) or "无"
 
 
 def parse_month(services: Services, text: str) -> Month:

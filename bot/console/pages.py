@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from bot.console.auth import ConsoleAuth, Viewer
-from bot.console.exports import board, parse_month, scorecards
+from bot.console.exports import parse_month, scorecards
 from bot.console.figures import DayCount, local_today, overview, target_board
 from bot.console.listing import (
     LEVEL_LABELS,
@@ -28,7 +28,7 @@ from bot.console.listing import (
 from bot.services import Services
 from bot.task_view import OUTCOME_LABELS, local_time
 from config.catalog import PROBE_LABELS, ContactRole
-from tasks.scorecard import Month
+from tasks.scorecard import Month, board_names
 
 CONTACT_ROLES = {
     ContactRole.CONTACT.value: "联系人",
@@ -159,8 +159,8 @@ def page_router(services: Services, auth: ConsoleAuth, templates: Jinja2Template
         return {
             "month": chosen,
             "cards": cards,
-            "red": board(cards, red=True),
-            "black": board(cards, red=False),
+            "red": board_names(cards, red=True),
+            "black": board_names(cards, red=False),
             "policy": services.catalog.scoring,
         }
 
