@@ -47,9 +47,9 @@ class UnitForms:
             raise HTTPException(403, "表单已失效，请刷新页面后重试")
 
 
-def mount_unit_pages(app: FastAPI, services: Services, on_rectified: OnRectified | None) -> None:
+def mount_unit_pages(app: FastAPI, signing_key: str, on_rectified: OnRectified | None) -> None:
     """Add the unit pages to ``app``; ``on_rectified(task_id)`` starts a verification."""
-    app.state.unit_forms = UnitForms(services.settings.signing_key())
+    app.state.unit_forms = UnitForms(signing_key)
     app.state.on_rectified = on_rectified
     app.include_router(router)
 

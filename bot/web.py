@@ -42,7 +42,7 @@ def create_web_app(
     share(app, services, TEMPLATES)
     app.state.liveness = liveness or Liveness()
     app.include_router(health_router)
-    mount_unit_pages(app, services, on_rectified)
+    mount_unit_pages(app, services.settings.signing_key(), on_rectified)
     mount_console(app, services)
     app.exception_handler(RequestValidationError)(incomplete)
     app.exception_handler(HTTPException)(refused)
