@@ -18,7 +18,7 @@ from sqlalchemy import text
 from bot.console.app import mount_console
 from bot.services import Services
 from bot.unit_pages import OnRectified, mount_unit_pages
-from bot.web_state import get_services, get_templates, share
+from bot.web_state import get_services, share
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 health_router = APIRouter()
@@ -73,8 +73,9 @@ def healthz(
 
 
 def incomplete(request: Request, exc: RequestValidationError) -> HTMLResponse:
+    """A page, not FastAPI's JSON, naming the fields a form left out or got wrong."""
     fields = "、".join(str(err["loc"][-1]) for err in exc.errors())
-    return get_templates(request).TemplateResponse(
+    return TEMPLATES.TemplateResponse(
         request,
         "message.html",
         {"title": "请求不完整", "message": f"请检查填写的内容（{fields}）后重试。"},
@@ -83,7 +84,8 @@ def incomplete(request: Request, exc: RequestValidationError) -> HTMLResponse:
 
 
 def refused(request: Request, exc: HTTPException) -> HTMLResponse:
-    return get_templates(request).TemplateResponse(
+    """A page with the refusal's Chinese text (/api, a mounted app, keeps its JSON)."""
+    return TEMPLATES.TemplateResponse(
         request,
         "message.html",
         {"title": "无法打开", "message": exc.detail},
