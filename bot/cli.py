@@ -41,8 +41,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from bot import commands, consultations, report_commands, target_commands, task_commands
-    from bot.console import commands as console_commands
+    from bot import (
+        commands,
+        consultations,
+        report_commands,
+        target_commands,
+        task_commands,
+        user_commands,
+    )
 
     parser = argparse.ArgumentParser(
         prog="govpatrol", description="政务服务平台巡检与整改督办 / government portal patrol"
@@ -76,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     target_commands.add_parsers(sub)
     report_commands.add_parsers(sub)
     consultations.add_parsers(sub)
-    console_commands.add_parsers(sub)
+    user_commands.add_parsers(sub)
 
     sandbox = sub.add_parser("sandbox", help="serve the demo portal 示范省政务服务网")
     sandbox.add_argument("--host", default="127.0.0.1")

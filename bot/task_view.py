@@ -1,4 +1,5 @@
-"""What a task page shows, built once for the unit's page and the supervisor's console."""
+"""What a task page shows, built once for the unit's page and the supervisor's console,
+and the evidence files it links to."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fastapi import HTTPException
+from fastapi.responses import FileResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.services import Services
 from config.catalog import PROBE_LABELS
 from notifications.models import DeliveryStatus, Notification
+from probes.evidence import EvidenceStore
 from tasks.lifecycle import Role, TaskAction, may
 from tasks.models import FindingRow, RequestKind, Run, Task, TaskState
 from tasks.workflow import MAX_EXTENSION_DAYS
@@ -52,6 +56,19 @@ def evidence_runs(session: Session, task: Task, limit: int = EVIDENCE_RUNS) -> l
             .limit(limit)
         )
     )
+
+
+def evidence_file(store: EvidenceStore, run: Run | None, kind: str, index: int) -> FileResponse:
+    """One evidence file of ``run`` (screenshot, HTML snapshot or trace)."""
+    files = (run.evidence if run is not None else None) or {}
+    listed = files.get(kind, []) if kind in ("screenshots", "html", "traces") else []
+    if not 0 <= index < len(listed):
+        raise HTTPException(404, "没有该证据文件")
+    path = store.absolute(listed[index])
+    if not path.is_file():
+        raise HTTPException(404, "证据文件已按存储上限清理")
+    media = {"screenshots": "image/png", "html": "text/plain; charset=utf-8"}
+    return FileResponse(path, media_type=media.get(kind, "application/zip"), filename=path.name)
 
 
 def task_context(

@@ -15,170 +15,229 @@ from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from bot.services import Services
-from bot.task_view import evidence_runs, task_context
+from bot.task_view import evidence_file, evidence_runs, task_context
+from bot.web_state import get_services, get_templates
 from tasks.lifecycle import Actor, Role, TaskError
-from tasks.links import LinkClaims, LinkError
+from tasks.links import LinkClaims, LinkError, TaskLinks
 from tasks.models import MaintenanceWindow, Task
 
 OnRectified = Callable[[int], None]
 Text = Annotated[str, Form()]
+router = APIRouter(prefix="/u")
 
 
-def unit_router(
-    services: Services, templates: Jinja2Templates, on_rectified: OnRectified | None
-) -> APIRouter:
-    router = APIRouter(prefix="/u")
-    csrf_key = hashlib.sha256(("csrf:" + services.settings.signing_key()).encode()).digest()
+class UnitForms:
+    """The token every unit form carries: an HMAC of the link under a key derived once from
+    the product key, so another site cannot post on the contact's behalf."""
 
-    def csrf_for(token: str) -> str:
-        return hmac.new(csrf_key, token.encode(), hashlib.sha256).hexdigest()
+    def __init__(self, signing_key: str) -> None:
+        self._key = hashlib.sha256(("csrf:" + signing_key).encode()).digest()
 
-    def claims(token: str) -> LinkClaims:
-        try:
-            return services.links.verify(token)
-        except LinkError as exc:
-            raise HTTPException(403, f"{exc}，请使用最新通知中的链接。") from None
+    def token_for(self, link: str) -> str:
+        return hmac.new(self._key, link.encode(), hashlib.sha256).hexdigest()
 
-    def task_for(session: Session, found: LinkClaims) -> Task:
-        task = session.get(Task, found.task_id)
-        if task is None or task.unit_code != found.unit_code:
-            raise HTTPException(404, "没有该整改任务")
-        return task
-
-    def act(
-        token: str, csrf: str, name: str, action: Callable[[Session, Task, Actor], str]
-    ) -> RedirectResponse:
-        found = claims(token)
-        if not hmac.compare_digest(csrf, csrf_for(token)):
+    def require(self, link: str, sent: str) -> None:
+        if not hmac.compare_digest(sent, self.token_for(link)):
             raise HTTPException(403, "表单已失效，请刷新页面后重试")
-        if not name.strip():
-            return _back(token, error="请填写经办人姓名")
-        try:
-            with services.sessions.begin() as session:
-                task = task_for(session, found)
-                unit = services.outbox.directory.unit_name(task.unit_code)
-                done = action(session, task, Actor(f"{name.strip()}（{unit}）", Role.UNIT))
-        except TaskError as exc:
-            return _back(token, error=str(exc))
-        return _back(token, done=done)
 
-    @router.get("/{token}", response_class=HTMLResponse)
-    def page(request: Request, token: str, done: str = "", error: str = "") -> HTMLResponse:
-        found = claims(token)
-        with services.sessions() as session:
-            task = task_for(session, found)
-            context = task_context(services, session, task, f"/u/{token}/evidence")
-        context.update(token=token, csrf=csrf_for(token), done=done, error=error)
-        return templates.TemplateResponse(request, "unit_task.html", context)
 
-    @router.get("/{token}/evidence/{run_id}/{kind}/{index}")
-    def evidence(token: str, run_id: int, kind: str, index: int) -> FileResponse:
-        found = claims(token)
-        with services.sessions() as session:
-            task = task_for(session, found)
-            runs = {run.id: run for run in evidence_runs(session, task)}
-        return evidence_file(services, runs.get(run_id), kind, index)
+def mount_unit_pages(app: FastAPI, signing_key: str, on_rectified: OnRectified | None) -> None:
+    """Add the unit pages to ``app``; ``on_rectified(task_id)`` starts a verification."""
+    app.state.unit_forms = UnitForms(signing_key)
+    app.state.on_rectified = on_rectified
+    app.include_router(router)
 
-    @router.post("/{token}/acknowledge")
-    def acknowledge(
-        token: str, csrf: Text = "", name: Text = "", note: Text = ""
-    ) -> RedirectResponse:
-        def action(session: Session, task: Task, actor: Actor) -> str:
-            services.desk.acknowledge(session, task.id, actor, note)
-            return "已签收"
 
-        return act(token, csrf, name, action)
+def get_unit_forms(request: Request) -> UnitForms:
+    forms: UnitForms = request.app.state.unit_forms
+    return forms
 
-    @router.post("/{token}/rectified")
-    def rectified(
-        token: str, csrf: Text = "", name: Text = "", note: Text = ""
-    ) -> RedirectResponse:
-        reported: list[int] = []
 
-        def action(session: Session, task: Task, actor: Actor) -> str:
-            services.desk.report_rectified(session, task.id, actor, note)
-            reported.append(task.id)
-            return "整改说明已报送，系统正在复核"
+def get_on_rectified(request: Request) -> OnRectified | None:
+    on_rectified: OnRectified | None = request.app.state.on_rectified
+    return on_rectified
 
-        response = act(token, csrf, name, action)
-        if reported and on_rectified is not None:
-            on_rectified(reported[0])  # after the commit: the verification sees the change
-        return response
 
-    @router.post("/{token}/extension")
-    def extension(
-        token: str,
-        csrf: Text = "",
-        name: Text = "",
-        days: Annotated[int, Form()] = 0,
-        reason: Text = "",
-    ) -> RedirectResponse:
-        def action(session: Session, task: Task, actor: Actor) -> str:
-            services.desk.request_extension(session, task.id, actor, days, reason)
-            return "延期申请已提交，等待督办人员审批"
+@router.get("/{token}", response_class=HTMLResponse)
+def page(
+    request: Request,
+    token: str,
+    done: str = "",
+    error: str = "",
+    services: Services = Depends(get_services),
+    templates: Jinja2Templates = Depends(get_templates),
+    forms: UnitForms = Depends(get_unit_forms),
+) -> HTMLResponse:
+    found = claims(services.links, token)
+    with services.sessions() as session:
+        task = task_for(session, found)
+        context = task_context(services, session, task, f"/u/{token}/evidence")
+    context.update(token=token, csrf=forms.token_for(token), done=done, error=error)
+    return templates.TemplateResponse(request, "unit_task.html", context)
 
-        return act(token, csrf, name, action)
 
-    @router.post("/{token}/dispute")
-    def dispute(
-        token: str, csrf: Text = "", name: Text = "", reason: Text = ""
-    ) -> RedirectResponse:
-        def action(session: Session, task: Task, actor: Actor) -> str:
-            services.desk.dispute(session, task.id, actor, reason)
-            return "申诉已提交，等待督办人员审核"
+@router.get("/{token}/evidence/{run_id}/{kind}/{index}")
+def evidence(
+    token: str,
+    run_id: int,
+    kind: str,
+    index: int,
+    services: Services = Depends(get_services),
+) -> FileResponse:
+    found = claims(services.links, token)
+    with services.sessions() as session:
+        task = task_for(session, found)
+        runs = {run.id: run for run in evidence_runs(session, task)}
+    return evidence_file(services.evidence, runs.get(run_id), kind, index)
 
-        return act(token, csrf, name, action)
 
-    @router.post("/{token}/maintenance")
-    def maintenance(
-        token: str,
-        csrf: Text = "",
-        name: Text = "",
-        start: Text = "",
-        end: Text = "",
-        reason: Text = "",
-    ) -> RedirectResponse:
-        def action(session: Session, task: Task, actor: Actor) -> str:
-            begins, ends = _moment(start, services), _moment(end, services)
-            if ends <= begins or not reason.strip():
-                raise TaskError("请填写维护原因，结束时间应晚于开始时间")
-            if ends - begins > dt.timedelta(days=7):
-                raise TaskError("单次维护窗口不超过 7 天")
-            target = services.catalog.check(task.check_id)[0].key
-            session.add(
-                MaintenanceWindow(
-                    target_key=target,
-                    starts_at=begins,
-                    ends_at=ends,
-                    reason=reason.strip(),
-                    announced_by=actor.name,
-                    announced_at=services.clock.now(),
-                )
+@router.post("/{token}/acknowledge")
+def acknowledge(
+    token: str,
+    csrf: Text = "",
+    name: Text = "",
+    note: Text = "",
+    services: Services = Depends(get_services),
+    forms: UnitForms = Depends(get_unit_forms),
+) -> RedirectResponse:
+    def action(session: Session, task: Task, actor: Actor) -> str:
+        services.desk.acknowledge(session, task.id, actor, note)
+        return "已签收"
+
+    return act(services, forms, token, csrf, name, action)
+
+
+@router.post("/{token}/rectified")
+def rectified(
+    token: str,
+    csrf: Text = "",
+    name: Text = "",
+    note: Text = "",
+    services: Services = Depends(get_services),
+    forms: UnitForms = Depends(get_unit_forms),
+    on_rectified: OnRectified | None = Depends(get_on_rectified),
+) -> RedirectResponse:
+    reported: list[int] = []
+
+    def action(session: Session, task: Task, actor: Actor) -> str:
+        services.desk.report_rectified(session, task.id, actor, note)
+        reported.append(task.id)
+        return "整改说明已报送，系统正在复核"
+
+    response = act(services, forms, token, csrf, name, action)
+    if reported and on_rectified is not None:
+        on_rectified(reported[0])  # after the commit: the verification sees the change
+    return response
+
+
+@router.post("/{token}/extension")
+def extension(
+    token: str,
+    csrf: Text = "",
+    name: Text = "",
+    days: Annotated[int, Form()] = 0,
+    reason: Text = "",
+    services: Services = Depends(get_services),
+    forms: UnitForms = Depends(get_unit_forms),
+) -> RedirectResponse:
+    def action(session: Session, task: Task, actor: Actor) -> str:
+        services.desk.request_extension(session, task.id, actor, days, reason)
+        return "延期申请已提交，等待督办人员审批"
+
+    return act(services, forms, token, csrf, name, action)
+
+
+@router.post("/{token}/dispute")
+def dispute(
+    token: str,
+    csrf: Text = "",
+    name: Text = "",
+    reason: Text = "",
+    services: Services = Depends(get_services),
+    forms: UnitForms = Depends(get_unit_forms),
+) -> RedirectResponse:
+    def action(session: Session, task: Task, actor: Actor) -> str:
+        services.desk.dispute(session, task.id, actor, reason)
+        return "申诉已提交，等待督办人员审核"
+
+    return act(services, forms, token, csrf, name, action)
+
+
+@router.post("/{token}/maintenance")
+def maintenance(
+    token: str,
+    csrf: Text = "",
+    name: Text = "",
+    start: Text = "",
+    end: Text = "",
+    reason: Text = "",
+    services: Services = Depends(get_services),
+    forms: UnitForms = Depends(get_unit_forms),
+) -> RedirectResponse:
+    def action(session: Session, task: Task, actor: Actor) -> str:
+        begins, ends = _moment(start, services), _moment(end, services)
+        if ends <= begins or not reason.strip():
+            raise TaskError("请填写维护原因，结束时间应晚于开始时间")
+        if ends - begins > dt.timedelta(days=7):
+            raise TaskError("单次维护窗口不超过 7 天")
+        target = services.catalog.check(task.check_id)[0].key
+        session.add(
+            MaintenanceWindow(
+                target_key=target,
+                starts_at=begins,
+                ends_at=ends,
+                reason=reason.strip(),
+                announced_by=actor.name,
+                announced_at=services.clock.now(),
             )
-            return "维护窗口已登记，期间不巡检、不立案"
+        )
+        return "维护窗口已登记，期间不巡检、不立案"
 
-        return act(token, csrf, name, action)
-
-    return router
+    return act(services, forms, token, csrf, name, action)
 
 
-def evidence_file(services: Services, run: object, kind: str, index: int) -> FileResponse:
-    """One evidence file of ``run`` (screenshot, HTML snapshot or trace)."""
-    files = getattr(run, "evidence", None) or {}
-    listed = files.get(kind, []) if kind in ("screenshots", "html", "traces") else []
-    if not 0 <= index < len(listed):
-        raise HTTPException(404, "没有该证据文件")
-    path = services.evidence.absolute(listed[index])
-    if not path.is_file():
-        raise HTTPException(404, "证据文件已按存储上限清理")
-    media = {"screenshots": "image/png", "html": "text/plain; charset=utf-8"}
-    return FileResponse(path, media_type=media.get(kind, "application/zip"), filename=path.name)
+def act(
+    services: Services,
+    forms: UnitForms,
+    token: str,
+    csrf: str,
+    name: str,
+    action: Callable[[Session, Task, Actor], str],
+) -> RedirectResponse:
+    """Run ``action`` on the link's task in one transaction, as the named contact of its
+    unit, and go back to the page with what was done or what went wrong."""
+    found = claims(services.links, token)
+    forms.require(token, csrf)
+    if not name.strip():
+        return _back(token, error="请填写经办人姓名")
+    try:
+        with services.sessions.begin() as session:
+            task = task_for(session, found)
+            unit = services.outbox.directory.unit_name(task.unit_code)
+            done = action(session, task, Actor(f"{name.strip()}（{unit}）", Role.UNIT))
+    except TaskError as exc:
+        return _back(token, error=str(exc))
+    return _back(token, done=done)
+
+
+def claims(links: TaskLinks, token: str) -> LinkClaims:
+    try:
+        return links.verify(token)
+    except LinkError as exc:
+        raise HTTPException(403, f"{exc}，请使用最新通知中的链接。") from None
+
+
+def task_for(session: Session, found: LinkClaims) -> Task:
+    task = session.get(Task, found.task_id)
+    if task is None or task.unit_code != found.unit_code:
+        raise HTTPException(404, "没有该整改任务")
+    return task
 
 
 def _moment(text: str, services: Services) -> dt.datetime:

@@ -84,6 +84,60 @@ class Scorecard:
         return sum(self.fix_days) / len(self.fix_days) if self.fix_days else None
 
 
+# The 通报 table as the CLI prints it and the console exports it: one row per unit, ranked.
+TABLE_COLUMNS = (
+    "排名",
+    "责任单位",
+    "新立",
+    "销号",
+    "按期销号",
+    "超期",
+    "超期工作日",
+    "复发/退回",
+    "申诉成立",
+    "平均整改(工作日)",
+    "扣分得分X",
+    "加分Y",
+    "总分",
+    "等级",
+    "榜单",
+)
+
+
+def table_rows(cards: list[Scorecard]) -> list[list[str]]:
+    """``cards`` (best first) as rows under ``TABLE_COLUMNS``, ranked from 1."""
+    result = []
+    for rank, card in enumerate(cards, 1):
+        board = "红榜" if card.red_list else ("黑榜" if card.black_list else "")
+        mean = "" if card.mean_fix_days is None else f"{card.mean_fix_days:.1f}"
+        result.append(
+            [
+                str(rank),
+                card.unit_name,
+                str(card.opened),
+                str(card.closed),
+                str(card.closed_on_time),
+                str(card.overdue),
+                str(card.overdue_days),
+                str(card.reopened),
+                str(card.disputes_upheld),
+                mean,
+                f"{card.x:g}",
+                f"{card.y:g}",
+                f"{card.total:g}",
+                card.level,
+                board,
+            ]
+        )
+    return result
+
+
+def board_names(cards: list[Scorecard], *, red: bool) -> str:
+    """The units on the red (or black) board, 、-separated; 无 when there are none."""
+    names = [card.unit_name for card in cards if (card.red_list if red else card.black_list)]
+    return "、".join(names) or "无"
+
+
 def monthly_scorecards(
     session: Session,
     catalog: Catalog,

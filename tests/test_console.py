@@ -6,12 +6,16 @@ import datetime as dt
 import io
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from bot.console import pages
 from bot.console.accounts import Role
+from bot.console.auth import Viewer, page_viewer
 from bot.services import Services
-from bot.web import create_web_app
+from bot.web import TEMPLATES, create_web_app
+from bot.web_state import share
 from core.clock import FakeClock
 from core.results import Finding
 from tasks.lifecycle import Actor
@@ -328,3 +332,25 @@ def test_metrics_report_tasks_by_unit_and_the_browser_pool(
     assert 'govpatrol_runs_total{outcome="fail",probe="search"} 1.0' in text
     assert "govpatrol_browser_contexts_in_use 0.0" in text
     assert 'govpatrol_notifications{status="pending"}' in text
+
+
+def test_a_console_page_is_served_by_its_router_alone_with_the_viewer_given(
+    services: Services, clock: FakeClock
+) -> None:
+    # The handlers fetch what they use through dependencies, so one router on a bare app,
+    # with the sign-in replaced, is the whole of what a page needs.
+    record_failure(services, clock, RIVER_SEARCH, search_finding("排污许可证核发"))
+    app = FastAPI()
+    share(app, services, TEMPLATES)
+    app.include_router(pages.router)
+    app.dependency_overrides[page_viewer] = lambda: Viewer(
+        user_id=1,
+        name="county-only",
+        role=Role.SUPERVISOR,
+        unit_code="county",
+        units=frozenset({"county"}),
+    )
+    page = TestClient(app).get("/console/units")
+    assert page.status_code == 200
+    assert "示范县政务服务中心" in page.text
+    assert "河西县政务服务中心" not in page.text

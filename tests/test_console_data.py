@@ -24,12 +24,13 @@ from bot.console.auth import ConsoleAuth
 from bot.console.figures import overview, target_board
 from bot.console.listing import Sort, Status, TaskFilter, task_page
 from bot.console.metrics import ScrapeTimeFigures
-from bot.console.problem_list import Period, problem_rows, split_by_item
 from bot.services import Services
 from core.clock import FakeClock
 from core.results import Finding
+from probes.guide_check import GUIDE_FINDING_CODES
 from tasks.lifecycle import Actor
 from tasks.lifecycle import Role as TaskRole
+from tasks.problem_list import Period, problem_rows, split_by_item
 from tests.conftest import ServicesFactory, at
 from tests.console_helpers import (
     COUNTY_GUIDES,
@@ -226,10 +227,14 @@ def test_problem_rows_split_guide_findings_by_service_item(
         )
     period = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
     with services.sessions() as session:
-        rows = [r.cells() for r in problem_rows(services, session, period, ALL_UNITS)]
-        none = problem_rows(
-            services, session, Period(dt.date(2026, 10, 1), dt.date(2026, 10, 31)), ALL_UNITS
+        found = problem_rows(
+            session, services.catalog, services.zone, period, ALL_UNITS, GUIDE_FINDING_CODES
         )
+        october = Period(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+        none = problem_rows(
+            session, services.catalog, services.zone, october, ALL_UNITS, GUIDE_FINDING_CODES
+        )
+    rows = [row.cells() for row in found]
     assert rows == [
         (
             "示范县政务服务中心",

@@ -8,15 +8,11 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
+from bot.console import exports, login, metrics, pages, task_pages
 from bot.console.api import api_app
 from bot.console.auth import ConsoleAuth, LoginRequired
-from bot.console.exports import export_router
-from bot.console.login import login_router
-from bot.console.metrics import metrics_router
-from bot.console.pages import page_router
-from bot.console.task_pages import task_router
+from bot.console.task_pages import TaskNotices
 from bot.services import Services
 
 # The console needs no script at all: forbidding it makes an escaping slip harmless.
@@ -33,30 +29,40 @@ CONSOLE_HEADERS = {
 GUARDED = ("/console", "/api", "/metrics", "/u/")  # /u/: the units' signed-link pages
 
 
-def mount_console(app: FastAPI, services: Services, templates: Jinja2Templates) -> None:
-    """Add the console pages, exports, /api and /metrics to ``app``."""
+def mount_console(app: FastAPI, services: Services) -> None:
+    """Add the console pages, exports, /api and /metrics to ``app``.
+
+    The handlers fetch the services and templates ``app`` shares (``bot.web_state.share``);
+    the console's own keys, derived once from the product key, are held here beside them.
+    """
     auth = ConsoleAuth(services)
-    app.include_router(login_router(services, auth, templates))
-    app.include_router(page_router(services, auth, templates))
-    app.include_router(task_router(services, auth, templates))
-    app.include_router(export_router(services, auth, templates))
-    app.include_router(metrics_router(services, auth))
+    app.state.console_auth = auth
+    app.state.task_notices = TaskNotices(services.settings.signing_key())
+    app.state.scrape_time_registry = metrics.scrape_time_registry(services)
+    app.include_router(login.router)
+    app.include_router(pages.router)
+    app.include_router(task_pages.router)
+    app.include_router(exports.router)
+    app.include_router(metrics.router)
     app.mount("/api", api_app(services, auth))
+    app.get("/", include_in_schema=False)(root)
+    app.exception_handler(LoginRequired)(to_login)
+    app.middleware("http")(guarded_headers)
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/console", status_code=303)
 
-    @app.exception_handler(LoginRequired)
-    def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
-        return RedirectResponse(f"/console/login?next={quote(exc.next_path)}", status_code=303)
+def root() -> RedirectResponse:
+    return RedirectResponse("/console", status_code=303)
 
-    @app.middleware("http")
-    async def guarded_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith(GUARDED):
-            for name, value in CONSOLE_HEADERS.items():
-                response.headers.setdefault(name, value)
-        return response
+
+def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
+    return RedirectResponse(f"/console/login?next={quote(exc.next_path)}", status_code=303)
+
+
+async def guarded_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    if request.url.path.startswith(GUARDED):
+        for name, value in CONSOLE_HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response

@@ -22,7 +22,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -223,6 +223,22 @@ class ConsoleAuth:
             return frozenset(subtree(self.services.catalog, unit_code))
         except KeyError:
             return frozenset({unit_code})  # the unit left the catalog: its own tasks only
+
+
+def get_auth(request: Request) -> ConsoleAuth:
+    """The app's ConsoleAuth, held on ``app.state`` by ``mount_console``."""
+    auth: ConsoleAuth = request.app.state.console_auth
+    return auth
+
+
+def page_viewer(request: Request, auth: ConsoleAuth = Depends(get_auth)) -> Viewer:
+    """For pages: the viewer, or a redirect to the login page."""
+    return auth.page_viewer(request)
+
+
+def api_viewer(request: Request, auth: ConsoleAuth = Depends(get_auth)) -> Viewer:
+    """For the API: the viewer, or 401."""
+    return auth.api_viewer(request)
 
 
 def client_address(request: Request) -> str:

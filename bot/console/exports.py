@@ -8,87 +8,113 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from bot.console.auth import ConsoleAuth, Viewer
+from bot.console.auth import Viewer, page_viewer
 from bot.console.figures import local_today
 from bot.console.listing import TaskFilter, units_for
-from bot.console.problem_list import COLUMNS, Period, problem_rows
 from bot.console.sheets import Sheet, csv_response, workbook, xlsx_response
-from bot.report_commands import COLUMNS as SCORECARD_COLUMNS
-from bot.report_commands import rows as scorecard_rows
 from bot.services import Services
-from tasks.scorecard import Month, Scorecard, monthly_scorecards
+from bot.web_state import get_services, get_templates
+from probes.guide_check import GUIDE_FINDING_CODES
+from tasks.problem_list import COLUMNS, Period, problem_rows
+from tasks.scorecard import (
+    TABLE_COLUMNS,
+    Month,
+    Scorecard,
+    board_names,
+    monthly_scorecards,
+    table_rows,
+)
 
 PROBLEM_WIDTHS = (22, 14, 30, 80)
-SCORECARD_WIDTHS = (6, 28, *([9] * (len(SCORECARD_COLUMNS) - 2)))
+SCORECARD_WIDTHS = (6, 28, *([9] * (len(TABLE_COLUMNS) - 2)))
+router = APIRouter(prefix="/console/exports")
 
 
-def export_router(services: Services, auth: ConsoleAuth, templates: Jinja2Templates) -> APIRouter:
-    router = APIRouter(prefix="/console/exports")
-    viewer_of = Depends(auth.page_viewer)
+@router.get("", response_class=HTMLResponse)
+def exports_page(
+    request: Request,
+    viewer: Viewer = Depends(page_viewer),
+    services: Services = Depends(get_services),
+    templates: Jinja2Templates = Depends(get_templates),
+) -> Response:
+    today = local_today(services)
+    units = [u for u in services.catalog.units if viewer.sees(u.code)]
+    return templates.TemplateResponse(
+        request,
+        "console/exports.html",
+        {
+            "viewer": viewer,
+            "nav": "exports",
+            "units": units,
+            "first": today.replace(day=1).isoformat(),
+            "today": today.isoformat(),
+            "month": f"{today:%Y-%m}",
+        },
+    )
 
-    @router.get("", response_class=HTMLResponse)
-    def exports_page(request: Request, viewer: Viewer = viewer_of) -> Response:
-        today = local_today(services)
-        units = [u for u in services.catalog.units if viewer.sees(u.code)]
-        return templates.TemplateResponse(
-            request,
-            "console/exports.html",
-            {
-                "viewer": viewer,
-                "nav": "exports",
-                "units": units,
-                "first": today.replace(day=1).isoformat(),
-                "today": today.isoformat(),
-                "month": f"{today:%Y-%m}",
-            },
+
+@router.get("/problems.xlsx")
+def problems_xlsx(
+    start: str = "",
+    end: str = "",
+    unit: str = "",
+    viewer: Viewer = Depends(page_viewer),
+    services: Services = Depends(get_services),
+) -> Response:
+    period, rows = problems(services, viewer, start, end, unit)
+    book = workbook()
+    sheet = Sheet(book, "问题清单", first=True)
+    sheet.title(f"政务服务平台问题清单（{period}）", len(COLUMNS))
+    sheet.header(COLUMNS, PROBLEM_WIDTHS)
+    sheet.rows(rows)
+    return xlsx_response(book, f"问题清单-{period.first}-{period.last}.xlsx")
+
+
+@router.get("/problems.csv")
+def problems_csv(
+    start: str = "",
+    end: str = "",
+    unit: str = "",
+    viewer: Viewer = Depends(page_viewer),
+    services: Services = Depends(get_services),
+) -> Response:
+    period, rows = problems(services, viewer, start, end, unit)
+    return csv_response(COLUMNS, rows, f"问题清单-{period.first}-{period.last}.csv")
+
+
+@router.get("/scorecards.xlsx")
+def scorecards_xlsx(
+    month: str = "",
+    viewer: Viewer = Depends(page_viewer),
+    services: Services = Depends(get_services),
+) -> Response:
+    chosen = parse_month(services, month)
+    cards = scorecards(services, chosen, viewer)
+    book = workbook()
+    sheet = Sheet(book, "通报", first=True)
+    sheet.title(f"{chosen.year}年{chosen.month}月 整改工作通报（责任单位记分）", 6)
+    sheet.header(TABLE_COLUMNS, SCORECARD_WIDTHS)
+    sheet.rows(table_rows(cards))
+    policy = services.catalog.scoring
+    sheet.line("")
+    sheet.line(f"红榜（≥{policy.red_list_at:g} 分）：{board_names(cards, red=True)}")
+    sheet.line(f"黑榜（<{policy.black_list_below:g} 分）：{board_names(cards, red=False)}")
+    return xlsx_response(book, f"整改通报-{chosen}.xlsx")
+
+
+def problems(
+    services: Services, viewer: Viewer, start: str, end: str, unit: str
+) -> tuple[Period, list[tuple[str, str, str, str]]]:
+    """The problem list of the viewer's units (or of ``unit``) in the asked period."""
+    if unit and not viewer.sees(unit):
+        raise HTTPException(404, "没有该责任单位")
+    period = parse_period(services, start, end)
+    units = units_for(services, TaskFilter(unit=unit), viewer.units)
+    with services.sessions() as session:
+        rows = problem_rows(
+            session, services.catalog, services.zone, period, units, GUIDE_FINDING_CODES
         )
-
-    def problems(
-        viewer: Viewer, start: str, end: str, unit: str
-    ) -> tuple[Period, list[tuple[str, str, str, str]]]:
-        if unit and not viewer.sees(unit):
-            raise HTTPException(404, "没有该责任单位")
-        period = parse_period(services, start, end)
-        units = units_for(services, TaskFilter(unit=unit), viewer.units)
-        with services.sessions() as session:
-            rows = problem_rows(services, session, period, units)
-        return period, [row.cells() for row in rows]
-
-    @router.get("/problems.xlsx")
-    def problems_xlsx(
-        start: str = "", end: str = "", unit: str = "", viewer: Viewer = viewer_of
-    ) -> Response:
-        period, rows = problems(viewer, start, end, unit)
-        book = workbook()
-        sheet = Sheet(book, "问题清单", first=True)
-        sheet.title(f"政务服务平台问题清单（{period}）", len(COLUMNS))
-        sheet.header(COLUMNS, PROBLEM_WIDTHS)
-        sheet.rows(rows)
-        return xlsx_response(book, f"问题清单-{period.first}-{period.last}.xlsx")
-
-    @router.get("/problems.csv")
-    def problems_csv(
-        start: str = "", end: str = "", unit: str = "", viewer: Viewer = viewer_of
-    ) -> Response:
-        period, rows = problems(viewer, start, end, unit)
-        return csv_response(COLUMNS, rows, f"问题清单-{period.first}-{period.last}.csv")
-
-    @router.get("/scorecards.xlsx")
-    def scorecards_xlsx(month: str = "", viewer: Viewer = viewer_of) -> Response:
-        chosen = parse_month(services, month)
-        cards = scorecards(services, chosen, viewer)
-        book = workbook()
-        sheet = Sheet(book, "通报", first=True)
-        sheet.title(f"{chosen.year}年{chosen.month}月 整改工作通报（责任单位记分）", 6)
-        sheet.header(SCORECARD_COLUMNS, SCORECARD_WIDTHS)
-        sheet.rows(scorecard_rows(cards))
-        policy = services.catalog.scoring
-        sheet.line("")
-        sheet.line(f"红榜（≥{policy.red_list_at:g} 分）：{board(cards, red=True)}")
-        sheet.line(f"黑榜（<{policy.black_list_below:g} 分）：{board(cards, red=False)}")
-        return xlsx_response(book, f"整改通报-{chosen}.xlsx")
-
-    return router
+    return period, [row.cells() for row in rows]
 
 
 def scorecards(services: Services, month: Month, viewer: Viewer) -> list[Scorecard]:
@@ -99,11 +125,6 @@ def scorecards(services: Services, month: Month, viewer: Viewer) -> list[Scoreca
             session, services.catalog, services.calendar, services.zone, month, today
         )
     return [card for card in cards if viewer.sees(card.unit_code)]
-
-
-def board(cards: list[Scorecard], *, red: bool) -> str:
-    names = [c.unit_name for c in cards if (c.red_list if red else c.black_list)]
-    return "、".join(names) or "无"
 
 
 def parse_month(services: Services, text: str) -> Month:

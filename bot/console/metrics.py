@@ -14,20 +14,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 
-from bot.console.auth import ConsoleAuth
+from bot.console.auth import ConsoleAuth, get_auth
 from bot.console.figures import local_today
 from bot.services import Services
+from bot.web_state import get_services
 from notifications.models import Notification
 from tasks.models import ACTIVE_STATES, Task
 
 log = logging.getLogger(__name__)
+router = APIRouter()
 
 
 class ScrapeTimeFigures(Collector):
@@ -104,21 +106,31 @@ class ScrapeTimeFigures(Collector):
         return open_tasks, overdue_tasks, outbox
 
 
-def metrics_router(services: Services, auth: ConsoleAuth) -> APIRouter:
-    router = APIRouter()
-    scraped = CollectorRegistry(auto_describe=False)
-    scraped.register(ScrapeTimeFigures(services))
+def scrape_time_registry(services: Services) -> CollectorRegistry:
+    """A registry of the figures read at scrape time, one per app (it holds ``services``)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ScrapeTimeFigures(services))
+    return registry
 
-    @router.get("/metrics", include_in_schema=False)
-    def metrics(request: Request) -> Response:
-        viewer = auth.viewer(request)
-        if viewer is None:
-            return PlainTextResponse(
-                "需要 API 令牌\n", status_code=401, headers={"WWW-Authenticate": "Bearer"}
-            )
-        if viewer.units is not None:
-            return PlainTextResponse("需要不限单位的账号\n", status_code=403)
-        body = generate_latest(services.metrics.registry) + generate_latest(scraped)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
-    return router
+def get_scrape_time_registry(request: Request) -> CollectorRegistry:
+    registry: CollectorRegistry = request.app.state.scrape_time_registry
+    return registry
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(
+    request: Request,
+    services: Services = Depends(get_services),
+    auth: ConsoleAuth = Depends(get_auth),
+    scraped: CollectorRegistry = Depends(get_scrape_time_registry),
+) -> Response:
+    viewer = auth.viewer(request)
+    if viewer is None:
+        return PlainTextResponse(
+            "需要 API 令牌\n", status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    if viewer.units is not None:
+        return PlainTextResponse("需要不限单位的账号\n", status_code=403)
+    body = generate_latest(services.metrics.registry) + generate_latest(scraped)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -13,20 +13,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from bot.console.listing import check_probes
-from bot.services import Services
-from config.catalog import PROBE_LABELS
-from probes.guide_check import GUIDE_FINDING_CODES
+from config.catalog import PROBE_LABELS, Catalog
 from tasks.models import FindingRow, Task, TaskState
 
 COLUMNS = ("地区名称", "存在问题", "问题/名称", "具体内容")
 PLATFORM = "平台功能"
 SERVICE_ITEMS = "服务事项"
-# Findings of the service-guide check name one service item per subject.
 
 
 @dataclass(frozen=True)
@@ -51,14 +48,19 @@ class Period:
 
 
 def problem_rows(
-    services: Services, session: Session, period: Period, units: Collection[str]
+    session: Session,
+    catalog: Catalog,
+    zone: ZoneInfo,
+    period: Period,
+    units: Collection[str],
+    item_finding_codes: Collection[str],
 ) -> list[ProblemRow]:
     """Problems found in ``period`` (by opening date) for ``units``, a false alarm excepted.
 
-    Rows follow the catalog's unit order; within a unit, platform problems come first,
-    then the service items.
+    ``item_finding_codes`` are the findings that name one service item per subject (the
+    guide check's); they become 服务事项 rows. Rows follow the catalog's unit order; within
+    a unit, platform problems come first, then the service items.
     """
-    zone = services.zone
     start = dt.datetime.combine(period.first, dt.time(), tzinfo=zone)
     end = dt.datetime.combine(period.last + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     tasks = session.scalars(
@@ -71,14 +73,16 @@ def problem_rows(
         )
         .order_by(Task.id)
     ).all()
-    subjects = _subjects(session, [t for t in tasks if t.finding_code in GUIDE_FINDING_CODES])
-    probes = check_probes(services)
-    order = {unit.code: n for n, unit in enumerate(services.catalog.units)}
+    itemised = [task for task in tasks if task.finding_code in item_finding_codes]
+    subjects = _subjects(session, itemised)
+    probes = {ident: check.probe for ident, _, check in catalog.checks()}
+    names = {unit.code: unit.name for unit in catalog.units}
+    order = {unit.code: n for n, unit in enumerate(catalog.units)}
     platform: list[ProblemRow] = []
     items: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for task in tasks:
-        region = services.outbox.directory.unit_name(task.unit_code)
-        if task.finding_code in GUIDE_FINDING_CODES and subjects.get(task.id):
+        region = names.get(task.unit_code, task.unit_code)
+        if task.finding_code in item_finding_codes and subjects.get(task.id):
             for item, text in split_by_item(task.detail, subjects[task.id]):
                 items.setdefault((task.unit_code, item), []).append(
                     (task.id, f"{task.title}，{text}")
@@ -89,7 +93,7 @@ def problem_rows(
         platform.append(ProblemRow(region, category, task.title, task.detail, (task.id,)))
     service = [
         ProblemRow(
-            services.outbox.directory.unit_name(unit_code),
+            names.get(unit_code, unit_code),
             SERVICE_ITEMS,
             item,
             numbered([text for _, text in found]),
