@@ -320,7 +320,7 @@ async def test_two_failing_runs_open_one_task_and_the_fix_closes_it(
     verified = await report_fixed(services, task.id, "王晓明", "已补充设定依据和示范文本")
     assert verified.outcome is Outcome.PASS
     with services.sessions() as session:
-        assert session.get(Task, task.id).state == TaskState.CLOSED.value  # type: ignore[union-attr]
+        assert session.get_one(Task, task.id).state == TaskState.CLOSED.value
 
 
 async def test_guide_page_answering_404_is_named(

@@ -284,4 +284,4 @@ async def test_two_failing_runs_open_one_task_closed_after_the_fix(
     verified = await report_fixed(services, task.id, "王晓明", "收费标准表格已改为自适应宽度")
     assert verified.outcome is Outcome.PASS
     with services.sessions() as session:
-        assert session.get(Task, task.id).state == TaskState.CLOSED.value  # type: ignore[union-attr]
+        assert session.get_one(Task, task.id).state == TaskState.CLOSED.value

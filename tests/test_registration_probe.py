@@ -335,7 +335,7 @@ async def test_two_failing_runs_open_one_task_and_the_verified_fix_closes_it(
     verified = await report_fixed(services, task.id, "王晓明", "已更新手机号校验规则，支持全部号段")
     assert verified.outcome is Outcome.PASS
     with services.sessions() as session:
-        assert session.get(Task, task.id).state == TaskState.CLOSED.value  # type: ignore[union-attr]
+        assert session.get_one(Task, task.id).state == TaskState.CLOSED.value
 
 
 # -- the SMS boundary and the segment list, without a browser ----------------------------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from bot.jobs import run_check
+from bot.jobs import RunReport, run_check
 from core.results import Outcome
 from sandbox.server import PortalSandbox
 from tests.catalogs import portal_catalog
@@ -15,8 +17,8 @@ pytestmark = pytest.mark.browser
 CHECK = "sf-portal/search"
 
 
-async def _run(make_services: ServicesFactory, portal: PortalSandbox, **catalog: object):
-    services = make_services(portal_catalog(portal.url, **catalog))  # type: ignore[arg-type]
+async def _run(make_services: ServicesFactory, portal: PortalSandbox, **catalog: Any) -> RunReport:
+    services = make_services(portal_catalog(portal.url, **catalog))
     return await run_check(services, CHECK, record=False)
 
 
