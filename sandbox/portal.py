@@ -252,10 +252,12 @@ def create_portal_app(faults: PortalFaults, areas: Sequence[SiteArea] = ()) -> S
     `areas` add more pages to the portal, each with its own fault section. Their routes
     come first, so an area may stand in for a portal page (guide defects, empty columns).
     """
-    return create_site_app(
+    app = create_site_app(
         [*(r for area in areas for r in area.routes), *portal_routes(), *search_routes(faults)],
         site=PORTAL_SITE,
         page_faults=faults,
         faults=faults,
         more_faults={area.name: area.faults for area in areas},
     )
+    app.state.portal_faults = faults  # the header of every page reads search_box_unlabelled
+    return app

@@ -122,7 +122,11 @@ async def test_items_sampled_from_catalog_pages(
 async def test_configured_selectors_work_on_other_markup(
     make_services: ServicesFactory, portal: PortalSandbox
 ) -> None:
-    selectors = {"search_input": "input[name=q]", "result_item": "main a[href*='/item/']"}
+    # A search box without role, label, placeholder or telltale name: the defaults miss it.
+    portal.faults.update({"search_box_unlabelled": True})
+    unconfigured = await _run(make_services, portal)
+    assert [f.code for f in unconfigured.result.findings] == ["search.unavailable"]
+    selectors = {"search_input": "input.hd-ipt", "result_item": "main a[href*='/item/']"}
     report = await _run(make_services, portal, selectors=selectors)
     assert report.outcome is Outcome.PASS, report.result
 
