@@ -122,11 +122,12 @@ async def test_items_sampled_from_catalog_pages(
 async def test_configured_selectors_work_on_other_markup(
     make_services: ServicesFactory, portal: PortalSandbox
 ) -> None:
-    # A search box without role, label, placeholder or telltale name: the defaults miss it.
-    portal.faults.update({"search_box_unlabelled": True})
+    # A search box without role, label, placeholder or telltale name, and ten 热门服务 links
+    # above the results: the defaults miss the box and would read those links as results.
+    portal.faults.update({"search_box_unlabelled": True, "hot_services_above_results": True})
     unconfigured = await _run(make_services, portal)
     assert [f.code for f in unconfigured.result.findings] == ["search.unavailable"]
-    selectors = {"search_input": "input.hd-ipt", "result_item": "main a[href*='/item/']"}
+    selectors = {"search_input": "input.hd-ipt", "result_item": ".result-list a.item-name"}
     report = await _run(make_services, portal, selectors=selectors)
     assert report.outcome is Outcome.PASS, report.result
 
