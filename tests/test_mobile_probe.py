@@ -139,6 +139,7 @@ async def test_healthy_site_passes_on_iphone_android_and_wechat(
 
 async def test_every_fault_is_one_finding_of_its_kind(broken: BrokenRun) -> None:
     assert broken.result.outcome is Outcome.FAIL
+    assert broken.result.metrics["followed_links"] == 4  # max_links, not the default 8
     assert [f.code for f in broken.result.findings] == [
         "mobile.page_error",
         "mobile.broken_link",
