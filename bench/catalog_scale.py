@@ -23,13 +23,13 @@ import random
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import psutil
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from pydantic import SecretStr
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert
 
 from bench.common import load_average, median, migrated_sqlite, percentile, report, table
 from bot.jobs import run_check
@@ -105,7 +105,7 @@ def catalog_yaml(targets: int, cron_hour: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def seed_last_runs(catalog: Catalog, engine: Any, quiet_s: float) -> float:
+def seed_last_runs(catalog: Catalog, engine: Engine, quiet_s: float) -> float:
     """A last run for every check, so that interval checks come due evenly from
     ``quiet_s`` seconds after now on; returns now (epoch seconds)."""
     now = dt.datetime.now(dt.UTC)
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
         ],
         [
             f"idle CPU ({f['idle_seconds']:.0f} s, {f['idle_runs']} runs)",
-            f"{float(f['idle_cpu_share']):.2%} of a core",  # type: ignore[arg-type]
+            f"{f['idle_cpu_share']:.2%} of a core",
             f"< {IDLE_CPU_BAR:.0%}: {_met(f, 'idle_cpu')}",
         ],
         [

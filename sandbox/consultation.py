@@ -69,6 +69,7 @@ def consultation_routes(desk: ConsultationDesk) -> list[BaseRoute]:
                 "departments": departments,
                 "published": PUBLISHED,
                 "limits": {"title": TITLE_MAX, "content_min": CONTENT_MIN, "content": CONTENT_MAX},
+                "unlabelled": desk.faults.form_unlabelled,
             },
         )
 
@@ -97,7 +98,11 @@ def consultation_routes(desk: ConsultationDesk) -> list[BaseRoute]:
     async def query_form(request: Request) -> Response:
         if desk.faults.query_fails:
             return HTMLResponse(render_bare("error.html"), status_code=500)
-        return render(request, "consult_query.html", {"number": "", "asked": False})
+        return render(
+            request,
+            "consult_query.html",
+            {"number": "", "asked": False, "unlabelled": desk.faults.form_unlabelled},
+        )
 
     async def query(request: Request) -> Response:
         if desk.faults.query_fails:
@@ -112,6 +117,7 @@ def consultation_routes(desk: ConsultationDesk) -> list[BaseRoute]:
             {
                 "number": number,
                 "asked": True,
+                "unlabelled": desk.faults.form_unlabelled,
                 "letter": _shown(letter, desk.replier) if letter is not None else None,
             },
         )

@@ -47,6 +47,9 @@ class ConsultationFaults(FaultFields):
     never_reply: bool = False  # letters pile up unanswered
     submit_fails: bool = False  # 提交 answers "系统繁忙，提交失败"
     query_fails: bool = False  # 咨询回复查询 answers HTTP 500
+    # 信件内容 is a rich-text box (no textarea) and 查询码 an unlabelled input, neither with a
+    # label or placeholder: only configured selectors find them (the selector tests).
+    form_unlabelled: bool = False
 
     _limits: ClassVar[Mapping[str, int]] = {
         "reply_after_working_days": MAX_DAYS,

@@ -159,6 +159,12 @@ class PortalFaults(FaultFields):
     search_500: bool = False
     slow_ms: int = 0
     site_down: bool = False
+    # A redesigned header whose search box has no role, label, placeholder or telltale
+    # name: only a configured selector finds it (the search probe's selector tests).
+    search_box_unlabelled: bool = False
+    # Ten 热门服务 links above the results, in the content area: only a configured
+    # result_item selector tells the results from them.
+    hot_services_above_results: bool = False
 
     def _check_rules(self, name: str, value: Any) -> None:
         if name == "items_missing" and (unknown := [v for v in value if v not in ITEM_NAMES]):

@@ -156,6 +156,7 @@ def identity_routes(faults: IdentityFaults, directory: IdentityDirectory) -> lis
             execution=secrets.token_hex(8),
             error=error,
             username=username,
+            unlabelled=faults.login_form_unlabelled,
         )
 
     async def home(request: Request) -> Response:

@@ -68,6 +68,11 @@ _ENVIRONMENT = jinja2.Environment(
 TEMPLATES = Jinja2Templates(env=_ENVIRONMENT)
 
 
+def _search_box_unlabelled(request: Request) -> bool:
+    faults = getattr(request.app.state, "portal_faults", None)
+    return bool(faults is not None and faults.search_box_unlabelled)
+
+
 def render(
     request: Request,
     template: str,
@@ -81,6 +86,7 @@ def render(
         "site": site,
         "q": request.query_params.get("q", ""),
         "path": request.url.path,
+        "search_box_unlabelled": _search_box_unlabelled(request),
     }
     full.update(context or {})
     return TEMPLATES.TemplateResponse(request, template, full, status_code=status_code)

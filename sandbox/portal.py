@@ -33,7 +33,7 @@ from sandbox.catalog import (
 from sandbox.faults import PortalFaults
 from sandbox.form_files import DOCX_TYPE, PDF_TYPE, blank_form_docx, sample_form_pdf
 from sandbox.layout import PORTAL_SITE, render, render_bare
-from sandbox.search import SearchIndex, highlight, normalize, paginate
+from sandbox.search import SearchHit, SearchIndex, highlight, normalize, paginate
 from sandbox.site import SiteArea, create_site_app
 
 ERROR_PAGE = "/error.html"
@@ -190,6 +190,12 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+def _hot_services(hits: Sequence[SearchHit]) -> list[ServiceItem]:
+    """Ten items that are not among the results, for the 热门服务 block."""
+    found = {hit.item.id for hit in hits}
+    return [item for item in ITEMS if item.id not in found][:10]
+
+
 def search_routes(faults: PortalFaults) -> list[BaseRoute]:
     """站内搜索, governed by the search faults of `faults`."""
 
@@ -223,6 +229,7 @@ def search_routes(faults: PortalFaults) -> list[BaseRoute]:
                 ],
                 "quoted_query": quote(query),
                 "hot_keywords": HOT_KEYWORDS,
+                "hot_services": _hot_services(hits) if state.hot_services_above_results else [],
             },
         )
 
@@ -252,10 +259,12 @@ def create_portal_app(faults: PortalFaults, areas: Sequence[SiteArea] = ()) -> S
     `areas` add more pages to the portal, each with its own fault section. Their routes
     come first, so an area may stand in for a portal page (guide defects, empty columns).
     """
-    return create_site_app(
+    app = create_site_app(
         [*(r for area in areas for r in area.routes), *portal_routes(), *search_routes(faults)],
         site=PORTAL_SITE,
         page_faults=faults,
         faults=faults,
         more_faults={area.name: area.faults for area in areas},
     )
+    app.state.portal_faults = faults  # the header of every page reads search_box_unlabelled
+    return app

@@ -200,6 +200,7 @@ class _Pages:
                 "phone_label": "经办人手机号码" if kind == "legal" else "手机号码",
                 "phone_pattern": faults.phone_regex(),
                 "captcha": captcha,
+                "unlabelled": faults.form_unlabelled,
                 "values": {name: values.get(name, "") for name in _FIELDS},
                 "error": error,
             },

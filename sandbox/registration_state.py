@@ -48,6 +48,9 @@ class RegistrationFaults(FaultFields):
     register_refused: bool = False  # the final 注册 answers 系统繁忙
     register_down: bool = False  # the registration pages answer HTTP 500
     sms_inbox_down: bool = False  # the test SIM gateway itself is down (the monitor's side)
+    # The phone box has no label, placeholder, tel type or telltale name and the code button
+    # says 发送: only configured selectors find them (the registration selector tests).
+    form_unlabelled: bool = False
 
     # Blank entries (e.g. from "176, ,170") are dropped; a bad delay is worded as one rule.
     _drops_blank_entries = True

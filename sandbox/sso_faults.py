@@ -21,6 +21,9 @@ class IdentityFaults(FaultFields):
     account_locked: bool = False  # the test account is locked (too many wrong passwords)
     reject_valid_account: bool = False  # the right password is refused as wrong
     login_error: bool = False  # submitting the login form answers 500 系统繁忙
+    # The account box has no label, placeholder or telltale name and the 登录 button is a
+    # scripted span: only configured selectors find them (the sso probe's selector tests).
+    login_form_unlabelled: bool = False
 
 
 @dataclass

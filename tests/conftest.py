@@ -11,9 +11,9 @@ import datetime as dt
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from sqlalchemy import Engine, text
@@ -159,7 +159,21 @@ def webhook() -> Iterator[WebhookCatcher]:
 
 # -- the product, wired ------------------------------------------------------------------
 
-ServicesFactory = Callable[..., Services]
+
+class ServicesFactory(Protocol):
+    """What the ``make_services`` fixture returns."""
+
+    def __call__(
+        self,
+        catalog_text: str,
+        *,
+        environ: dict[str, str] | None = None,
+        clock: Clock | None = None,
+        engine: Engine | None = None,
+        extra_probes: tuple[type[Probe], ...] = (),
+        pool: BrowserPool | None = None,
+        **overrides: Any,
+    ) -> Services: ...
 
 
 @pytest.fixture

@@ -249,8 +249,9 @@ async def test_government_portal_entry_leading_to_a_dead_page(
 
 
 async def test_guide_labels_are_read_from_any_markup(browser_pool: BrowserPool) -> None:
-    # Another portal's guide: definition lists, "标签：值" lines and title/content blocks.
-    html = """<html><head><title>食品经营许可 - 某市政务服务网</title></head><body><main>
+    # Another portal's guide: definition lists, "标签：值" lines and title/content blocks;
+    # the item's name and the 监督投诉电话 only in styled divs, found by configured selectors.
+    html = """<html><head><title>办事指南 - 某市政务服务网</title></head><body><main>
       <div class="bt">食品经营许可</div>
       <dl><dt>办理依据</dt><dd>《中华人民共和国食品安全法》第三十五条</dd>
           <dt>申请条件：</dt><dd>具有与经营的食品品种、数量相适应的经营场所。</dd></dl>
@@ -261,15 +262,21 @@ async def test_guide_labels_are_read_from_any_markup(browser_pool: BrowserPool) 
       <h3>办理材料</h3><ul><li>食品经营许可申请书（原件1份）</li><li>营业执照（复印件1份）</li></ul>
       <p>办公地点：某市民中心三楼12号窗口</p>
       <p>联系电话：0871-12345678</p>
+      <div class="jd"><i class="icon-phone"></i>0871-12315</div>
       <dl><dt>表格下载</dt><dd><a href="/f/blank.doc">食品经营许可申请书.doc</a></dd>
           <dt>样表下载</dt><dd><a href="/f/sample.pdf">填写样本.pdf</a></dd></dl>
     </main></body></html>"""
     async with browser_pool.context() as context:
         page = await context.new_page()
         await page.set_content(html)
-        guide = await read_guide(page, title_selector=".bt")
+        unconfigured = await read_guide(page)
+        guide = await read_guide(
+            page, title_selector=".bt", element_selectors={"监督投诉电话": "div.jd"}
+        )
+    assert unconfigured.title == "办事指南"  # the page title's generic first part
+    assert missing_elements(unconfigured.entries, ELEMENT_NAMES) == ["监督投诉电话"]
     assert guide.title == "食品经营许可"
-    assert missing_elements(guide.entries, ELEMENT_NAMES) == ["监督投诉电话"]
+    assert missing_elements(guide.entries, ELEMENT_NAMES) == []
     verdict = judge_guide(guide, elements=ELEMENT_NAMES, vague_patterns=VAGUE_MATERIAL_PATTERNS)
     assert verdict.forms_missing == () and verdict.time_limits == () and verdict.vague == ()
     assert [(link.text, link.context) for link in guide.downloads] == [
@@ -323,7 +330,7 @@ async def test_two_failing_runs_open_one_task_and_the_fix_closes_it(
     )
     assert verified.outcome is Outcome.PASS
     with services.sessions() as session:
-        assert session.get(Task, task.id).state == TaskState.CLOSED.value  # type: ignore[union-attr]
+        assert session.get_one(Task, task.id).state == TaskState.CLOSED.value
 
 
 async def test_guide_page_answering_404_is_named(

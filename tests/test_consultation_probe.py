@@ -359,11 +359,14 @@ async def test_pending_consultation_survives_a_run_that_did_not_finish(
 async def test_configured_pages_and_selectors_lead_the_way(
     make_services: ServicesFactory, portal: DeskPortal
 ) -> None:
+    # A rich-text 信件内容 and an unlabelled 查询码: the defaults find neither.
+    portal.desk.faults.update({"never_reply": True, "form_unlabelled": True})
+    unconfigured = await run_check(_services(make_services, portal, None), CHECK, record=False)
+    assert [f.code for f in unconfigured.result.findings] == ["consultation.submit_failed"]
     locations = """
     pages: {consult: /consult, consult_query: /consult/query}
-    selectors: {consult_content: "textarea[name=content]", query_code: "input[name=code]"}"""
+    selectors: {consult_content: "div.rich-editor", query_code: "input.ipt-code"}"""
     made = _services(make_services, portal, None, locations=locations)
-    portal.desk.faults.update({"never_reply": True})
     assert (await run_at(made, portal, SUBMITTED)).outcome is Outcome.PASS
     pending = journal_of(made).pending
     assert pending is not None and pending.entry == f"我要咨询（{portal.url}/consult）"

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.jobs import run_check
 from bot.receivers import MailCatcher, WebhookCatcher, free_port
+from bot.services import Services
 from core.clock import FakeClock
 from core.results import Finding, Outcome, ProbeResult
 from probes.base import Probe, ProbeContext, ProbeParams
@@ -60,8 +61,8 @@ targets:
 """
 
 
-def tasks_of(services: object) -> list[Task]:
-    with services.sessions() as session:  # type: ignore[attr-defined]
+def tasks_of(services: Services) -> list[Task]:
+    with services.sessions() as session:
         return list(session.scalars(select(Task)))
 
 

@@ -140,6 +140,7 @@ async def test_healthy_site_passes_on_iphone_android_and_wechat(
 
 async def test_every_fault_is_one_finding_of_its_kind(broken: BrokenRun) -> None:
     assert broken.result.outcome is Outcome.FAIL
+    assert broken.result.metrics["followed_links"] == 4  # max_links, not the default 8
     assert [f.code for f in broken.result.findings] == [
         "mobile.page_error",
         "mobile.broken_link",
@@ -287,4 +288,4 @@ async def test_two_failing_runs_open_one_task_closed_after_the_fix(
     )
     assert verified.outcome is Outcome.PASS
     with services.sessions() as session:
-        assert session.get(Task, task.id).state == TaskState.CLOSED.value  # type: ignore[union-attr]
+        assert session.get_one(Task, task.id).state == TaskState.CLOSED.value

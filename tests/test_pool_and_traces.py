@@ -9,6 +9,7 @@ import zipfile
 import pytest
 
 from bot.jobs import run_check
+from bot.services import Services
 from core.results import Outcome
 from probes.pool import BrowserOptions, BrowserPool
 from sandbox.server import PortalSandbox
@@ -79,8 +80,8 @@ async def test_a_run_cancelled_while_its_context_opens_frees_its_slot() -> None:
         await pool.close()
 
 
-def snapshots_in(path: str, services: object) -> bool:
-    with zipfile.ZipFile(services.evidence.absolute(path)) as archive:  # type: ignore[attr-defined]
+def snapshots_in(path: str, services: Services) -> bool:
+    with zipfile.ZipFile(services.evidence.absolute(path)) as archive:
         trace = next(n for n in archive.namelist() if n.endswith(".trace"))
         return b"frame-snapshot" in archive.read(trace)
 

@@ -242,6 +242,25 @@ async def test_home_page_without_a_registration_link_is_unavailable(
     assert finding.detail == f"个人用户注册：首页（{site.url}/）未找到“注册”入口"
 
 
+async def test_configured_selectors_find_an_unlabelled_phone_box_and_code_button(
+    make_services: ServicesFactory, site: RegistrationPortal
+) -> None:
+    # A phone box without label, placeholder, tel type or telltale name; a button saying 发送.
+    site.fault(form_unlabelled=True)
+    unconfigured = await run(make_services, site)
+    assert {f.code for f in unconfigured.result.findings} == {"registration.unavailable"}
+    catalog = portal_catalog(
+        site.url,
+        probe="registration",
+        params=params(site),
+        selectors={"phone_input": "input.ipt-zh", "sms_code_button": "button.btn-code"},
+    )
+    services = make_services(catalog, environ={"SMS_TOKEN": SMS_TOKEN})
+    report = await run_check(services, CHECK, record=False)
+    assert report.outcome is Outcome.PASS, report.result
+    assert "获取验证码正常" in report.result.summary
+
+
 async def test_registration_pages_down_make_registration_unavailable(
     make_services: ServicesFactory, site: RegistrationPortal
 ) -> None:
@@ -338,7 +357,7 @@ async def test_two_failing_runs_open_one_task_and_the_verified_fix_closes_it(
     )
     assert verified.outcome is Outcome.PASS
     with services.sessions() as session:
-        assert session.get(Task, task.id).state == TaskState.CLOSED.value  # type: ignore[union-attr]
+        assert session.get_one(Task, task.id).state == TaskState.CLOSED.value
 
 
 # -- the SMS boundary and the segment list, without a browser ----------------------------

@@ -19,6 +19,7 @@ from tests.workflow_helpers import SECOND_CHECK, open_task, tree_catalog
 
 
 def card(**counts: int) -> Scorecard:
+    # counts name only int fields; mypy cannot tell them from the str ones
     made = Scorecard("u", "单位", **counts)  # type: ignore[arg-type]
     score(made, ScoringPolicy())
     return made

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from bot.jobs import run_check
+from bot.jobs import RunReport, run_check
 from core.results import Outcome
 from sandbox.server import PortalSandbox
 from tests.catalogs import portal_catalog
@@ -15,8 +17,8 @@ pytestmark = pytest.mark.browser
 CHECK = "sf-portal/search"
 
 
-async def _run(make_services: ServicesFactory, portal: PortalSandbox, **catalog: object):
-    services = make_services(portal_catalog(portal.url, **catalog))  # type: ignore[arg-type]
+async def _run(make_services: ServicesFactory, portal: PortalSandbox, **catalog: Any) -> RunReport:
+    services = make_services(portal_catalog(portal.url, **catalog))
     return await run_check(services, CHECK, record=False)
 
 
@@ -120,7 +122,12 @@ async def test_items_sampled_from_catalog_pages(
 async def test_configured_selectors_work_on_other_markup(
     make_services: ServicesFactory, portal: PortalSandbox
 ) -> None:
-    selectors = {"search_input": "input[name=q]", "result_item": "main a[href*='/item/']"}
+    # A search box without role, label, placeholder or telltale name, and ten 热门服务 links
+    # above the results: the defaults miss the box and would read those links as results.
+    portal.faults.update({"search_box_unlabelled": True, "hot_services_above_results": True})
+    unconfigured = await _run(make_services, portal)
+    assert [f.code for f in unconfigured.result.findings] == ["search.unavailable"]
+    selectors = {"search_input": "input.hd-ipt", "result_item": ".result-list a.item-name"}
     report = await _run(make_services, portal, selectors=selectors)
     assert report.outcome is Outcome.PASS, report.result
 

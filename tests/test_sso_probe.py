@@ -128,10 +128,14 @@ async def test_system_opened_at_its_home_page_signs_in_with_one_click_on_login(
 async def test_configured_selectors_are_used(
     make_services: ServicesFactory, sso: SsoSandbox
 ) -> None:
+    # An account box without label, placeholder or telltale name, and a scripted 登录 span.
+    sso.identity_faults.update({"login_form_unlabelled": True})
+    unconfigured = await _run(make_services, sso)
+    assert [f.code for f in unconfigured.result.findings] == ["sso.login_failed"]
     selectors = {
-        "username_input": "form.account-form input[name=username]",
-        "password_input": "form.account-form input[name=password]",
-        "login_submit": "form.account-form button[type=submit]",
+        "username_input": "form.account-form input.ipt-a",
+        "password_input": "form.account-form input.ipt-p",
+        "login_submit": "form.account-form .btn-login",
     }
     report = await _run(make_services, sso, selectors=selectors, user_selector=".user-name")
     assert report.outcome is Outcome.PASS, report.result

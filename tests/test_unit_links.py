@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -35,7 +36,7 @@ def page_of(client: TestClient, link: str) -> tuple[str, str]:
 
 def post(client: TestClient, link: str, action: str, **form: str) -> str:
     _, csrf = page_of(client, link)
-    answer = client.post(f"{link}/{action}", data={"csrf": csrf, **form})
+    answer: httpx.Response = client.post(f"{link}/{action}", data={"csrf": csrf, **form})
     assert answer.status_code == 200, answer.text  # after the 303 back to the page
     return answer.text
 

@@ -123,4 +123,4 @@ def test_fault_admin_names_the_bad_field(client: httpx.Client) -> None:
     good = client.put("/__sandbox/faults/consultation", json={"reply_after_working_days": 4})
     assert good.json()["reply_after_working_days"] == 4
     with pytest.raises(FaultError, match="never_reply"):
-        ConsultationFaults(never_reply="yes")  # type: ignore[arg-type]
+        ConsultationFaults(never_reply="yes")  # type: ignore[arg-type]  # the wrong type under test

@@ -153,6 +153,8 @@ def test_parse_fault_args_reads_flags_values_and_lists() -> None:
         "search_500": False,
         "slow_ms": 3000,
         "site_down": False,
+        "search_box_unlabelled": False,
+        "hot_services_above_results": False,
     }
 
 
