@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from bot import commands, consultations, report_commands, task_commands
+    from bot import commands, consultations, maintenance_commands, report_commands, task_commands
     from bot.console import commands as console_commands
 
     parser = argparse.ArgumentParser(
@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     probe.set_defaults(handler=commands.probe_once)
 
     task_commands.add_parsers(sub)
+    maintenance_commands.add_parsers(sub)
     report_commands.add_parsers(sub)
     consultations.add_parsers(sub)
     console_commands.add_parsers(sub)

@@ -37,6 +37,7 @@ from probes.registry import params_models, probe_kinds
 from probes.runner import ProbeRunner
 from tasks.changes import ChangeLog
 from tasks.links import TaskLinks
+from tasks.maintenance import MaintenanceDesk
 from tasks.tracker import CheckPolicy, TaskTracker
 from tasks.workflow import TaskDesk
 
@@ -59,6 +60,7 @@ class Services:
     changes: ChangeLog
     tracker: TaskTracker
     desk: TaskDesk
+    maintenance: MaintenanceDesk
     chase: ChaseSweep
     canary: Canary
     recipients: RecipientBook
@@ -135,6 +137,7 @@ def build_services(
     changes = ChangeLog(clock, listeners=[outbox])
     tracker = TaskTracker(calendar, catalog.deadlines, changes, zone)
     desk = TaskDesk(changes, calendar)
+    maintenance = MaintenanceDesk(catalog.maintenance_requests, clock, zone)
     chase = ChaseSweep(sessions, catalog, changes, outbox, calendar, links, clock, zone)
     canary = Canary(
         settings.canary_url, clock, proxy=settings.proxy, every_s=settings.canary_interval_s
@@ -196,6 +199,7 @@ def build_services(
         changes=changes,
         tracker=tracker,
         desk=desk,
+        maintenance=maintenance,
         chase=chase,
         canary=canary,
         recipients=recipients,

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.maintenance_view import window_rows
 from bot.services import Services
 from config.catalog import PROBE_LABELS
 from notifications.models import DeliveryStatus, Notification
@@ -145,6 +146,7 @@ def task_context(
             }
             for n in notices
         ],
+        "maintenance": window_rows(services, session, {target.key}),
         "history": [
             {
                 "when": local_time(row.at, zone),
