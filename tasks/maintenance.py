@@ -307,7 +307,8 @@ class MaintenanceDesk:
         window = _get(session, window_id)
         if window.window_state is not WindowState.REQUESTED:
             raise MaintenanceError(
-                f"维护窗口 #{window.id} 当前为“{window.window_state.label}”，不能{what}"
+                f"维护窗口 #{window.id} 当前为“{window.window_state.label}”，不是待审批的申报，"
+                f"不能{what}"
             )
         return window
 

@@ -14,6 +14,7 @@ from bot.console.api import api_app
 from bot.console.auth import ConsoleAuth, LoginRequired
 from bot.console.exports import export_router
 from bot.console.login import login_router
+from bot.console.maintenance import maintenance_router
 from bot.console.metrics import metrics_router
 from bot.console.pages import page_router
 from bot.console.task_pages import task_router
@@ -40,6 +41,7 @@ def mount_console(app: FastAPI, services: Services, templates: Jinja2Templates) 
     app.include_router(page_router(services, auth, templates))
     app.include_router(task_router(services, auth, templates))
     app.include_router(export_router(services, auth, templates))
+    app.include_router(maintenance_router(services, auth, templates))
     app.include_router(metrics_router(services, auth))
     app.mount("/api", api_app(services, auth))
 
