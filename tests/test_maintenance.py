@@ -5,15 +5,19 @@ windows in force keep the bot from inspecting. On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, text
 
 from bot.jobs import run_check, verify
 from bot.services import Services
-from config.loader import CatalogError
+from config.loader import CatalogError, parse_catalog
 from core.clock import FakeClock
+from core.db import make_engine, make_sessions
 from core.results import Outcome
-from tasks.maintenance import MaintenanceError
+from probes.registry import params_models, probe_kinds
+from tasks.maintenance import MaintenanceError, maintenance_now
 from tasks.models import MaintenanceWindow, Task, WindowState
 from tests.conftest import ServicesFactory, at
 from tests.test_guards import VerdictProbe, catalog
@@ -235,3 +239,47 @@ def test_catalog_windows_are_recorded_and_their_removal_too(
 
     edited = make_services(catalog(1), extra_probes=(VerdictProbe,), clock=clock, engine=engine)
     assert history(edited, recorded.id)[-1][::3] == ("cancelled", "已从目录中删除")
+
+
+def test_windows_recorded_before_0003_stay_in_force_with_a_record(tmp_path: Path) -> None:
+    from alembic import command
+
+    from bot.migrate import alembic_config, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0002")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO units (code, name, level, active) VALUES ('u', '示范县', 'county', 1)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO targets (key, name, unit_code, base_url, active) "
+                "VALUES ('t0', '示范县政务服务网', 'u', 'http://127.0.0.1:9', 1)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO maintenance_windows (target_key, starts_at, ends_at, reason, "
+                "announced_by, announced_at) VALUES ('t0', '2026-11-28 14:00:00', "
+                "'2026-11-28 22:00:00', '机房搬迁', '孙晓', '2026-11-27 02:00:00')"
+            )
+        )
+    upgrade(engine)
+    sessions = make_sessions(engine)
+    with sessions() as session:
+        (window,) = session.scalars(select(MaintenanceWindow)).all()
+        assert (window.state, window.source) == ("approved", "unit")
+        assert [(h.action, h.actor) for h in window.history] == [("added", "孙晓")]
+        parsed = parse_catalog(
+            catalog(1), "c.yaml", probe_params=params_models(probe_kinds((VerdictProbe,)))
+        )
+        assert maintenance_now(session, parsed, "t0", at("2026-11-28 23:00")) is not None
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+    upgrade(engine)  # and back again
+    engine.dispose()
