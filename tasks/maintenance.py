@@ -18,13 +18,20 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config.catalog import Catalog
 from config.policies import MaintenanceLimits
 from core.clock import Clock
-from tasks.changes import TaskError, get_task
+from tasks.changes import get_task
+from tasks.maintenance_limits import MaintenanceError as MaintenanceError  # for adapters
+from tasks.maintenance_limits import (
+    check_ordered,
+    check_room,
+    check_times,
+    months,
+)
 from tasks.models import (
     CheckRow,
     MaintenanceHistory,
@@ -37,10 +44,6 @@ from tasks.models import (
 CATALOG_ACTOR = "目录（catalog）"
 # Windows that count toward a unit's monthly hours and may not overlap one another.
 _CLAIMED = (WindowState.REQUESTED.value, WindowState.APPROVED.value)
-
-
-class MaintenanceError(TaskError):
-    """A window change that is not allowed; the text is Chinese and shown as it is."""
 
 
 @dataclass(frozen=True)
@@ -75,20 +78,7 @@ class MaintenanceDesk:
                 f"整改任务 #{task.id} {task.task_state.label}，该链接不能再申报维护窗口"
             )
         reason = _required_reason(reason)
-        _ordered(starts_at, ends_at)
-        now = self.clock.now()
-        # The form is precise to the minute: the current minute still counts as "now".
-        if starts_at < now.replace(second=0, microsecond=0):
-            raise MaintenanceError(
-                f"维护开始时间 {self._local(starts_at)} 已过，不能申报过去的时间"
-            )
-        if ends_at - starts_at > self.limits.max_length:
-            raise MaintenanceError(f"单次维护窗口不超过 {_span(self.limits.max_length)}")
-        if starts_at > now + self.limits.max_lead:
-            raise MaintenanceError(
-                f"维护开始时间不能晚于 {_span(self.limits.max_lead)}后"
-                f"（{self._local(now + self.limits.max_lead)}）"
-            )
+        check_times(self.limits, self.zone, self.clock.now(), starts_at, ends_at)
         target_key = session.get_one(CheckRow, task.check_id).target_key
         self._within_limits(session, target_key, starts_at, ends_at, _CLAIMED, exclude=None)
         window = self._new(
@@ -142,7 +132,7 @@ class MaintenanceDesk:
         if session.get(TargetRow, target_key) is None:
             raise MaintenanceError(f"没有巡检对象 {target_key}")
         reason = _required_reason(reason)
-        _ordered(starts_at, ends_at)
+        check_ordered(starts_at, ends_at)
         window = self._new(
             session,
             target_key,
@@ -169,9 +159,8 @@ class MaintenanceDesk:
             )
         if window.ends_at <= self.clock.now():
             raise MaintenanceError(f"维护窗口 #{window.id} 已结束")
-        before = window.window_state
-        window.state = WindowState.CANCELLED.value
-        self._record(session, window, before, "cancelled", actor, _required_reason(reason))
+        reason = _required_reason(reason)
+        self._move(session, window, WindowState.CANCELLED, "cancelled", actor, reason)
         return window
 
     def mirror_catalog(self, session: Session, catalog: Catalog) -> None:
@@ -199,9 +188,8 @@ class MaintenanceDesk:
             if key in listed:
                 listed.discard(key)
                 continue
-            window.state = WindowState.CANCELLED.value
-            self._record(
-                session, window, WindowState.APPROVED, "cancelled", CATALOG_ACTOR, "已从目录中删除"
+            self._move(
+                session, window, WindowState.CANCELLED, "cancelled", CATALOG_ACTOR, "已从目录中删除"
             )
         for target_key, starts_at, ends_at, reason in sorted(listed):
             window = self._new(
@@ -253,7 +241,9 @@ class MaintenanceDesk:
         exclude: int | None,
     ) -> None:
         """No overlap with the target's other unit windows, and the monthly hours kept."""
-        months = self._months(starts_at, ends_at)
+        # One decision per target at a time (PostgreSQL), so two cannot both fit the hours.
+        session.get(TargetRow, target_key, with_for_update=True)
+        spanned = months(self.zone, starts_at, ends_at)
         others = [
             window
             for window in session.scalars(
@@ -261,47 +251,13 @@ class MaintenanceDesk:
                     MaintenanceWindow.target_key == target_key,
                     MaintenanceWindow.source == WindowSource.UNIT.value,
                     MaintenanceWindow.state.in_(states),
-                    MaintenanceWindow.ends_at > months[0][0],
-                    MaintenanceWindow.starts_at < months[-1][1],
+                    MaintenanceWindow.ends_at > spanned[0][0],
+                    MaintenanceWindow.starts_at < spanned[-1][1],
                 )
             )
             if window.id != exclude
         ]
-        for other in others:
-            if other.starts_at < ends_at and starts_at < other.ends_at:
-                raise MaintenanceError(
-                    f"与维护窗口 #{other.id}（{self._local(other.starts_at)} 至 "
-                    f"{self._local(other.ends_at)}，{other.window_state.label}）时间重叠"
-                )
-        cap = self.limits.monthly_hours
-        for first, after in months:
-            used = sum(
-                (_overlap(o.starts_at, o.ends_at, first, after) for o in others), dt.timedelta()
-            )
-            total = used + _overlap(starts_at, ends_at, first, after)
-            hours = total.total_seconds() / 3600
-            if hours > cap + 1e-9:
-                month = first.astimezone(self.zone)
-                raise MaintenanceError(
-                    f"{month.year} 年 {month.month} 月该巡检对象的维护时长将达 {hours:g} 小时，"
-                    f"超过每月 {cap:g} 小时的上限"
-                )
-
-    def _months(
-        self, starts_at: dt.datetime, ends_at: dt.datetime
-    ) -> list[tuple[dt.datetime, dt.datetime]]:
-        """The local calendar months ``[starts_at, ends_at)`` touches, as UTC bounds."""
-        local = starts_at.astimezone(self.zone)
-        first = dt.datetime(local.year, local.month, 1, tzinfo=self.zone)
-        months = []
-        while first < ends_at:
-            year, month = (
-                (first.year + 1, 1) if first.month == 12 else (first.year, first.month + 1)
-            )
-            after = dt.datetime(year, month, 1, tzinfo=self.zone)
-            months.append((first.astimezone(dt.UTC), after.astimezone(dt.UTC)))
-            first = after
-        return months
+        check_room(self.limits, self.zone, others, starts_at, ends_at)
 
     def _requested(self, session: Session, window_id: int, what: str) -> MaintenanceWindow:
         window = _get(session, window_id)
@@ -321,12 +277,32 @@ class MaintenanceDesk:
         actor: str,
         note: str,
     ) -> None:
+        decision = {"decided_by": actor, "decided_at": self.clock.now(), "decision_note": note}
+        self._move(session, window, to, action, actor, note, **decision)
+
+    def _move(
+        self,
+        session: Session,
+        window: MaintenanceWindow,
+        to: WindowState,
+        action: str,
+        actor: str,
+        reason: str,
+        **values: object,
+    ) -> None:
+        """Change the state by a conditional UPDATE from the state read: of two concurrent
+        decisions (two supervisors, the console and the shell) one wins, the other is told."""
         before = window.window_state
-        window.state = to.value
-        window.decided_by = actor
-        window.decided_at = self.clock.now()
-        window.decision_note = note
-        self._record(session, window, before, action, actor, note)
+        moved = session.execute(
+            update(MaintenanceWindow)
+            .where(MaintenanceWindow.id == window.id, MaintenanceWindow.state == before.value)
+            .values(state=to.value, **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if not moved:
+            raise MaintenanceError(f"维护窗口 #{window.id} 刚刚已由他人处理，请刷新后查看")
+        session.refresh(window)
+        self._record(session, window, before, action, actor, reason)
 
     def _new(
         self,
@@ -378,9 +354,6 @@ class MaintenanceDesk:
         )
         session.flush()
 
-    def _local(self, moment: dt.datetime) -> str:
-        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
-
 
 def maintenance_now(
     session: Session, catalog: Catalog, target_key: str, now: dt.datetime
@@ -417,20 +390,3 @@ def _required_reason(reason: str) -> str:
     if not reason.strip():
         raise MaintenanceError("请填写维护原因")
     return reason.strip()
-
-
-def _ordered(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
-    if ends_at <= starts_at:
-        raise MaintenanceError("结束时间应晚于开始时间")
-
-
-def _overlap(
-    start: dt.datetime, end: dt.datetime, first: dt.datetime, after: dt.datetime
-) -> dt.timedelta:
-    return max(min(end, after) - max(start, first), dt.timedelta())
-
-
-def _span(length: dt.timedelta) -> str:
-    if length % dt.timedelta(days=1) == dt.timedelta():
-        return f"{length.days} 天"
-    return f"{length.total_seconds() / 3600:g} 小时"

@@ -108,6 +108,19 @@ async def test_a_refused_request_suppresses_nothing(services: Services) -> None:
         services.maintenance.approve(session, asked.id, SUPERVISOR)
 
 
+async def test_of_two_decisions_at_once_one_wins(services: Services) -> None:
+    task = await failing_task(services)
+    asked = request(services, task, "2026-11-24 10:00", "2026-11-24 14:00")
+    with services.sessions() as late:
+        seen = services.maintenance.get(late, asked.id)  # read before the first decision
+        assert seen.state == WindowState.REQUESTED.value
+        with services.sessions.begin() as first:
+            services.maintenance.approve(first, asked.id, SUPERVISOR)
+        with pytest.raises(MaintenanceError, match="刚刚已由他人处理"):
+            services.maintenance.refuse(late, asked.id, "钱督办（督办人员）")
+    assert [row[0] for row in history(services, asked.id)] == ["requested", "approved"]
+
+
 async def test_an_approved_window_holds_the_verification_too(services: Services) -> None:
     task = await failing_task(services)
     asked = request(services, task, "2026-11-23 10:00", "2026-11-23 14:00")
