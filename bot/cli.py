@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     from bot import (
         commands,
         consultations,
+        maintenance_commands,
         report_commands,
         target_commands,
         task_commands,
@@ -80,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
     task_commands.add_parsers(sub)
     target_commands.add_parsers(sub)
+    maintenance_commands.add_parsers(sub)
     report_commands.add_parsers(sub)
     consultations.add_parsers(sub)
     user_commands.add_parsers(sub)

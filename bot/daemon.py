@@ -56,6 +56,7 @@ class Daemon:
             raise NotMigrated("数据库尚未迁移到最新版本，请先运行 govpatrol db upgrade")
         with services.sessions.begin() as session:
             sync_catalog(session, services.catalog)
+            services.maintenance.mirror_catalog(session, services.catalog)
         lock = SchedulerLock(services.sessions, services.clock)
         lock.acquire()
         services.sender.recover()

@@ -6,19 +6,33 @@ verification and (later) a remote worker all call the same thing.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.guards import Canary, maintenance_now, mass_failure
+from bot.guards import Canary
 from bot.services import Services
 from core.results import Outcome, ProbeResult
+from tasks.claims import current_claim, release_claim, take_claim
 from tasks.lifecycle import Actor
+from tasks.maintenance import maintenance_now
+from tasks.mass_failure import mass_failure
 from tasks.models import Run, RunPurpose, Task, TaskState
 
 log = logging.getLogger(__name__)
+
+CLAIM_MARGIN = dt.timedelta(minutes=5)
+PURPOSE_LABELS = {
+    RunPurpose.SCHEDULED.value: "定时巡检",
+    RunPurpose.MANUAL.value: "手动巡检",
+    RunPurpose.VERIFICATION.value: "复核巡检",
+}
 
 
 @dataclass(frozen=True)
@@ -29,7 +43,7 @@ class RunReport:
     result: ProbeResult
     changed_tasks: tuple[tuple[int, str], ...] = ()  # (task id, new state)
     held: bool = False  # part of a mass failure: no task was opened
-    skipped: str = ""  # why the check did not run (a maintenance window)
+    skipped: str = ""  # why the check did not run (a maintenance window, a run under way)
 
 
 async def run_check(
@@ -42,23 +56,39 @@ async def run_check(
 ) -> RunReport:
     """Run the check once, record the run and apply it to the check's tasks.
 
-    Inside a maintenance window nothing runs. A failure while the canary is down is the
-    monitor's (`error`); a failure during a mass failure is recorded but held.
+    Inside an approved maintenance window nothing runs. A check whose probe allows one
+    run at a time (咨询: a second run would ask the desk twice) is claimed in the database
+    first; while another run holds it, this one is skipped. A failure while the canary is
+    down is the monitor's (`error`); a failure during a mass failure is recorded but held.
     """
     target, check = services.check(check_id)
     with services.sessions() as session:
         window = maintenance_now(session, services.catalog, target.key, services.clock.now())
     if window is not None:
         until = window.ends_at.astimezone(services.zone)
-        reason = f"维护期内不巡检：{window.reason}，至 {until:%m-%d %H:%M}"
-        log.info("%s skipped: %s", check_id, reason)
-        return RunReport(
-            0,
-            check_id,
-            Outcome.INCONCLUSIVE,
-            ProbeResult(Outcome.INCONCLUSIVE, error=reason),
-            skipped=reason,
-        )
+        return _skipped(check_id, f"维护期内不巡检：{window.reason}，至 {until:%m-%d %H:%M}")
+    probe = services.probes.get(check.probe)
+    if probe is None or not probe.one_run_at_a_time:
+        return await _run_and_record(services, check_id, purpose, task_id, record)
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    busy = _claim(services, check_id, holder, purpose)
+    if busy:
+        return _skipped(check_id, busy)
+    try:
+        return await _run_and_record(services, check_id, purpose, task_id, record)
+    finally:
+        with services.sessions.begin() as session:
+            release_claim(session, check_id, holder)
+
+
+async def _run_and_record(
+    services: Services,
+    check_id: str,
+    purpose: RunPurpose,
+    task_id: int | None,
+    record: bool,
+) -> RunReport:
+    target, check = services.check(check_id)
     previous = _previous_run(services, check_id)
     started = services.clock.now()
     # Full traces (DOM snapshots) when something may be wrong: a first run, a check that
@@ -136,6 +166,37 @@ def unverified_tasks(services: Services) -> list[int]:
                 select(Task.id).where(Task.state == TaskState.RECTIFIED.value, ~verified.exists())
             )
         )
+
+
+def _claim(services: Services, check_id: str, holder: str, purpose: RunPurpose) -> str:
+    """Claim the check for this run; the reason to skip it when another run holds it."""
+    now = services.clock.now()
+    # Held for the run's wall-clock limit and the recording after it; a crashed holder's
+    # claim lapses then.
+    ttl = dt.timedelta(seconds=services.settings.run_timeout_s) + CLAIM_MARGIN
+    with services.sessions.begin() as session:
+        if take_claim(session, check_id, holder, purpose.value, now, ttl):
+            return ""
+        other = current_claim(session, check_id)
+    if other is None:  # released between the two statements
+        return f"巡检项 {check_id} 的另一次巡检刚刚结束，本次跳过，未重复提交"
+    what = PURPOSE_LABELS.get(other.purpose, "巡检")
+    since = other.taken_at.astimezone(services.zone)
+    return (
+        f"巡检项 {check_id} 的另一次{what}正在进行（{other.holder}，"
+        f"{since:%m-%d %H:%M:%S} 开始），本次跳过，未重复提交"
+    )
+
+
+def _skipped(check_id: str, reason: str) -> RunReport:
+    log.info("%s skipped: %s", check_id, reason)
+    return RunReport(
+        0,
+        check_id,
+        Outcome.INCONCLUSIVE,
+        ProbeResult(Outcome.INCONCLUSIVE, error=reason),
+        skipped=reason,
+    )
 
 
 def _ours(result: ProbeResult, canary: Canary) -> ProbeResult:

@@ -37,6 +37,7 @@ from probes.registry import params_models, probe_kinds
 from probes.runner import ProbeRunner
 from tasks.lifecycle import TaskLifecycle
 from tasks.links import TaskLinks
+from tasks.maintenance import MaintenanceDesk
 from tasks.tracker import CheckPolicy, TaskTracker
 from tasks.workflow import TaskDesk
 
@@ -59,6 +60,7 @@ class Services:
     lifecycle: TaskLifecycle
     tracker: TaskTracker
     desk: TaskDesk
+    maintenance: MaintenanceDesk
     chase: ChaseSweep
     canary: Canary
     recipients: RecipientBook
@@ -143,6 +145,7 @@ def build_services(
         calendar, catalog.deadlines, lifecycle, zone, on_probation=outbox.probation_findings
     )
     desk = TaskDesk(lifecycle, calendar)
+    maintenance = MaintenanceDesk(catalog.maintenance_requests, clock, zone)
     chase = ChaseSweep(sessions, catalog, lifecycle, outbox, calendar, links, clock, zone)
     canary = Canary(
         settings.canary_url, clock, proxy=settings.proxy, every_s=settings.canary_interval_s
@@ -204,6 +207,7 @@ def build_services(
         lifecycle=lifecycle,
         tracker=tracker,
         desk=desk,
+        maintenance=maintenance,
         chase=chase,
         canary=canary,
         recipients=recipients,

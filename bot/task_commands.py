@@ -1,4 +1,4 @@
-"""``govpatrol tasks``, ``task …`` and ``maintenance …``: the task workflow from a shell.
+"""``govpatrol tasks`` and ``task …``: the task workflow from a shell.
 
 Unit actions here stand in for the signed link (签收, 报送整改, 申请延期, 申诉);
 supervisor decisions for the console (批准/不批准延期, 申诉成立/不成立, 销号).
@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.commands import services_from
 from bot.services import Services
 from tasks.lifecycle import Actor, Role, TaskError
-from tasks.models import MaintenanceWindow, RequestKind, RequestState, TaskState
+from tasks.models import RequestKind, RequestState, TaskState
 from tasks.queries import find_tasks
 
 REQUEST_STATES = {
@@ -93,18 +91,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     judge.add_argument("--note", default="")
     close = action("close", "close by decision, without verification", task_close, actor="督办人员")
     close.add_argument("--reason", required=True)
-
-    maintenance = sub.add_parser("maintenance", help="maintenance windows (no runs, no tasks)")
-    windows = maintenance.add_subparsers(metavar="ACTION")
-    add = windows.add_parser("add", help="announce a window for a target")
-    add.add_argument("target")
-    add.add_argument("--start", required=True, help="local time, e.g. 2026-11-28T22:00")
-    add.add_argument("--end", required=True)
-    add.add_argument("--reason", required=True)
-    add.add_argument("--actor", default="命令行")
-    add.set_defaults(handler=maintenance_add)
-    listing = windows.add_parser("list", help="windows not yet over")
-    listing.set_defaults(handler=maintenance_list)
 
 
 def list_tasks(args: argparse.Namespace) -> int:
@@ -248,70 +234,6 @@ def task_close(args: argparse.Namespace) -> int:
     return _act(args, lambda s, d: d.desk.close(s, args.id, args.actor, args.reason), "已销号")
 
 
-def maintenance_add(args: argparse.Namespace) -> int:
-    services = services_from(args)
-    try:
-        services.catalog.target(args.target)
-    except KeyError:
-        print(f"没有巡检对象 {args.target!r}", file=sys.stderr)
-        return 1
-    start, end = _local(args.start, services), _local(args.end, services)
-    if end <= start:
-        print("结束时间应晚于开始时间", file=sys.stderr)
-        return 1
-    with services.sessions.begin() as session:
-        session.add(
-            MaintenanceWindow(
-                target_key=args.target,
-                starts_at=start,
-                ends_at=end,
-                reason=args.reason,
-                announced_by=args.actor,
-                announced_at=services.clock.now(),
-            )
-        )
-    print(f"已登记维护窗口：{args.target} {args.start} 至 {args.end}，期间不巡检、不立案")
-    return 0
-
-
-def maintenance_list(args: argparse.Namespace) -> int:
-    services = services_from(args)
-    now = services.clock.now()
-    with services.sessions() as session:
-        windows = session.scalars(
-            select(MaintenanceWindow)
-            .where(MaintenanceWindow.ends_at > now)
-            .order_by(MaintenanceWindow.starts_at)
-        ).all()
-    rows = [
-        [
-            w.target_key,
-            _when(w.starts_at, services),
-            _when(w.ends_at, services),
-            w.reason,
-            w.announced_by,
-        ]
-        for w in windows
-    ]
-    for target in services.catalog.targets:
-        for spec in target.maintenance:
-            if spec.end > now:
-                rows.append(
-                    [
-                        target.key,
-                        _when(spec.start, services),
-                        _when(spec.end, services),
-                        spec.reason,
-                        "目录",
-                    ]
-                )
-    if not rows:
-        print("没有未结束的维护窗口")
-        return 0
-    print(table(["巡检对象", "开始", "结束", "原因", "申报"], rows))
-    return 0
-
-
 def _act(args: argparse.Namespace, act: Callable[[Session, Services], object], done: str) -> int:
     services = services_from(args)
     try:
@@ -322,18 +244,6 @@ def _act(args: argparse.Namespace, act: Callable[[Session, Services], object], d
         return 1
     print(done)
     return 0
-
-
-def _local(text: str, services: Services) -> dt.datetime:
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise SystemExit(f"时间格式应为 2026-11-28T22:00，收到 {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=services.zone)
-
-
-def _when(moment: dt.datetime, services: Services) -> str:
-    return moment.astimezone(services.zone).strftime("%Y-%m-%d %H:%M")
 
 
 def days_text(left: int) -> str:

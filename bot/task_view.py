@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.maintenance_view import window_rows
 from bot.services import Services
 from config.catalog import PROBE_LABELS
 from notifications.models import DeliveryStatus, Notification
@@ -147,6 +148,7 @@ def task_context(
             }
             for n in notices
         ],
+        "maintenance": window_rows(services, session, {target.key}),
         "history": [
             {
                 "when": local_time(row.at, zone),

@@ -25,7 +25,7 @@ from bot.task_view import evidence_file, evidence_runs, task_context
 from bot.web_state import get_services, get_templates
 from tasks.lifecycle import Actor, Role, TaskError
 from tasks.links import LinkClaims, LinkError, TaskLinks
-from tasks.models import MaintenanceWindow, Task
+from tasks.models import Task
 
 OnRectified = Callable[[int], None]
 Text = Annotated[str, Form()]
@@ -182,22 +182,8 @@ def maintenance(
 ) -> RedirectResponse:
     def action(session: Session, task: Task, actor: Actor) -> str:
         begins, ends = _moment(start, services), _moment(end, services)
-        if ends <= begins or not reason.strip():
-            raise TaskError("请填写维护原因，结束时间应晚于开始时间")
-        if ends - begins > dt.timedelta(days=7):
-            raise TaskError("单次维护窗口不超过 7 天")
-        target = services.catalog.check(task.check_id)[0].key
-        session.add(
-            MaintenanceWindow(
-                target_key=target,
-                starts_at=begins,
-                ends_at=ends,
-                reason=reason.strip(),
-                announced_by=actor.name,
-                announced_at=services.clock.now(),
-            )
-        )
-        return "维护窗口已登记，期间不巡检、不立案"
+        window = services.maintenance.request(session, task.id, actor.name, begins, ends, reason)
+        return f"维护窗口申报 #{window.id} 已提交，等待督办人员审批；批准前照常巡检"
 
     return act(services, forms, token, csrf, name, action)
 

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from config.durations import Duration, Probation
-from config.policies import ChasePolicy, FailureGuard, ScoringPolicy
+from config.policies import ChasePolicy, FailureGuard, MaintenanceLimits, ScoringPolicy
 from config.secrets import AppriseUrl
 
 _KEY = r"^[a-z0-9][a-z0-9_-]*$"
@@ -206,6 +206,7 @@ class Catalog(_Strict):
     deadlines: DeadlinePolicy = DeadlinePolicy()
     chase: ChasePolicy = ChasePolicy()
     guard: FailureGuard = FailureGuard()
+    maintenance_requests: MaintenanceLimits = MaintenanceLimits()
     scoring: ScoringPolicy = ScoringPolicy()
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.durations import Duration
 
@@ -40,6 +40,31 @@ class FailureGuard(_Strict):
     mass_failure_share: float = Field(default=0.5, gt=0, le=1)
     min_targets: int = Field(default=3, ge=2)
     window: Duration = dt.timedelta(minutes=10)
+
+
+class MaintenanceLimits(_Strict):
+    """Bounds of the maintenance windows units request (申报) through their task links.
+
+    Operator windows (catalog entries, ``govpatrol maintenance add``) are not bounded.
+    """
+
+    max_length: Duration = dt.timedelta(days=7)  # one window at most this long
+    max_lead: Duration = dt.timedelta(days=30)  # may start at most this far ahead
+    monthly_hours: float = Field(default=72.0, gt=0, le=744)  # per target, calendar month
+
+    @field_validator("max_length")
+    @classmethod
+    def _positive(cls, value: dt.timedelta) -> dt.timedelta:
+        if value <= dt.timedelta(0):
+            raise ValueError("must be positive, e.g. 7d")
+        return value
+
+    @field_validator("max_lead")
+    @classmethod
+    def _not_negative(cls, value: dt.timedelta) -> dt.timedelta:
+        if value < dt.timedelta(0):
+            raise ValueError("must not be negative")
+        return value
 
 
 class Deductions(_Strict):

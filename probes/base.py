@@ -102,6 +102,9 @@ class Probe(ABC):
     kind: ClassVar[str]
     Params: ClassVar[type[BaseModel]]
     uses_browser: ClassVar[bool] = True
+    # True when two overlapping runs of one check would harm the portal or the journey
+    # (a consultation asked twice); the bot then claims the check before each run.
+    one_run_at_a_time: ClassVar[bool] = False
 
     @abstractmethod
     async def run(self, ctx: ProbeContext) -> ProbeResult:

@@ -14,17 +14,16 @@ run's state. Later runs (the check's schedule, e.g. twice per working day) ask �
 
 An overdue consultation is never abandoned for a new one, so only its reply can pass.
 One consultation per target is pending at a time: the first enabled consultation check
-of a target owns its desk (another one is a configuration error), and a run that finds
-another run of this process at the desk is inconclusive instead of asking again.
+of a target owns its desk (another one is a configuration error), and the probe allows
+one run at a time, so the bot claims the check in the database before each run and skips
+a run that overlaps another (in any process) instead of asking again.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Iterator
 
 from pydantic import Field
 
@@ -98,6 +97,7 @@ class ConsultationParams(ProbeParams):
 class ConsultationProbe(Probe):
     kind = "consultation"
     Params = ConsultationParams
+    one_run_at_a_time = True  # two overlapping runs would both find nothing pending
 
     async def run(self, ctx: ProbeContext) -> ProbeResult:
         params = ctx.params(ConsultationParams)
@@ -111,20 +111,12 @@ class ConsultationProbe(Probe):
                 journal.pending.base_url,
             )
             journal = ConsultationJournal(None, journal.last_replied, journal.asked)
-        with _desk(ctx) as free:
-            if not free:
-                return ProbeResult(
-                    Outcome.INCONCLUSIVE,
-                    summary="无法判定",
-                    error=f"巡检对象 {ctx.target.key} 的咨询巡检正在进行中，本次未重复提交",
-                    state=journal.to_state(),
-                )
-            if journal.pending is not None:
-                return await self._follow_up(ctx, params, journal, journal.pending)
-            resting = self._resting(ctx, params, journal)
-            if resting is not None:
-                return resting
-            return await self._submit(ctx, params, journal)
+        if journal.pending is not None:
+            return await self._follow_up(ctx, params, journal, journal.pending)
+        resting = self._resting(ctx, params, journal)
+        if resting is not None:
+            return resting
+        return await self._submit(ctx, params, journal)
 
     async def _submit(
         self, ctx: ProbeContext, params: ConsultationParams, journal: ConsultationJournal
@@ -367,22 +359,3 @@ def _require_desk_owner(ctx: ProbeContext) -> None:
 def _desk_owner(checks: list[CheckSpec]) -> CheckSpec | None:
     mine = [check for check in checks if check.probe == ConsultationProbe.kind]
     return next((check for check in mine if check.enabled), mine[0] if mine else None)
-
-
-# Targets whose desk a run of this process is at. Runs of one check never overlap in the
-# scheduler, but a verification or a manual run may start while a scheduled one is at
-# the desk; without this both would see "nothing pending" and both would submit.
-_AT_THE_DESK: set[str] = set()
-
-
-@contextlib.contextmanager
-def _desk(ctx: ProbeContext) -> Iterator[bool]:
-    key = ctx.target.key
-    if key in _AT_THE_DESK:
-        yield False
-        return
-    _AT_THE_DESK.add(key)
-    try:
-        yield True
-    finally:
-        _AT_THE_DESK.discard(key)

@@ -234,8 +234,33 @@ class TaskRequest(Base):
     decision_note: Mapped[str] = mapped_column(Text, default="")
 
 
+class WindowState(StrEnum):
+    REQUESTED = "requested"  # 待审批: a unit's request (申报), not yet in force
+    APPROVED = "approved"  # 已生效: no runs, no tasks inside it
+    REFUSED = "refused"  # 未批准
+    CANCELLED = "cancelled"  # 已取消
+
+    @property
+    def label(self) -> str:
+        return WINDOW_STATE_LABELS[self]
+
+
+WINDOW_STATE_LABELS = {
+    WindowState.REQUESTED: "待审批",
+    WindowState.APPROVED: "已生效",
+    WindowState.REFUSED: "未批准",
+    WindowState.CANCELLED: "已取消",
+}
+
+
+class WindowSource(StrEnum):
+    UNIT = "unit"  # requested through a task's signed link; a supervisor decides
+    OPERATOR = "operator"  # `govpatrol maintenance add`: in force at once
+    CATALOG = "catalog"  # a `maintenance:` entry of the catalog, mirrored for the record
+
+
 class MaintenanceWindow(Base):
-    """A period announced by a unit during which its target is not inspected."""
+    """A period during which a target is not inspected, once approved (维护窗口)."""
 
     __tablename__ = "maintenance_windows"
     __table_args__ = (Index("ix_maintenance_target_end", "target_key", "ends_at"),)
@@ -247,6 +272,51 @@ class MaintenanceWindow(Base):
     reason: Mapped[str] = mapped_column(Text)
     announced_by: Mapped[str] = mapped_column(String(120))
     announced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))  # the link it came from
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    history: Mapped[list[MaintenanceHistory]] = relationship(
+        back_populates="window", order_by="MaintenanceHistory.id"
+    )
+
+    @property
+    def window_state(self) -> WindowState:
+        return WindowState(self.state)
+
+
+class MaintenanceHistory(Base):
+    """One change of a maintenance window: who, when, why."""
+
+    __tablename__ = "maintenance_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    window_id: Mapped[int] = mapped_column(
+        ForeignKey("maintenance_windows.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(20))  # requested, approved, refused, added, …
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    window: Mapped[MaintenanceWindow] = relationship(back_populates="history")
+
+
+class CheckClaim(Base):
+    """A run of a check in progress: one at a time per check, across processes."""
+
+    __tablename__ = "check_claims"
+
+    check_id: Mapped[str] = mapped_column(String(140), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(20))
+    taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class UnitDigest(Base):

@@ -225,6 +225,7 @@ def make_services(
         )
         with services.sessions.begin() as session:
             sync_catalog(session, catalog)  # as the daemon does at start-up
+            services.maintenance.mirror_catalog(session, catalog)
         built.append(services)
         return services
 

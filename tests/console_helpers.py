@@ -24,8 +24,10 @@ RIVER_SEARCH = "river-portal/search"
 
 
 def console_catalog(hook: str = "json://127.0.0.1:9") -> str:
-    """Province → city → two counties; each county has a portal with checks."""
+    """Province → city → two counties; each county has a portal with checks (long
+    watched: no probation)."""
     return f"""
+defaults: {{probation: "off"}}
 units:
   - code: province
     name: 示范省政务服务管理办公室

@@ -309,11 +309,17 @@ async def test_a_second_consultation_check_on_the_target_never_submits(
 
 
 async def test_two_runs_at_the_same_desk_submit_once(
-    services: Services, portal: DeskPortal
+    make_services: ServicesFactory, portal: DeskPortal, engine: Engine
 ) -> None:
+    # Two workers (each its own engine and services) on one database run the check at once.
+    first = _services(make_services, portal, engine)
+    second_engine = make_engine(engine.url.render_as_string(hide_password=False))
+    second = _services(make_services, portal, second_engine)
     before = portal.letters
-    both = await asyncio.gather(run_check(services, CHECK), run_check(services, CHECK))
+    both = await asyncio.gather(run_check(first, CHECK), run_check(second, CHECK))
     assert sorted(report.outcome for report in both) == [Outcome.INCONCLUSIVE, Outcome.PASS]
+    (skipped,) = [report for report in both if report.skipped]
+    assert "本次跳过，未重复提交" in skipped.skipped and skipped.run_id == 0
     assert portal.letters == before + 1
 
 

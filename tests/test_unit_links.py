@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from bot.services import Services
 from bot.web import create_web_app
 from core.clock import FakeClock
-from tasks.models import MaintenanceWindow, TaskState
+from tasks.lifecycle import Actor, Role
+from tasks.models import TaskState
 from tests.conftest import ServicesFactory, at
 from tests.workflow_helpers import SECOND_CHECK, open_task, tree_catalog
 
@@ -74,7 +75,9 @@ def test_refusals_are_shown_not_raised(services: Services, clock: FakeClock) -> 
     assert state_of(services, task.id) == TaskState.OPEN.value
 
 
-def test_dispute_and_maintenance_window_from_the_link(services: Services, clock: FakeClock) -> None:
+def test_dispute_and_maintenance_request_from_the_link(
+    services: Services, clock: FakeClock
+) -> None:
     task = open_task(services, clock)
     client = TestClient(create_web_app(services))
     link = services.links.url(task.id, task.unit_code).removeprefix(services.settings.public_url)
@@ -88,11 +91,47 @@ def test_dispute_and_maintenance_window_from_the_link(services: Services, clock:
         end="2026-11-29T06:00",
         reason="机房搬迁",
     )
-    assert "维护窗口已登记" in text
+    assert "维护窗口申报 #1 已提交，等待督办人员审批" in text
+    assert "机房搬迁" in text and "待审批" in text  # the task page lists the target's windows
     with services.sessions() as session:
-        (window,) = session.query(MaintenanceWindow).all()
+        (window,) = services.maintenance.windows(session)
         assert window.target_key == "county-portal"
         assert window.starts_at == at("2026-11-28 22:00")
+        assert window.state == "requested" and window.task_id == task.id
+    text = post(
+        client,
+        link,
+        "maintenance",
+        name="孙晓",
+        start="2026-11-20T22:00",
+        end="2026-11-21T06:00",
+        reason="补报",
+    )
+    assert "维护开始时间 2026-11-20 22:00 已过，不能申报过去的时间" in text
+
+
+def test_the_link_of_a_closed_task_refuses_a_maintenance_request(
+    services: Services, clock: FakeClock
+) -> None:
+    task = open_task(services, clock)
+    client = TestClient(create_web_app(services))
+    link = services.links.url(task.id, task.unit_code).removeprefix(services.settings.public_url)
+    _, csrf = page_of(client, link)  # the form, opened before the task was closed
+    with services.sessions.begin() as session:
+        services.desk.close(session, task.id, Actor("督办员赵", Role.SUPERVISOR), "已整改")
+    answer = client.post(
+        f"{link}/maintenance",
+        data={
+            "csrf": csrf,
+            "name": "孙晓",
+            "start": "2026-11-28T22:00",
+            "end": "2026-11-29T06:00",
+            "reason": "机房搬迁",
+        },
+    )
+    assert f"整改任务 #{task.id} 已销号，该链接不能再申报维护窗口" in answer.text
+    with services.sessions() as session:
+        assert services.maintenance.windows(session) == []
 
 
 def test_posts_without_the_form_token_are_refused(services: Services, clock: FakeClock) -> None:

@@ -9,9 +9,10 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot.console import exports, login, metrics, pages, task_pages
+from bot.console import exports, login, maintenance, metrics, pages, task_pages
 from bot.console.api import api_app
 from bot.console.auth import ConsoleAuth, LoginRequired
+from bot.console.maintenance import WindowNotices
 from bot.console.task_pages import TaskNotices
 from bot.services import Services
 
@@ -38,12 +39,14 @@ def mount_console(app: FastAPI, services: Services) -> None:
     auth = ConsoleAuth(services)
     app.state.console_auth = auth
     app.state.task_notices = TaskNotices(services.settings.signing_key())
+    app.state.window_notices = WindowNotices(services.settings.signing_key())
     app.state.scrape_time_registry = metrics.scrape_time_registry(services)
     app.include_router(login.router)
     app.include_router(pages.router)
     app.include_router(task_pages.router)
     app.include_router(exports.router)
     app.include_router(metrics.router)
+    app.include_router(maintenance.router)
     app.mount("/api", api_app(services, auth))
     app.get("/", include_in_schema=False)(root)
     app.exception_handler(LoginRequired)(to_login)

@@ -13,7 +13,7 @@ from alembic import op
 from core.db import UTCDateTime
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003_maintenance_requests"
 branch_labels = None
 depends_on = None
 
@@ -31,10 +31,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.drop_column("probation")
-    with op.batch_alter_table("targets", schema=None) as batch_op:
-        batch_op.drop_column("confirmed_by")
-        batch_op.drop_column("confirmed_at")
-    with op.batch_alter_table("tasks", schema=None) as batch_op:
-        batch_op.drop_column("version")
+    # Dropped in place (SQLite 3.35+ can): a batch copy of ``targets`` would drop a table
+    # that other rows refer to, which SQLite's foreign keys refuse.
+    for table, column in (
+        ("runs", "probation"),
+        ("targets", "confirmed_by"),
+        ("targets", "confirmed_at"),
+        ("tasks", "version"),
+    ):
+        if op.get_bind().dialect.name == "sqlite":
+            op.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        else:
+            op.drop_column(table, column)
