@@ -28,6 +28,7 @@ from notifications.chase import ChaseSweep
 from notifications.models import Notification
 from notifications.outbox import OutboxWriter, RecipientBook
 from notifications.quiet_hours import QuietHours
+from notifications.recipients import RecipientDirectory
 from notifications.sender import OutboxSender
 from notifications.transport import AppriseTransport, Transport
 from probes.base import Probe
@@ -57,6 +58,7 @@ class Services:
     calendar: WorkingCalendar
     links: TaskLinks
     outbox: OutboxWriter
+    directory: RecipientDirectory  # units and their people, by code
     lifecycle: TaskLifecycle
     tracker: TaskTracker
     desk: TaskDesk
@@ -204,6 +206,7 @@ def build_services(
         calendar=calendar,
         links=links,
         outbox=outbox,
+        directory=outbox.directory,
         lifecycle=lifecycle,
         tracker=tracker,
         desk=desk,

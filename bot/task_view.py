@@ -107,7 +107,7 @@ def task_context(
     ).all()
     return {
         "task": task,
-        "unit_name": services.outbox.directory.unit_name(task.unit_code),
+        "unit_name": services.directory.unit_name(task.unit_code),
         "target": target,
         "check_label": PROBE_LABELS.get(check.probe, check.check_name),
         "state_label": state.label,

@@ -205,7 +205,7 @@ def act(
     try:
         with services.sessions.begin() as session:
             task = task_for(session, found)
-            unit = services.outbox.directory.unit_name(task.unit_code)
+            unit = services.directory.unit_name(task.unit_code)
             done = action(session, task, Actor(f"{name.strip()}（{unit}）", Role.UNIT))
     except TaskError as exc:
         return _back(token, error=str(exc))

@@ -207,7 +207,7 @@ def summary(services: Services, task: Task, probes: dict[str, str]) -> TaskSumma
     return TaskSummary(
         id=task.id,
         unit_code=task.unit_code,
-        unit_name=services.outbox.directory.unit_name(task.unit_code),
+        unit_name=services.directory.unit_name(task.unit_code),
         check_id=task.check_id,
         probe=probe,
         finding_code=task.finding_code,

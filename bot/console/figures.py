@@ -93,7 +93,7 @@ def overview(services: Services, session: Session, units: Collection[str] | None
 
     def of(code: str) -> UnitFigures:
         if code not in figures:
-            figures[code] = UnitFigures(code, services.outbox.directory.unit_name(code))
+            figures[code] = UnitFigures(code, services.directory.unit_name(code))
         return figures[code]
 
     for code, count, overdue, due_soon in session.execute(live.group_by(Task.unit_code)):

@@ -194,7 +194,7 @@ def task_row(
         "title": task.title,
         "detail": task.detail,
         "unit_code": task.unit_code,
-        "unit_name": services.outbox.directory.unit_name(task.unit_code),
+        "unit_name": services.directory.unit_name(task.unit_code),
         "probe": probe,
         "probe_label": PROBE_LABELS.get(probe, probe),
         "severity": SEVERITY_LABELS.get(task.severity, task.severity),

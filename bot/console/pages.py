@@ -111,7 +111,7 @@ def targets(
         viewer,
         "targets",
         rows=rows,
-        unit_name=services.outbox.directory.unit_name,
+        unit_name=services.directory.unit_name,
         probes=PROBE_LABELS,
         outcomes=OUTCOME_LABELS,
         when=lambda moment: local_time(moment, services.zone) if moment else "—",
@@ -136,7 +136,7 @@ def units(
         units=listed,
         figures=figures,
         levels=LEVEL_LABELS,
-        unit_name=services.outbox.directory.unit_name,
+        unit_name=services.directory.unit_name,
     )
 
 
@@ -168,7 +168,7 @@ def unit(
         unit=found,
         levels=LEVEL_LABELS,
         roles=CONTACT_ROLES,
-        parent_name=services.outbox.directory.unit_name(found.parent) if found.parent else "",
+        parent_name=services.directory.unit_name(found.parent) if found.parent else "",
         checks=checks,
         probes=PROBE_LABELS,
         outcomes=OUTCOME_LABELS,
