@@ -134,8 +134,10 @@ def chromium_version() -> str:
 
 
 def search_catalog(portal_url: str, item: str = SEARCH_ITEM) -> str:
-    """One unit, one portal target, one 站内搜索 check for ``item`` (default selectors)."""
+    """One unit, one portal target, one 站内搜索 check for ``item`` (default selectors),
+    long watched (no probation)."""
     return f"""
+defaults: {{probation: "off"}}
 units:
   - code: bench-unit
     name: 基准测试单位

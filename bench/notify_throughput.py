@@ -60,7 +60,8 @@ def catalog(urls: list[str]) -> str:
         params: {{items: [排污许可证核发]}}"""
         for n in range(len(urls))
     )
-    return f"units:\n{units}\ntargets:\n{targets}\n"
+    # Long-watched targets (no probation): every failing run opens its task at once.
+    return f"defaults: {{probation: 'off'}}\nunits:\n{units}\ntargets:\n{targets}\n"
 
 
 def waiting(services: Services) -> int:
