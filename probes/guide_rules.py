@@ -15,6 +15,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from probes.readers import (
+    MATERIAL_FORMAT_ASPECTS,
+    Phone,
+    PhoneKind,
+    phones_in,
+    time_limit_is_clear,
+    unsaid_format_aspects,
+)
+
+__all__ = ["MATERIAL_FORMAT_ASPECTS", "Phone", "PhoneKind", "phones_in"]
+
 
 @dataclass(frozen=True)
 class Labelled:
@@ -143,11 +154,7 @@ def vague_materials(
 
 # 材料格式要求 (seed 001: “部分材料未明确纸质版/电子版、份数等要求”; seed 000 E2-2, E2-3):
 # each 申请材料 should say original or copy, paper or electronic, and how many copies.
-MATERIAL_FORMAT_ASPECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("原件/复印件", re.compile(r"原件|复印件|复制件|副本|正本")),
-    ("纸质/电子", re.compile(r"纸质|电子")),
-    ("份数", re.compile(r"[0-9一二两三四五六七八九十]+\s*份")),
-)
+# The words live in ``probes.readers`` (原件/复印件 state paper too).
 
 
 def unclear_material_formats(entries: Sequence[Labelled]) -> list[tuple[str, tuple[str, ...]]]:
@@ -171,42 +178,10 @@ def unclear_material_formats(entries: Sequence[Labelled]) -> list[tuple[str, tup
     for name, text in rows:
         if is_blank(name):
             continue
-        missing = tuple(a for a, words in MATERIAL_FORMAT_ASPECTS if not words.search(text))
+        missing = unsaid_format_aspects(text)
         if missing:
             unclear.append((name, missing))
     return unclear
-
-
-class PhoneKind(StrEnum):
-    LANDLINE = "landline"  # with its area code: 0871-63215071
-    MOBILE = "mobile"
-    HOTLINE = "hotline"  # 12345, 95xxx, 400 numbers: no area code by nature
-    LOCAL = "local"  # 7 or 8 digits without an area code
-
-
-@dataclass(frozen=True)
-class Phone:
-    text: str
-    digits: str
-    kind: PhoneKind
-
-
-_PHONE = re.compile(
-    r"(?P<landline>(?<![\d-])[(（]?0\d{2,3}[)）]?[-－—–\s]?\d{7,8}(?:[-－转]\d{1,5})?(?!\d))"
-    r"|(?P<hotline>(?<![\d-])(?:[48]00[-\s]?\d{3}[-\s]?\d{4}|12\d{3}|9[56]\d{3,4})(?![\d-]))"
-    r"|(?P<mobile>(?<![\d-])(?:\+?86[-\s]?)?1[3-9]\d{9}(?!\d))"
-    r"|(?P<local>(?<![\d-])\d{7,8}(?![\d-]))"
-)
-
-
-def phones_in(text: str) -> list[Phone]:
-    """The telephone numbers printed in ``text``, each with its kind."""
-    folded = unicodedata.normalize("NFKC", text)
-    found = []
-    for match in _PHONE.finditer(folded):
-        kind = PhoneKind(match.lastgroup or "local")
-        found.append(Phone(match.group(), re.sub(r"\D", "", match.group()), kind))
-    return found
 
 
 def phone_problems(contact: str, supervision: str) -> list[str]:
@@ -236,16 +211,13 @@ def phone_problems(contact: str, supervision: str) -> list[str]:
     return problems
 
 
-_CLEAR_TIME_LIMIT = re.compile(r"工作日|自然日|即办|即时|当场|立即|立办|现场办结")
-
-
 def unclear_time_limits(entries: Iterable[Labelled]) -> list[tuple[str, str]]:
     """(label, value) of the time limits that do not say 工作日 or 自然日 (nor 即办, 当场),
     e.g. 承诺时限“20日”; each wording once."""
     unclear: dict[str, str] = {}
     for entry in values_of(entries, "办理时限"):
         value = " ".join(entry.value.split())
-        if is_blank(value) or _CLEAR_TIME_LIMIT.search(value) or value in unclear:
+        if is_blank(value) or time_limit_is_clear(value) or value in unclear:
             continue
         unclear[value] = normalise_label(entry.label)
     return [(label, value) for value, label in unclear.items()]
