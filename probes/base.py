@@ -9,6 +9,7 @@ messages; it raises the exceptions of ``probes.errors`` when it cannot judge.
 from __future__ import annotations
 
 import contextlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -24,10 +25,26 @@ from config.catalog import CheckSpec, Severity, TargetSpec
 from core.calendar import WorkingCalendar
 from core.clock import Clock
 from core.results import Finding, ProbeResult
-from probes.errors import MonitorError, SiteUnreachable, classify_network_error, network_code
+from probes.errors import (
+    MonitorError,
+    SiteTimeout,
+    SiteUnreachable,
+    classify_network_error,
+    network_code,
+)
 from probes.evidence import RunEvidence
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
+
+
+def valid_regex(value: str | None) -> str | None:
+    """A pydantic validator body: ``value`` compiles as a regular expression."""
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
 
 
 class ProbeParams(BaseModel):
@@ -82,7 +99,7 @@ class ProbeContext:
             return await page.goto(url, wait_until="load")
         except PlaywrightTimeout as exc:
             seconds = self.nav_timeout_ms / 1000
-            raise SiteUnreachable(url, f"{seconds:.0f} 秒内未加载完成") from exc
+            raise SiteTimeout(url, f"{seconds:.0f} 秒内未加载完成") from exc
         except PlaywrightError as exc:
             if classify_network_error(str(exc)) == "theirs":
                 raise SiteUnreachable(url, network_code(str(exc))) from exc
@@ -129,3 +146,24 @@ def unreachable_finding(url: str, reason: str) -> Finding:
         subjects=(url,),
         data={"reason": reason},
     )
+
+
+def timeout_finding(url: str, reason: str) -> Finding:
+    return Finding(
+        code="site.timeout",
+        title="网站访问超时",
+        detail=f"打开 {url} 超时：{reason}",
+        severity=Severity.CRITICAL,
+        subjects=(url,),
+        data={"reason": reason},
+    )
+
+
+def outage_finding(error: SiteUnreachable) -> Finding:
+    """The finding of a page that did not load: a timeout or a network failure."""
+    if isinstance(error, SiteTimeout):
+        return timeout_finding(error.url, error.reason)
+    return unreachable_finding(error.url, error.reason)
+
+
+OUTAGE_CODES = frozenset({"site.http_error", "site.unreachable", "site.timeout"})
