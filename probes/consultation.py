@@ -9,8 +9,10 @@ run's state. Later runs (the check's schedule, e.g. twice per working day) ask �
     no reply, a working day past it    → fail ``consultation.reply_overdue``, every run until
                                          the reply comes; then a pass, which closes the task
                                          on verification (or by auto_close)
-    question not accepted              → fail ``consultation.submit_failed``
-    query page broken, letter unknown  → fail ``consultation.query_failed``
+    question refused (a message, HTTP) → fail ``consultation.submit_failed``
+    receipt or page not read           → inconclusive, naming the setting that would help
+    query page errs, letter unknown    → fail ``consultation.query_failed``
+    query entry or status not read     → inconclusive, the consultation kept
 
 An overdue consultation is never abandoned for a new one, so only its reply can pass.
 One consultation per target is pending at a time: the first enabled consultation check
@@ -26,11 +28,11 @@ import hashlib
 import logging
 from collections.abc import Iterator
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from config.catalog import CheckSpec, Severity
 from core.results import Finding, Outcome, ProbeResult
-from probes.base import Probe, ProbeContext, ProbeParams
+from probes.base import Probe, ProbeContext, ProbeParams, valid_regex
 from probes.consultation_state import (
     Consultation,
     ConsultationJournal,
@@ -40,6 +42,7 @@ from probes.consultation_state import (
 from probes.consultation_steps import (
     Contact,
     Question,
+    Reading,
     Receipt,
     Refusal,
     ReplyStatus,
@@ -93,6 +96,20 @@ class ConsultationParams(ProbeParams):
     contact_email: str = ""
     kind: str = "咨询"  # the 信件类型 to choose when the form offers one
     marker_label: str = Field(default="巡检编号", min_length=1, max_length=10)
+    # Regexes (first group = the value) for receipts and entries the readers do not know.
+    receipt_number_pattern: str | None = None
+    receipt_code_pattern: str | None = None
+    query_entry_pattern: str | None = None
+
+    _patterns = field_validator(
+        "receipt_number_pattern", "receipt_code_pattern", "query_entry_pattern"
+    )(valid_regex)
+
+    @property
+    def reading(self) -> Reading:
+        return Reading(
+            self.receipt_number_pattern, self.receipt_code_pattern, self.query_entry_pattern
+        )
 
 
 class ConsultationProbe(Probe):
@@ -137,7 +154,7 @@ class ConsultationProbe(Probe):
             params.contact_name, params.contact_phone, params.contact_email, params.kind
         )
         page = await ctx.new_page()
-        answer = await submit_question(ctx, page, question, contact)
+        answer = await submit_question(ctx, page, question, contact, params.reading)
         if isinstance(answer, Unjudgeable):
             return ProbeResult(
                 Outcome.INCONCLUSIVE,
@@ -188,7 +205,7 @@ class ConsultationProbe(Probe):
         now = ctx.clock.now()
         today = beijing_date(now)
         page = await ctx.new_page()
-        answer = await query_reply(ctx, page, pending)
+        answer = await query_reply(ctx, page, pending, params.reading)
         if answer.status is ReplyStatus.REPLIED:
             stated = answer.replied_at
             plausible = stated is not None and pending.submitted_at <= stated <= now

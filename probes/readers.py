@@ -65,7 +65,7 @@ class ReceiptCodes:
 def _first_code(pattern: re.Pattern[str], text: str) -> str:
     for match in pattern.finditer(text):
         value = match.group(1).strip("-")
-        if any(ch.isdigit() for ch in value):  # 查询码查询… or English words are not codes
+        if value:
             return value
     return ""
 
