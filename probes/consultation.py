@@ -32,7 +32,7 @@ from pydantic import Field, field_validator
 
 from config.catalog import CheckSpec, Severity
 from core.results import Finding, Outcome, ProbeResult
-from probes.base import Probe, ProbeContext, ProbeParams, valid_regex
+from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, valid_regex
 from probes.consultation_state import (
     Consultation,
     ConsultationJournal,
@@ -83,7 +83,13 @@ DEFAULT_QUESTIONS = (
 )
 
 
-class ConsultationParams(ProbeParams):
+class ConsultationParams(CheckParams):
+    FINDING_CODES = (
+        "consultation.submit_failed",
+        "consultation.query_failed",
+        "consultation.reply_overdue",
+    )
+
     questions: list[PooledQuestion] = Field(
         default_factory=lambda: list(DEFAULT_QUESTIONS), min_length=1
     )

@@ -1,6 +1,7 @@
 """Run one probe in a fresh browser context and turn whatever happens into a result.
 
-This is the one place where exceptions become outcomes:
+This is the one place where exceptions become outcomes, and where the finding rules a
+check switched off (``params.rules``) are dropped:
 
     probe returns a result            → that result, unless the site is down (below)
     SiteUnreachable / SiteTimeout     → fail (site.unreachable / site.timeout); the bot
@@ -44,6 +45,7 @@ from probes.base import (
     ProbeContext,
     http_error_finding,
     outage_finding,
+    rules_off,
 )
 from probes.errors import (
     Inconclusive,
@@ -130,6 +132,7 @@ class ProbeRunner:
             result = _error(f"巡检超过 {self.run_timeout_s:.0f} 秒未完成，已中止", ctx.state)
         except MonitorError as exc:
             result = _error(f"巡检系统故障：{exc}", ctx.state)
+        result = _without_rules_off(result, rules_off(probe_class, check.params))
         metrics = {**result.metrics, "elapsed_ms": int((time.monotonic() - started) * 1000)}
         return _replace(result, metrics=metrics, evidence=_evidence_of(evidence))
 
@@ -237,6 +240,26 @@ class _Trace:
             for chunk in self.chunks:
                 if chunk.exists():
                     keep_in.keep_file(chunk, chunk.name)
+
+
+def _without_rules_off(result: ProbeResult, off: frozenset[str]) -> ProbeResult:
+    """The result without the findings of rules the check switched off (``params.rules``)."""
+    if not off or result.outcome is not Outcome.FAIL:
+        return result
+    kept = tuple(finding for finding in result.findings if finding.code not in off)
+    if len(kept) == len(result.findings):
+        return result
+    metrics = {**result.metrics, "rules_off": sorted(off)}
+    if kept:
+        summary = "、".join(dict.fromkeys(finding.title for finding in kept))
+        return _replace(result, findings=kept, summary=summary, metrics=metrics)
+    return _replace(
+        result,
+        outcome=Outcome.PASS,
+        findings=(),
+        summary="未发现问题（已按巡检项配置关闭部分规则）",
+        metrics=metrics,
+    )
 
 
 def _doubtful(result: ProbeResult) -> bool:

@@ -20,7 +20,7 @@ from pydantic import Field, model_validator
 from config.catalog import Severity
 from core.results import Finding, Outcome, ProbeResult
 from probes import locate
-from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
+from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive
 
 
@@ -41,7 +41,14 @@ class CatalogSample(ProbeParams):
         return self
 
 
-class SearchParams(ProbeParams):
+class SearchParams(CheckParams):
+    FINDING_CODES = (
+        "search.unavailable",
+        "search.error_page",
+        "search.item_not_found",
+        "search.slow",
+    )
+
     items: list[str] = Field(default_factory=list)
     sample: CatalogSample | None = None
     top_n: int = Field(default=10, ge=1, le=100)

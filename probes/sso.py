@@ -24,7 +24,7 @@ from pydantic import Field, SecretStr
 from config.catalog import Severity
 from core.results import Finding, Outcome, ProbeResult
 from probes import locate
-from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
+from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive
 from probes.sso_pages import (
     asks_to_register,
@@ -51,7 +51,14 @@ class DepartmentSystemParams(ProbeParams):
     user_text: str | None = None  # how this system shows the user (e.g. masked 李*红)
 
 
-class SsoParams(ProbeParams):
+class SsoParams(CheckParams):
+    FINDING_CODES = (
+        "sso.login_failed",
+        "sso.relogin_required",
+        "sso.reregistration_required",
+        "sso.system_error",
+    )
+
     username: str = Field(min_length=1)
     password: SecretStr  # from ${SSO_PASSWORD}; never logged, typed with the trace paused
     user_text: str | None = None  # how systems show the signed-in user; default: username
