@@ -186,8 +186,8 @@ _GREETING = re.compile(
     r"(?:您好|你好|欢迎您?|欢迎回来)[,，:：!！\s]*(?P<after>[^\s,，:：!！|｜()（）]{2,12})"
     r"|(?P<before>[^\s,，:：!！|｜()（）]{2,12})[,，\s]*(?:您好|你好)"
 )
-SIGNED_IN_WORDS = re.compile(r"退出登录|安全退出|注销登录|退出|个人中心|用户中心|我的空间")
-SIGNED_OUT_WORDS = re.compile(r"请登录|登录\s*/\s*注册|立即登录|用户登录|^\s*登录\s*$", re.M)
+SIGNED_IN_WORDS = re.compile(r"退出登录|安全退出|注销登录|退出")
+SIGNED_OUT_WORDS = re.compile(r"请登录|登录\s*[/|｜]?\s*注册|立即登录|用户登录|^\s*登录\s*$", re.M)
 
 
 @dataclass(frozen=True)
@@ -217,3 +217,16 @@ def read_greeting(text: str, expected: str | None = None) -> Greeting:
     signed_out = bool(SIGNED_OUT_WORDS.search(folded))
     signed_in = bool(SIGNED_IN_WORDS.search(folded)) and not signed_out
     return Greeting(signed_in or (bool(name) and not signed_out), name)
+
+
+# -- search results --------------------------------------------------------------------------
+
+NO_RESULTS = re.compile(
+    r"未找到|没有找到|找不到|未搜索到|没有搜索到|无相关|暂无(相关)?(结果|数据|信息|事项|内容)"
+    r"|共\s*(找到\s*)?0\s*(条|个|项)|0\s*条结果|抱歉"
+)
+
+
+def says_no_results(text: str) -> bool:
+    """Whether a results page says it found nothing (未找到相关结果, 共 0 条…)."""
+    return bool(NO_RESULTS.search(fold(text)))
