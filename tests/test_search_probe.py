@@ -155,4 +155,3 @@ async def test_an_empty_result_list_the_page_announces_is_still_a_missing_item(
         selectors={"result_item": ".result-list li"},
     )
     assert [f.code for f in report.result.findings] == ["search.item_not_found"]
-
