@@ -302,6 +302,9 @@ async def _site_outage(ctx: ProbeContext, browser: BrowserContext) -> Finding | 
             return None  # our side, or not a network error: leave the probe's verdict
         if response is None or response.status < 400:
             return None
+        if response.status in (404, 405) and "home" not in ctx.target.pages:
+            return None  # a site living under a path may have no page at its root
+
         with contextlib.suppress(Exception):
             await ctx.evidence.capture(page, f"site-http-{response.status}")
         return http_error_finding("网站首页", url, response.status)
