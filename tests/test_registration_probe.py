@@ -45,9 +45,10 @@ SOME_SEGMENTS = ["138", "162", "170", "176", "199"]
 @pytest.fixture(scope="session")
 def registration_server() -> Iterator[RegistrationPortal]:
     desk = RegistrationDesk()
-    app = create_portal_app(PortalFaults(), areas=[registration_area(desk)])
+    portal_faults = PortalFaults()
+    app = create_portal_app(portal_faults, areas=[registration_area(desk)])
     server = SandboxServer(app, "127.0.0.1", 0).start()
-    yield RegistrationPortal(server, desk)
+    yield RegistrationPortal(server, desk, portal_faults)
     server.stop()
 
 
@@ -55,8 +56,10 @@ def registration_server() -> Iterator[RegistrationPortal]:
 def site(registration_server: RegistrationPortal) -> Iterator[RegistrationPortal]:
     """The portal with a healthy 用户注册 at the start of every test."""
     registration_server.desk.faults.reset()
+    registration_server.site.reset()
     yield registration_server
     registration_server.desk.faults.reset()
+    registration_server.site.reset()
 
 
 def params(site: RegistrationPortal, **overrides: Any) -> dict[str, Any]:
@@ -370,3 +373,12 @@ async def test_a_code_already_in_the_inbox_is_never_taken_for_a_new_one() -> Non
         inbox, TEST_PHONE, since=since, ignore_ids={old.id}, limit_s=1, poll_s=0.01
     )
     assert found is not None and found.code == "222222"
+
+
+async def test_site_answering_503_everywhere_is_an_outage_not_a_missing_entry(
+    make_services: ServicesFactory, site: RegistrationPortal
+) -> None:
+    site.site.update({"site_down": True})
+    report = await run(make_services, site)
+    assert report.outcome is Outcome.FAIL
+    assert [f.code for f in report.result.findings] == ["site.http_error"]
