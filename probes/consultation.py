@@ -40,6 +40,7 @@ from probes.consultation_state import (
     month_day,
 )
 from probes.consultation_steps import (
+    RECEIPT_SETTINGS,
     Contact,
     Question,
     Reading,
@@ -147,6 +148,16 @@ class ConsultationProbe(Probe):
             resting = self._resting(ctx, params, journal)
             if resting is not None:
                 return resting
+            unread = ctx.state.get(UNREAD_RECEIPT)
+            if isinstance(unread, dict) and unread.get("reading") == _reading_key(ctx, params):
+                since = beijing_date(dt.datetime.fromisoformat(str(unread["at"])))
+                return ProbeResult(
+                    Outcome.INCONCLUSIVE,
+                    summary="无法判定",
+                    error=f"{month_day(since)}提交的咨询未能读出回执（信件编号或查询码），"
+                    f"为免重复提交，请先配置{RECEIPT_SETTINGS}",
+                    state={**journal.to_state(), UNREAD_RECEIPT: unread},
+                )
             return await self._submit(ctx, params, journal)
 
     async def _submit(
@@ -162,11 +173,14 @@ class ConsultationProbe(Probe):
         page = await ctx.new_page()
         answer = await submit_question(ctx, page, question, contact, params.reading)
         if isinstance(answer, Unjudgeable):
+            state = journal.to_state()
+            if answer.submitted:
+                # Remembered, so the next runs do not send letter after letter to a desk
+                # whose receipts we cannot read: they wait for the reading to change.
+                unread = {"at": now.isoformat(), "reading": _reading_key(ctx, params)}
+                state[UNREAD_RECEIPT] = unread
             return ProbeResult(
-                Outcome.INCONCLUSIVE,
-                summary="无法判定",
-                error=answer.reason,
-                state=journal.to_state(),
+                Outcome.INCONCLUSIVE, summary="无法判定", error=answer.reason, state=state
             )
         if isinstance(answer, Refusal):
             where = f"{answer.entry}。" if answer.entry else ""
@@ -368,6 +382,15 @@ def _query_failed(pending: Consultation, reason: str) -> Finding:
         subjects=(pending.letter_no or pending.title,),
         data={"letter_no": pending.letter_no, "reason": reason},
     )
+
+
+UNREAD_RECEIPT = "consultation_unread_receipt"
+
+
+def _reading_key(ctx: ProbeContext, params: ConsultationParams) -> str:
+    """What the receipt is read with; a change to it is worth another question."""
+    selectors = [ctx.selector(name) for name in ("consult_receipt_number", "consult_receipt_code")]
+    return repr((params.receipt_number_pattern, params.receipt_code_pattern, selectors))
 
 
 def _marker(ctx: ProbeContext, params: ConsultationParams) -> str:

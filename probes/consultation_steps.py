@@ -107,6 +107,7 @@ class Unjudgeable:
     """We cannot tell whether the desk works (a CAPTCHA, a page we cannot read)."""
 
     reason: str
+    submitted: bool = False  # the question went out, but its receipt could not be read
 
 
 class ReplyStatus(StrEnum):
@@ -184,7 +185,8 @@ async def submit_question(
         said = " ".join((await page.locator("main, body").first.inner_text()).split())[:80]
         return Unjudgeable(
             f"提交咨询后未能在页面（{page.url}）上读出信件编号或查询码（页面显示“{said}”），"
-            f"无法判断是否提交成功；请配置{RECEIPT_SETTINGS}"
+            f"无法判断是否提交成功；请配置{RECEIPT_SETTINGS}",
+            submitted=True,
         )
     await ctx.evidence.capture(page, "consult-receipt")
     shot = ctx.evidence.screenshots[-1] if ctx.evidence.screenshots else ""

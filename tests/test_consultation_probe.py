@@ -407,6 +407,11 @@ async def test_unread_receipt_is_inconclusive_naming_the_setting_never_submit_fa
     assert report.outcome is Outcome.INCONCLUSIVE, report.result
     assert report.result.findings == ()
     assert "未能在页面" in report.result.error and "receipt_code_pattern" in report.result.error
+    letters = portal.letters
+    again = await run_at(services, portal, "2026-09-28 16:00")
+    assert again.outcome is Outcome.INCONCLUSIVE
+    assert "为免重复提交" in again.result.error
+    assert portal.letters == letters, "no second letter to a desk whose receipts we cannot read"
 
 
 async def test_a_configured_receipt_pattern_reads_an_unknown_wording(
@@ -442,3 +447,23 @@ async def test_site_down_during_the_follow_up_is_an_outage_and_the_letter_kept(
     again = await run_at(services, portal, "2026-09-30 10:00")
     assert again.outcome is Outcome.PASS
     assert again.result.metrics["letter_no"] == submitted.result.metrics["letter_no"]
+
+
+async def test_a_query_entry_named_in_unknown_words_is_inconclusive_until_configured(
+    make_services: ServicesFactory, portal: DeskPortal, engine: Engine
+) -> None:
+    portal.desk.faults.update({"query_label": "查看进展", "never_reply": True})
+    made = _services(make_services, portal, engine)
+    assert (await run_at(made, portal, SUBMITTED)).outcome is Outcome.PASS
+    unread = await run_at(made, portal, "2026-09-29 10:00")
+    assert unread.outcome is Outcome.INCONCLUSIVE, unread.result
+    assert "query_entry_pattern" in unread.result.error
+    assert journal_of(made).pending is not None, "the letter is still followed"
+
+    made.engine.dispose()
+    url = engine.url.render_as_string(hide_password=False)
+    configured = _services(
+        make_services, portal, make_engine(url), more_params=", query_entry_pattern: 查看进展"
+    )
+    waiting = await run_at(configured, portal, "2026-09-29 16:00")
+    assert waiting.outcome is Outcome.PASS and "等待答复" in waiting.result.summary
