@@ -26,9 +26,14 @@ from core.results import Finding, Outcome, ProbeResult
 from probes import locate
 from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive, SiteUnreachable
-from probes.guide_check import GuideVerdict, guide_findings, judge_guide
+from probes.guide_check import GuideReading, GuideVerdict, guide_findings, judge_guide
 from probes.guide_page import download_problem, read_guide
-from probes.guide_rules import ELEMENT_NAMES, VAGUE_MATERIAL_PATTERNS, category_name
+from probes.guide_rules import (
+    ELEMENT_NAMES,
+    MATERIAL_FORMAT_ASPECTS,
+    VAGUE_MATERIAL_PATTERNS,
+    category_name,
+)
 from probes.portal_links import (
     all_links,
     content_links,
@@ -88,6 +93,31 @@ class GuideParams(ProbeParams):
     vague_patterns: list[str] = Field(default_factory=lambda: list(VAGUE_MATERIAL_PATTERNS))
     require_forms: Literal["listed", "always"] = "listed"  # listed: when a material is a form
     check_downloads: bool = True
+    # Regexes for wordings the readers do not know (see probes/readers.py).
+    hotline_pattern: str | None = None  # numbers needing no area code, e.g. "96\\d{3}"
+    clear_time_limit_pattern: str | None = None  # time limits that say which days count
+    material_format_patterns: dict[str, str] = Field(default_factory=dict)  # aspect → regex
+
+    @field_validator("hotline_pattern", "clear_time_limit_pattern")
+    @classmethod
+    def _valid_reader_patterns(cls, value: str | None) -> str | None:
+        return _regex(value)
+
+    @field_validator("material_format_patterns")
+    @classmethod
+    def _known_aspects(cls, value: dict[str, str]) -> dict[str, str]:
+        known = [name for name, _ in MATERIAL_FORMAT_ASPECTS]
+        for aspect, pattern in value.items():
+            if aspect not in known:
+                raise ValueError(f"unknown aspect {aspect!r}; known: {'、'.join(known)}")
+            _regex(pattern)
+        return value
+
+    @property
+    def reading(self) -> GuideReading:
+        return GuideReading(
+            self.hotline_pattern, self.clear_time_limit_pattern, self.material_format_patterns
+        )
 
     _pattern = field_validator("item_pattern")(_regex)
 
@@ -381,6 +411,7 @@ class _Inspection:
                 vague_patterns=params.vague_patterns,
                 require_forms=params.require_forms,
                 dead_forms=dead,
+                reading=params.reading,
             )
             if verdict.problems:
                 await self.capture("guide")

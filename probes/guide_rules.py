@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +19,7 @@ from probes.readers import (
     MATERIAL_FORMAT_ASPECTS,
     Phone,
     PhoneKind,
+    format_aspects,
     phones_in,
     time_limit_is_clear,
     unsaid_format_aspects,
@@ -157,12 +158,15 @@ def vague_materials(
 # The words live in ``probes.readers`` (原件/复印件 state paper too).
 
 
-def unclear_material_formats(entries: Sequence[Labelled]) -> list[tuple[str, tuple[str, ...]]]:
+def unclear_material_formats(
+    entries: Sequence[Labelled], aspect_patterns: Mapping[str, str] | None = None
+) -> list[tuple[str, tuple[str, ...]]]:
     """Materials whose row says nothing of some format aspect: (name, aspects missing).
 
     In a materials table every column with one cell per material belongs to the row (材料类型,
     份数, 材料形式, 备注…); a materials list is judged by each line's own words.
     """
+    aspects = format_aspects(aspect_patterns)
     labels = {normalise_label(label) for label in MATERIAL_NAME_LABELS}
     names_entry = next((e for e in entries if normalise_label(e.label) in labels and e.items), None)
     if names_entry is not None:
@@ -178,13 +182,13 @@ def unclear_material_formats(entries: Sequence[Labelled]) -> list[tuple[str, tup
     for name, text in rows:
         if is_blank(name):
             continue
-        missing = unsaid_format_aspects(text)
+        missing = unsaid_format_aspects(text, aspects)
         if missing:
             unclear.append((name, missing))
     return unclear
 
 
-def phone_problems(contact: str, supervision: str) -> list[str]:
+def phone_problems(contact: str, supervision: str, hotline_pattern: str | None = None) -> list[str]:
     """What is wrong with a guide's phones (电话准确性 C1-13), in Chinese; empty when fine.
 
     Both phones are judged only when printed (a missing one is an element gap); a
@@ -197,7 +201,7 @@ def phone_problems(contact: str, supervision: str) -> list[str]:
     for label, text in fields:
         if is_blank(text):
             continue
-        phones = phones_in(text)
+        phones = phones_in(text, hotline_pattern)
         if not phones:
             problems.append(f"{label}“{_short(text)}”未标注电话号码")
         for phone in phones:
@@ -206,18 +210,20 @@ def phone_problems(contact: str, supervision: str) -> list[str]:
         numbers[label] = {p.digits[-8:] for p in phones if p.kind is not PhoneKind.HOTLINE}
     shared = numbers.get("咨询电话", set()) & numbers.get("监督投诉电话", set())
     if shared:
-        shown = [p.text for p in phones_in(contact) if p.digits[-8:] in shared]
+        shown = [p.text for p in phones_in(contact, hotline_pattern) if p.digits[-8:] in shared]
         problems.append(f"咨询电话与监督投诉电话相同（{'、'.join(dict.fromkeys(shown))}）")
     return problems
 
 
-def unclear_time_limits(entries: Iterable[Labelled]) -> list[tuple[str, str]]:
+def unclear_time_limits(
+    entries: Iterable[Labelled], clear_pattern: str | None = None
+) -> list[tuple[str, str]]:
     """(label, value) of the time limits that do not say 工作日 or 自然日 (nor 即办, 当场),
     e.g. 承诺时限“20日”; each wording once."""
     unclear: dict[str, str] = {}
     for entry in values_of(entries, "办理时限"):
         value = " ".join(entry.value.split())
-        if is_blank(value) or time_limit_is_clear(value) or value in unclear:
+        if is_blank(value) or time_limit_is_clear(value, clear_pattern) or value in unclear:
             continue
         unclear[value] = normalise_label(entry.label)
     return [(label, value) for value, label in unclear.items()]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -137,11 +138,17 @@ _PHONE = re.compile(
 )
 
 
-def phones_in(text: str) -> list[Phone]:
-    """The telephone numbers printed in ``text``, each with its kind."""
+def phones_in(text: str, hotline_pattern: str | None = None) -> list[Phone]:
+    """The telephone numbers printed in ``text``, each with its kind; ``hotline_pattern``
+    (a regex) adds numbers that need no area code (a province's own 96xxx line)."""
+    pattern = _PHONE
+    if hotline_pattern:
+        extra = rf"(?P<extra>(?<![\d-])(?:{hotline_pattern})(?![\d-]))"
+        pattern = re.compile(f"{extra}|{_PHONE.pattern}")
     found = []
-    for match in _PHONE.finditer(fold(text)):
-        kind = PhoneKind(match.lastgroup or "local")
+    for match in pattern.finditer(fold(text)):
+        group = match.lastgroup or "local"
+        kind = PhoneKind.HOTLINE if group == "extra" else PhoneKind(group)
         found.append(Phone(match.group(), re.sub(r"\D", "", match.group()), kind))
     return found
 
@@ -149,7 +156,8 @@ def phones_in(text: str) -> list[Phone]:
 # -- material formats ------------------------------------------------------------------------
 
 # 原件 and 复印件 are paper by nature; 扫描件 and PDF are electronic: each states the medium.
-MATERIAL_FORMAT_ASPECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+Aspects = tuple[tuple[str, re.Pattern[str]], ...]  # (aspect, the words that state it)
+MATERIAL_FORMAT_ASPECTS: Aspects = (
     ("原件/复印件", re.compile(r"原件|复印件|复制件|影印件|副本|正本")),
     (
         "纸质/电子",
@@ -159,8 +167,17 @@ MATERIAL_FORMAT_ASPECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+def format_aspects(overrides: Mapping[str, str] | None = None) -> Aspects:
+    """The format aspects with a target's own words for some of them (aspect → regex)."""
+    overrides = overrides or {}
+    return tuple(
+        (name, re.compile(overrides[name]) if name in overrides else words)
+        for name, words in MATERIAL_FORMAT_ASPECTS
+    )
+
+
 def unsaid_format_aspects(
-    row_text: str, aspects: tuple[tuple[str, re.Pattern[str]], ...] = MATERIAL_FORMAT_ASPECTS
+    row_text: str, aspects: Aspects = MATERIAL_FORMAT_ASPECTS
 ) -> tuple[str, ...]:
     """The format aspects a material's row says nothing of (原件/复印件, 纸质/电子, 份数)."""
     folded = fold(row_text)

@@ -127,3 +127,26 @@ def test_greetings_tell_the_signed_in_state_without_a_configured_name(
 def test_a_configured_user_text_decides_alone() -> None:
     assert read_greeting("您好，张三 退出", expected="测试用户").signed_in is False
     assert read_greeting("测试用户 退出", expected="测试用户").signed_in is True
+
+
+def test_catalog_patterns_teach_the_guide_rules_a_portals_own_words() -> None:
+    # A province-wide line printed without area code, 时限 in 工作时, materials 纸本.
+    assert phone_problems("0871-63215071", "66668888") == ["监督投诉电话“66668888”未标注区号"]
+    assert phone_problems("0871-63215071", "66668888", hotline_pattern="66668888") == []
+    limit = [Labelled("承诺时限", "16工作时")]
+    assert unclear_limits(limit) == [("承诺时限", "16工作时")]
+    assert unclear_limits(limit, clear_pattern="工作时") == []
+    rows = [Labelled("材料名称", "", ("身份证明",)), Labelled("要求", "", ("原件纸本1份",))]
+    assert unclear_material_formats(rows) == []
+    rows = [Labelled("材料名称", "", ("身份证明",)), Labelled("要求", "", ("正本纸本1份",))]
+    assert unclear_material_formats(rows) == [("身份证明", ("纸质/电子",))]
+    assert unclear_material_formats(rows, {"纸质/电子": "纸本|纸质|电子"}) == []
+
+
+def test_unknown_material_aspect_in_the_catalog_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from probes.checklist import GuideParams
+
+    with pytest.raises(ValidationError, match="unknown aspect"):
+        GuideParams.model_validate({"items": ["/item/1"], "material_format_patterns": {"x": "y"}})
