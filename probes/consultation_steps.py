@@ -45,6 +45,7 @@ _REPLY_TIME = re.compile(
     r"(?:答复|回复|办结|处理)(?:时间|日期)[：:\s]*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
     r"(?:\s*(\d{1,2}):(\d{2}))?"
 )
+_UNFILLED = re.compile(r"请选择|请填写|不能为空|为必填|必填项|请输入|未填写|请勾选")
 _TROUBLE = re.compile(r"失败|繁忙|异常|错误|出错|不能为空|请填写|请选择|有误")
 
 
@@ -180,6 +181,14 @@ async def submit_question(
     if not codes.found:
         await ctx.evidence.capture(page, "consult-submit-unread")
         message = await _page_message(page)
+        if message and _UNFILLED.search(message):
+            # The form's own check of a field this probe did not fill (a required 所属部门
+            # select): our gap, not the portal's.
+            return Unjudgeable(
+                f"提交咨询后表单提示“{message}”，巡检未能填写该必填项；"
+                "请配置巡检对象 selectors 中对应的输入框（consult_title、consult_name、"
+                "consult_phone…）或巡检项 params.kind"
+            )
         if message:
             return Refusal(entry, f"提交咨询后页面提示“{message}”")
         said = " ".join((await page.locator("main, body").first.inner_text()).split())[:80]

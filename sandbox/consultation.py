@@ -80,7 +80,8 @@ def consultation_routes(desk: ConsultationDesk) -> list[BaseRoute]:
         )
 
     async def show_form(request: Request) -> Response:
-        return form_page(request, {"kind": KINDS[0], "department": UNSURE_DEPARTMENT}, [])
+        chosen = "" if desk.faults.department_required else UNSURE_DEPARTMENT
+        return form_page(request, {"kind": KINDS[0], "department": chosen}, [])
 
     async def submit(request: Request) -> Response:
         form = await request.form()
@@ -141,7 +142,12 @@ def consultation_routes(desk: ConsultationDesk) -> list[BaseRoute]:
 def _worded(desk: ConsultationDesk, context: dict[str, Any]) -> dict[str, Any]:
     """The page context with this desk's wording faults (receipt style, query entry name)."""
     faults = desk.faults.snapshot()
-    return {**context, "receipt_wording": faults.receipt_wording, "query_label": faults.query_label}
+    return {
+        **context,
+        "receipt_wording": faults.receipt_wording,
+        "query_label": faults.query_label,
+        "department_required": faults.department_required,
+    }
 
 
 def _problems(values: dict[str, str], departments: list[str]) -> list[str]:

@@ -52,6 +52,8 @@ class ConsultationFaults(FaultFields):
     # “提交成功！您的信件查询码为：…，请妥善保存。”, the code alone finding the letter;
     # "voucher" the same in words no reader knows (凭证号), for the configured pattern.
     receipt_wording: str = ""
+    # A healthy variant: 受理部门 starts on “请选择”, so a citizen must pick one.
+    department_required: bool = False
     query_label: str = ""  # the query entry's name ("" 咨询回复查询), e.g. 办理结果查询, 我的咨询
 
     _limits: ClassVar[Mapping[str, int]] = {

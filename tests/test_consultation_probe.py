@@ -467,3 +467,13 @@ async def test_a_query_entry_named_in_unknown_words_is_inconclusive_until_config
     )
     waiting = await run_at(configured, portal, "2026-09-29 16:00")
     assert waiting.outcome is Outcome.PASS and "等待答复" in waiting.result.summary
+
+
+async def test_a_required_field_the_probe_cannot_fill_is_inconclusive_not_a_refusal(
+    services: Services, portal: DeskPortal
+) -> None:
+    # The form answers “请选择受理部门”: the bot's gap, not a desk that refuses questions.
+    portal.desk.faults.update({"department_required": True})
+    report = await run_at(services, portal, SUBMITTED)
+    assert report.outcome is Outcome.INCONCLUSIVE, report.result
+    assert "请选择受理部门" in report.result.error and "selectors" in report.result.error
