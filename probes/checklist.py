@@ -308,7 +308,9 @@ class _Inspection:
         link_re = re.compile(params.link_pattern) if params.link_pattern else None
         empty: list[tuple[str, str]] = []  # (column, category with a note)
         unseen: list[tuple[str, str]] = []  # (column, category) without any item link
-        items_seen = False  # whether item_pattern matched anything on this site
+        # Whether item_pattern matched on a category page, and on any page: a category is
+        # called empty only when another category shows the pattern works there.
+        category_items_seen = items_seen = False
         checked = 0
         seen: set[str] = set()
         for listing in params.pages:
@@ -341,11 +343,13 @@ class _Inspection:
                     empty.append((column, f"{name}（HTTP {response.status}）"))
                     continue
                 if any(item_re.search(h) for _, h in await content_links(self.page)):
-                    items_seen = True
+                    category_items_seen = items_seen = True
                 else:
                     unseen.append((column, name))
                     await self.capture("category-empty")
         self.metrics["categories_checked"] = checked
+        if checked and not category_items_seen:
+            items_seen = False  # column pages' own item links say nothing of categories
         if unseen and not items_seen:
             # The pattern never matched on this site: an empty page and a guide link in
             # another form look the same, so nothing is called empty (rule of doubt).
