@@ -9,31 +9,101 @@ messages; it raises the exceptions of ``probes.errors`` when it cannot judge.
 from __future__ import annotations
 
 import contextlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from urllib.parse import urljoin
 
 from playwright.async_api import BrowserContext, Page, Response
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from config.catalog import CheckSpec, Severity, TargetSpec
 from core.calendar import WorkingCalendar
 from core.clock import Clock
 from core.results import Finding, ProbeResult
-from probes.errors import MonitorError, SiteUnreachable, classify_network_error, network_code
+from probes.errors import (
+    MonitorError,
+    SiteTimeout,
+    SiteUnreachable,
+    classify_network_error,
+    network_code,
+)
 from probes.evidence import RunEvidence
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
+
+
+def valid_regex(value: str | None) -> str | None:
+    """A pydantic validator body: ``value`` compiles as a regular expression."""
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
 
 
 class ProbeParams(BaseModel):
     """Base of every probe's ``params`` model: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _switch(value: object) -> object:
+    # YAML 1.1 reads a bare `off` as false.
+    if value is False:
+        return "off"
+    if value is True:
+        return "on"
+    return value
+
+
+RuleSwitch = Annotated[Literal["on", "off"], BeforeValidator(_switch)]
+
+
+class CheckParams(ProbeParams):
+    """Base of a probe's whole ``params``: adds ``rules``, the finding rules switched per
+    target (``rules: {phone_invalid: off}`` or by full code ``checklist.phone_invalid``)."""
+
+    # The finding codes this probe can report, which ``rules`` may name.
+    FINDING_CODES: ClassVar[tuple[str, ...]] = ()
+
+    rules: dict[str, RuleSwitch] = Field(default_factory=dict)
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = [name for name in value if rule_code(name, cls.FINDING_CODES) is None]
+        if unknown:
+            known = ", ".join(code.partition(".")[2] for code in cls.FINDING_CODES)
+            raise ValueError(f"unknown rule {', '.join(map(repr, unknown))}; known rules: {known}")
+        return value
+
+
+def rule_code(name: str, codes: tuple[str, ...]) -> str | None:
+    """The finding code a rule name stands for (``phone_invalid`` → checklist.phone_invalid)."""
+    for code in codes:
+        if name in (code, code.partition(".")[2]):
+            return code
+    return None
+
+
+def rules_off(probe: type[Probe], raw_params: dict[str, Any]) -> frozenset[str]:
+    """The finding codes switched off in a check's raw ``params``."""
+    params_model = probe.Params
+    codes: tuple[str, ...] = getattr(params_model, "FINDING_CODES", ())
+    rules = raw_params.get("rules")
+    if not isinstance(rules, dict):
+        return frozenset()
+    return frozenset(
+        code
+        for name, switch in rules.items()
+        if _switch(switch) == "off" and (code := rule_code(str(name), codes)) is not None
+    )
 
 
 @dataclass
@@ -82,7 +152,7 @@ class ProbeContext:
             return await page.goto(url, wait_until="load")
         except PlaywrightTimeout as exc:
             seconds = self.nav_timeout_ms / 1000
-            raise SiteUnreachable(url, f"{seconds:.0f} 秒内未加载完成") from exc
+            raise SiteTimeout(url, f"{seconds:.0f} 秒内未加载完成") from exc
         except PlaywrightError as exc:
             if classify_network_error(str(exc)) == "theirs":
                 raise SiteUnreachable(url, network_code(str(exc))) from exc
@@ -132,3 +202,24 @@ def unreachable_finding(url: str, reason: str) -> Finding:
         subjects=(url,),
         data={"reason": reason},
     )
+
+
+def timeout_finding(url: str, reason: str) -> Finding:
+    return Finding(
+        code="site.timeout",
+        title="网站访问超时",
+        detail=f"打开 {url} 超时：{reason}",
+        severity=Severity.CRITICAL,
+        subjects=(url,),
+        data={"reason": reason},
+    )
+
+
+def outage_finding(error: SiteUnreachable) -> Finding:
+    """The finding of a page that did not load: a timeout or a network failure."""
+    if isinstance(error, SiteTimeout):
+        return timeout_finding(error.url, error.reason)
+    return unreachable_finding(error.url, error.reason)
+
+
+OUTAGE_CODES = frozenset({"site.http_error", "site.unreachable", "site.timeout"})

@@ -24,11 +24,16 @@ from pydantic import Field, field_validator, model_validator
 
 from core.results import Finding, Outcome, ProbeResult
 from probes import locate
-from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
+from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive, SiteUnreachable
-from probes.guide_check import GuideVerdict, guide_findings, judge_guide
+from probes.guide_check import GuideReading, GuideVerdict, guide_findings, judge_guide
 from probes.guide_page import download_problem, read_guide
-from probes.guide_rules import ELEMENT_NAMES, VAGUE_MATERIAL_PATTERNS, category_name
+from probes.guide_rules import (
+    ELEMENT_NAMES,
+    MATERIAL_FORMAT_ASPECTS,
+    VAGUE_MATERIAL_PATTERNS,
+    category_name,
+)
 from probes.portal_links import (
     all_links,
     content_links,
@@ -88,6 +93,31 @@ class GuideParams(ProbeParams):
     vague_patterns: list[str] = Field(default_factory=lambda: list(VAGUE_MATERIAL_PATTERNS))
     require_forms: Literal["listed", "always"] = "listed"  # listed: when a material is a form
     check_downloads: bool = True
+    # Regexes for wordings the readers do not know (see probes/readers.py).
+    hotline_pattern: str | None = None  # numbers needing no area code, e.g. "96\\d{3}"
+    clear_time_limit_pattern: str | None = None  # time limits that say which days count
+    material_format_patterns: dict[str, str] = Field(default_factory=dict)  # aspect → regex
+
+    @field_validator("hotline_pattern", "clear_time_limit_pattern")
+    @classmethod
+    def _valid_reader_patterns(cls, value: str | None) -> str | None:
+        return _regex(value)
+
+    @field_validator("material_format_patterns")
+    @classmethod
+    def _known_aspects(cls, value: dict[str, str]) -> dict[str, str]:
+        known = [name for name, _ in MATERIAL_FORMAT_ASPECTS]
+        for aspect, pattern in value.items():
+            if aspect not in known:
+                raise ValueError(f"unknown aspect {aspect!r}; known: {'、'.join(known)}")
+            _regex(pattern)
+        return value
+
+    @property
+    def reading(self) -> GuideReading:
+        return GuideReading(
+            self.hotline_pattern, self.clear_time_limit_pattern, self.material_format_patterns
+        )
 
     _pattern = field_validator("item_pattern")(_regex)
 
@@ -113,7 +143,21 @@ class GuideParams(ProbeParams):
         return self
 
 
-class ChecklistParams(ProbeParams):
+class ChecklistParams(CheckParams):
+    FINDING_CODES = (
+        "checklist.entry_missing",
+        "checklist.entry_dead",
+        "checklist.empty_column",
+        "checklist.guide_unavailable",
+        "checklist.guide_elements_missing",
+        "checklist.vague_materials",
+        "checklist.material_format_unclear",
+        "checklist.phone_invalid",
+        "checklist.time_limit_unclear",
+        "checklist.form_download_missing",
+        "checklist.form_download_dead",
+    )
+
     entry: EntryParams | None = None
     columns: ColumnParams | None = None
     guides: GuideParams | None = None
@@ -152,13 +196,24 @@ class _Inspection:
         self.unjudged: list[str] = []
 
     def result(self) -> ProbeResult:
+        """Fail on the findings; a part that could not be judged is said, never dropped:
+        inconclusive alone, or beside the findings in ``error`` and ``metrics``."""
+        unjudged = "；".join(self.unjudged)
+        if self.unjudged:
+            self.metrics["unjudged"] = list(self.unjudged)
         if self.findings:
             summary = "、".join(dict.fromkeys(f.title for f in self.findings))
+            if unjudged:
+                summary += "（另有部分检查无法判定）"
             return ProbeResult(
-                Outcome.FAIL, tuple(self.findings), summary=summary, metrics=self.metrics
+                Outcome.FAIL,
+                tuple(self.findings),
+                summary=summary,
+                error=f"部分检查无法判定：{unjudged}" if unjudged else "",
+                metrics=self.metrics,
             )
         if self.unjudged:
-            raise Inconclusive("；".join(self.unjudged))
+            raise Inconclusive(unjudged)
         return ProbeResult(Outcome.PASS, summary="检查指标均符合要求", metrics=self.metrics)
 
     async def capture(self, label: str, page: Page | None = None) -> None:
@@ -252,6 +307,10 @@ class _Inspection:
         item_re = re.compile(params.item_pattern)
         link_re = re.compile(params.link_pattern) if params.link_pattern else None
         empty: list[tuple[str, str]] = []  # (column, category with a note)
+        unseen: list[tuple[str, str]] = []  # (column, category) without any item link
+        # Whether item_pattern matched on a category page, and on any page: a category is
+        # called empty only when another category shows the pattern works there.
+        category_items_seen = items_seen = False
         checked = 0
         seen: set[str] = set()
         for listing in params.pages:
@@ -267,9 +326,10 @@ class _Inspection:
                 for text, href in links
                 if not item_re.search(href) and is_category(href, url, link_re)
             ]
+            items_seen = items_seen or any(item_re.search(href) for _, href in links)
             if not categories:
                 if not any(item_re.search(href) for _, href in links):
-                    empty.append((column, "栏目页面无任何事项"))
+                    unseen.append((column, "栏目页面无任何事项"))
                     await self.capture("column-empty")
                 continue
             for text, href in categories:
@@ -282,16 +342,24 @@ class _Inspection:
                 if response is not None and response.status >= 400:
                     empty.append((column, f"{name}（HTTP {response.status}）"))
                     continue
-                if not any(item_re.search(h) for _, h in await content_links(self.page)):
-                    empty.append((column, name))
+                if any(item_re.search(h) for _, h in await content_links(self.page)):
+                    category_items_seen = items_seen = True
+                else:
+                    unseen.append((column, name))
                     await self.capture("category-empty")
         self.metrics["categories_checked"] = checked
-        if checked >= 3 and len(empty) >= checked:
+        if checked and not category_items_seen:
+            items_seen = False  # column pages' own item links say nothing of categories
+        if unseen and not items_seen:
+            # The pattern never matched on this site: an empty page and a guide link in
+            # another form look the same, so nothing is called empty (rule of doubt).
             self.unjudged.append(
-                f"所有分类页面均未找到事项链接（item_pattern: {params.item_pattern}），"
-                "无法判断栏目是否空白"
+                f"栏目页面及其 {checked} 个分类页面上均未找到符合 item_pattern"
+                f"（{params.item_pattern}）的办事指南链接，无法判断栏目是否空白；"
+                "请配置巡检项 params.columns.item_pattern（办事指南链接地址的正则表达式）"
             )
-            return
+        elif unseen:
+            empty += unseen
         if empty:
             grouped: dict[str, list[str]] = {}
             for column, name in empty:
@@ -315,7 +383,11 @@ class _Inspection:
         if params.sample is not None:
             urls += await self._sample(params.sample, params.item_pattern, exclude=set(urls))
         if not urls:
-            self.unjudged.append("抽样页面上未找到办事指南链接，无法检查办事指南")
+            self.unjudged.append(
+                f"抽样页面上未找到符合 item_pattern（{params.item_pattern}）的办事指南链接，"
+                "无法检查办事指南；请配置巡检项 params.guides.item_pattern、"
+                "guides.sample.link_pattern 或 guides.items"
+            )
             return
         verdicts: list[GuideVerdict] = []
         unavailable: dict[str, int] = {}  # url → HTTP status
@@ -343,17 +415,22 @@ class _Inspection:
                 vague_patterns=params.vague_patterns,
                 require_forms=params.require_forms,
                 dead_forms=dead,
+                reading=params.reading,
             )
             if verdict.problems:
                 await self.capture("guide")
             verdicts.append(verdict)
         self.metrics.update(guides_checked=len(verdicts), downloads_checked=downloads)
-        if verdicts and all(set(v.missing) >= set(params.elements) for v in verdicts):
+        # A page on which no element label was read is not judged as a guide: it may be
+        # another kind of page, or a guide laid out in a way the reader does not know.
+        unread = [v for v in verdicts if set(v.missing) >= set(params.elements)]
+        if unread:
             self.unjudged.append(
-                "未能在办事指南页面识别任何要素标签（设定依据、受理条件……），"
-                "请为该网站配置 guides.element_selectors"
+                "未能在办事指南页面识别任何要素标签（设定依据、受理条件……）："
+                + "、".join(v.url for v in unread)
+                + "；请为该网站配置巡检项 params.guides.element_selectors"
             )
-            verdicts = []
+            verdicts = [v for v in verdicts if v not in unread]
         self.findings += guide_findings(verdicts)
         if unavailable:
             self.findings.append(

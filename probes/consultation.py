@@ -9,8 +9,10 @@ run's state. Later runs (the check's schedule, e.g. twice per working day) ask �
     no reply, a working day past it    → fail ``consultation.reply_overdue``, every run until
                                          the reply comes; then a pass, which closes the task
                                          on verification (or by auto_close)
-    question not accepted              → fail ``consultation.submit_failed``
-    query page broken, letter unknown  → fail ``consultation.query_failed``
+    question refused (a message, HTTP) → fail ``consultation.submit_failed``
+    receipt or page not read           → inconclusive, naming the setting that would help
+    query page errs, letter unknown    → fail ``consultation.query_failed``
+    query entry or status not read     → inconclusive, the consultation kept
 
 An overdue consultation is never abandoned for a new one, so only its reply can pass.
 One consultation per target is pending at a time: the first enabled consultation check
@@ -25,11 +27,11 @@ import datetime as dt
 import hashlib
 import logging
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from config.catalog import CheckSpec, Severity
 from core.results import Finding, Outcome, ProbeResult
-from probes.base import Probe, ProbeContext, ProbeParams
+from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, valid_regex
 from probes.consultation_state import (
     Consultation,
     ConsultationJournal,
@@ -37,8 +39,10 @@ from probes.consultation_state import (
     month_day,
 )
 from probes.consultation_steps import (
+    RECEIPT_SETTINGS,
     Contact,
     Question,
+    Reading,
     Receipt,
     Refusal,
     ReplyStatus,
@@ -79,7 +83,13 @@ DEFAULT_QUESTIONS = (
 )
 
 
-class ConsultationParams(ProbeParams):
+class ConsultationParams(CheckParams):
+    FINDING_CODES = (
+        "consultation.submit_failed",
+        "consultation.query_failed",
+        "consultation.reply_overdue",
+    )
+
     questions: list[PooledQuestion] = Field(
         default_factory=lambda: list(DEFAULT_QUESTIONS), min_length=1
     )
@@ -92,6 +102,20 @@ class ConsultationParams(ProbeParams):
     contact_email: str = ""
     kind: str = "咨询"  # the 信件类型 to choose when the form offers one
     marker_label: str = Field(default="巡检编号", min_length=1, max_length=10)
+    # Regexes (first group = the value) for receipts and entries the readers do not know.
+    receipt_number_pattern: str | None = None
+    receipt_code_pattern: str | None = None
+    query_entry_pattern: str | None = None
+
+    _patterns = field_validator(
+        "receipt_number_pattern", "receipt_code_pattern", "query_entry_pattern"
+    )(valid_regex)
+
+    @property
+    def reading(self) -> Reading:
+        return Reading(
+            self.receipt_number_pattern, self.receipt_code_pattern, self.query_entry_pattern
+        )
 
 
 class ConsultationProbe(Probe):
@@ -116,6 +140,16 @@ class ConsultationProbe(Probe):
         resting = self._resting(ctx, params, journal)
         if resting is not None:
             return resting
+        unread = ctx.state.get(UNREAD_RECEIPT)
+        if isinstance(unread, dict) and unread.get("reading") == _reading_key(ctx, params):
+            since = beijing_date(dt.datetime.fromisoformat(str(unread["at"])))
+            return ProbeResult(
+                Outcome.INCONCLUSIVE,
+                summary="无法判定",
+                error=f"{month_day(since)}提交的咨询未能读出回执（信件编号或查询码），"
+                f"为免重复提交，请先配置{RECEIPT_SETTINGS}",
+                state={**journal.to_state(), UNREAD_RECEIPT: unread},
+            )
         return await self._submit(ctx, params, journal)
 
     async def _submit(
@@ -129,13 +163,16 @@ class ConsultationProbe(Probe):
             params.contact_name, params.contact_phone, params.contact_email, params.kind
         )
         page = await ctx.new_page()
-        answer = await submit_question(ctx, page, question, contact)
+        answer = await submit_question(ctx, page, question, contact, params.reading)
         if isinstance(answer, Unjudgeable):
+            state = journal.to_state()
+            if answer.submitted:
+                # Remembered, so the next runs do not send letter after letter to a desk
+                # whose receipts we cannot read: they wait for the reading to change.
+                unread = {"at": now.isoformat(), "reading": _reading_key(ctx, params)}
+                state[UNREAD_RECEIPT] = unread
             return ProbeResult(
-                Outcome.INCONCLUSIVE,
-                summary="无法判定",
-                error=answer.reason,
-                state=journal.to_state(),
+                Outcome.INCONCLUSIVE, summary="无法判定", error=answer.reason, state=state
             )
         if isinstance(answer, Refusal):
             where = f"{answer.entry}。" if answer.entry else ""
@@ -180,7 +217,7 @@ class ConsultationProbe(Probe):
         now = ctx.clock.now()
         today = beijing_date(now)
         page = await ctx.new_page()
-        answer = await query_reply(ctx, page, pending)
+        answer = await query_reply(ctx, page, pending, params.reading)
         if answer.status is ReplyStatus.REPLIED:
             stated = answer.replied_at
             plausible = stated is not None and pending.submitted_at <= stated <= now
@@ -337,6 +374,15 @@ def _query_failed(pending: Consultation, reason: str) -> Finding:
         subjects=(pending.letter_no or pending.title,),
         data={"letter_no": pending.letter_no, "reason": reason},
     )
+
+
+UNREAD_RECEIPT = "consultation_unread_receipt"
+
+
+def _reading_key(ctx: ProbeContext, params: ConsultationParams) -> str:
+    """What the receipt is read with; a change to it is worth another question."""
+    selectors = [ctx.selector(name) for name in ("consult_receipt_number", "consult_receipt_code")]
+    return repr((params.receipt_number_pattern, params.receipt_code_pattern, selectors))
 
 
 def _marker(ctx: ProbeContext, params: ConsultationParams) -> str:

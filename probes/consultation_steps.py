@@ -20,9 +20,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from probes import locate
 from probes.base import ProbeContext
 from probes.consultation_state import CHINA, Consultation
+from probes.readers import QUERY_ENTRY, ReceiptCodes, read_receipt
 
 ENTRY_WORDS = re.compile(r"我要咨询|我要留言|我要写信|在线咨询|网上咨询|咨询投诉")
-QUERY_LINK_WORDS = re.compile(r"咨询回复查询|回复查询|答复查询|信件查询|留言查询|办理结果查询")
 TITLE_WORDS = re.compile(r"标题|主题")
 CONTENT_WORDS = re.compile(r"内容|问题描述|诉求|留言|咨询问题")
 NAME_WORDS = re.compile(r"姓名|联系人|称呼")
@@ -36,8 +36,6 @@ NUMBER_WORDS = re.compile(r"信件编号|咨询编号|受理编号|留言编号|
 CODE_WORDS = re.compile(r"查询码|查询密码|提取码|密码")
 QUERY_WORDS = re.compile(r"^\s*(查\s*询|确\s*定|查看|提交)\s*$")
 
-_NUMBER = re.compile(r"(?:信件编号|咨询编号|受理编号|留言编号|信件号)[：:\s]*([A-Za-z0-9-]{4,40})")
-_CODE = re.compile(r"(?:查询码|查询密码|提取码)[：:\s]*([A-Za-z0-9]{3,20})")
 _STATUS = re.compile(r"(?:办理|处理|答复|回复|信件)状态[：:\s]*([^\s：:]{2,10})")
 _REPLIED = re.compile(r"已答复|已回复|已办结|已处理|已反馈|办理完毕|已完成")
 _WAITING = re.compile(r"待|未|处理中|办理中|受理中|已受理|已转办|转办中|审核中")
@@ -47,6 +45,7 @@ _REPLY_TIME = re.compile(
     r"(?:答复|回复|办结|处理)(?:时间|日期)[：:\s]*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
     r"(?:\s*(\d{1,2}):(\d{2}))?"
 )
+_UNFILLED = re.compile(r"请选择|请填写|不能为空|为必填|必填项|请输入|未填写|请勾选")
 _TROUBLE = re.compile(r"失败|繁忙|异常|错误|出错|不能为空|请填写|请选择|有误")
 
 
@@ -62,6 +61,29 @@ class Contact:
     phone: str
     email: str
     kind: str  # the 信件类型 to choose when the form asks
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How this target's pages are read, from the check's ``params`` (patterns)."""
+
+    receipt_number_pattern: str | None = None
+    receipt_code_pattern: str | None = None
+    query_entry_pattern: str | None = None
+
+    @property
+    def query_entry(self) -> re.Pattern[str]:
+        return re.compile(self.query_entry_pattern) if self.query_entry_pattern else QUERY_ENTRY
+
+
+RECEIPT_SETTINGS = (
+    "巡检项 params.receipt_code_pattern / receipt_number_pattern，"
+    "或巡检对象 selectors.consult_receipt_code / consult_receipt_number"
+)
+QUERY_ENTRY_SETTINGS = (
+    "巡检对象 pages.consult_query 或 selectors.consult_query_entry，"
+    "或巡检项 params.query_entry_pattern"
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +108,7 @@ class Unjudgeable:
     """We cannot tell whether the desk works (a CAPTCHA, a page we cannot read)."""
 
     reason: str
+    submitted: bool = False  # the question went out, but its receipt could not be read
 
 
 class ReplyStatus(StrEnum):
@@ -105,17 +128,26 @@ class QueryAnswer:
 
 
 async def submit_question(
-    ctx: ProbeContext, page: Page, question: Question, contact: Contact
+    ctx: ProbeContext, page: Page, question: Question, contact: Contact, reading: Reading
 ) -> Receipt | Refusal | Unjudgeable:
-    """Put the question through 我要咨询 as a citizen would; the receipt, or why not."""
+    """Put the question through 我要咨询 as a citizen would; the receipt, or why not.
+
+    A Refusal needs the portal's own word (an error message, an HTTP error, a configured
+    element missing); a page this probe cannot read is Unjudgeable, naming the setting.
+    """
     opened = await _open_consult_page(ctx, page)
-    if isinstance(opened, Refusal):
+    if isinstance(opened, Refusal | Unjudgeable):
         return opened
     entry = opened
     content = await _field(page, ctx.selector("consult_content"), CONTENT_WORDS, "textarea")
     if content is None:
         await ctx.evidence.capture(page, "consult-no-form")
-        return Refusal(entry, f"我要咨询页面（{page.url}）未找到填写咨询内容的表单")
+        if ctx.selector("consult_content"):
+            return Refusal(entry, f"我要咨询页面（{page.url}）未找到填写咨询内容的表单")
+        return Unjudgeable(
+            f"未能在我要咨询页面（{page.url}）识别填写咨询内容的输入框；"
+            "请配置巡检对象 selectors.consult_content"
+        )
     if await _field(page, ctx.selector("consult_captcha"), CAPTCHA_WORDS) is not None:
         return Unjudgeable("“我要咨询”表单需要图形验证码，无法自动提交；请为巡检配置免验证码通道")
     await _choose_kind(page, contact.kind)
@@ -135,41 +167,90 @@ async def submit_question(
     button = await _button(page, ctx.selector("consult_submit"), SUBMIT_WORDS, "textarea")
     if button is None:
         await ctx.evidence.capture(page, "consult-no-submit")
-        return Refusal(entry, f"我要咨询页面（{page.url}）未找到“提交”按钮")
+        if ctx.selector("consult_submit"):
+            return Refusal(entry, f"我要咨询页面（{page.url}）未找到“提交”按钮")
+        return Unjudgeable(
+            f"未能在我要咨询页面（{page.url}）识别“提交”按钮；"
+            "请配置巡检对象 selectors.consult_submit"
+        )
     status = await _click_and_wait(page, button, ctx.nav_timeout_ms)
     if status is not None and status >= 400:
         await ctx.evidence.capture(page, f"consult-submit-http-{status}")
         return Refusal(entry, f"提交咨询后返回 HTTP {status}")
-    text = await page.locator("body").inner_text()
-    number, code = _first(_NUMBER, text), _first(_CODE, text)
-    if not number and not code:
-        await ctx.evidence.capture(page, "consult-submit-refused")
+    codes = await _receipt_codes(ctx, page, reading)
+    if not codes.found:
+        await ctx.evidence.capture(page, "consult-submit-unread")
         message = await _page_message(page)
+        if message and _UNFILLED.search(message):
+            # The form's own check of a field this probe did not fill (a required 所属部门
+            # select): our gap, not the portal's.
+            return Unjudgeable(
+                f"提交咨询后表单提示“{message}”，巡检未能填写该必填项；"
+                "请配置巡检对象 selectors 中对应的输入框（consult_title、consult_name、"
+                "consult_phone…）或巡检项 params.kind"
+            )
         if message:
             return Refusal(entry, f"提交咨询后页面提示“{message}”")
-        return Refusal(entry, "提交咨询后页面未显示信件编号或查询码，无法查询答复结果")
+        said = " ".join((await page.locator("main, body").first.inner_text()).split())[:80]
+        return Unjudgeable(
+            f"提交咨询后未能在页面（{page.url}）上读出信件编号或查询码（页面显示“{said}”），"
+            f"无法判断是否提交成功；请配置{RECEIPT_SETTINGS}",
+            submitted=True,
+        )
     await ctx.evidence.capture(page, "consult-receipt")
     shot = ctx.evidence.screenshots[-1] if ctx.evidence.screenshots else ""
-    link = await _link(page, ctx.selector("consult_query_entry"), QUERY_LINK_WORDS)
+    link = await _link(page, ctx.selector("consult_query_entry"), reading.query_entry)
     query_url = ctx.absolute(await link.get_attribute("href") or "") if link else ""
-    return Receipt(entry, number, code, shot, query_url)
+    return Receipt(entry, codes.letter_no, codes.query_code, shot, query_url)
 
 
-async def query_reply(ctx: ProbeContext, page: Page, asked: Consultation) -> QueryAnswer:
+async def _receipt_codes(ctx: ProbeContext, page: Page, reading: Reading) -> ReceiptCodes:
+    """信件编号 and 查询码 on the receipt page: configured elements first, then the text."""
+    text = await page.locator("body").inner_text()
+    read = read_receipt(
+        text,
+        number_pattern=reading.receipt_number_pattern,
+        code_pattern=reading.receipt_code_pattern,
+    )
+    number, code = read.letter_no, read.query_code
+    for name, slot in (("consult_receipt_number", 0), ("consult_receipt_code", 1)):
+        selector = ctx.selector(name)
+        if not selector:
+            continue
+        shown = await locate.first_visible([page.locator(selector)])
+        value = " ".join((await shown.inner_text()).split()) if shown is not None else ""
+        if slot == 0:
+            number = value
+        else:
+            code = value
+    return ReceiptCodes(number, code)
+
+
+async def query_reply(
+    ctx: ProbeContext, page: Page, asked: Consultation, reading: Reading
+) -> QueryAnswer:
     """Ask 咨询回复查询 about ``asked`` with its number and 查询码."""
     if "consult_query" in ctx.target.pages or not asked.query_url:
-        broken = await _open_query_page(ctx, page)
+        broken = await _open_query_page(ctx, page, reading)
     else:
         broken = await _goto_query_page(ctx, page, asked.query_url)
         if broken is not None:  # moved since the receipt: find it again as a citizen would
-            broken = await _open_query_page(ctx, page)
+            broken = await _open_query_page(ctx, page, reading)
     if broken is not None:
         return broken
     number_box = await _field(page, ctx.selector("query_number"), NUMBER_WORDS)
     code_box = await _field(page, ctx.selector("query_code"), CODE_WORDS)
     if asked.query_code and code_box is None:
         await ctx.evidence.capture(page, "consult-query-no-code")
-        return QueryAnswer(ReplyStatus.BROKEN, f"咨询回复查询页面（{page.url}）未找到查询码输入框")
+        if ctx.selector("query_code"):
+            return QueryAnswer(
+                ReplyStatus.BROKEN, f"咨询回复查询页面（{page.url}）未找到查询码输入框"
+            )
+        return QueryAnswer(
+            ReplyStatus.UNREADABLE,
+            f"未能在咨询回复查询页面（{page.url}）识别查询码输入框；"
+            "请配置巡检对象 selectors.query_code",
+        )
     if number_box is not None and asked.letter_no:
         await number_box.fill(asked.letter_no)
     if code_box is not None and asked.query_code:
@@ -177,7 +258,15 @@ async def query_reply(ctx: ProbeContext, page: Page, asked: Consultation) -> Que
     anchor = "input" if code_box is None else None
     button = await _button(page, ctx.selector("query_submit"), QUERY_WORDS, anchor)
     if button is None:
-        return QueryAnswer(ReplyStatus.BROKEN, f"咨询回复查询页面（{page.url}）未找到“查询”按钮")
+        if ctx.selector("query_submit"):
+            return QueryAnswer(
+                ReplyStatus.BROKEN, f"咨询回复查询页面（{page.url}）未找到“查询”按钮"
+            )
+        return QueryAnswer(
+            ReplyStatus.UNREADABLE,
+            f"未能在咨询回复查询页面（{page.url}）识别“查询”按钮；"
+            "请配置巡检对象 selectors.query_submit",
+        )
     status = await _click_and_wait(page, button, ctx.nav_timeout_ms)
     if status is not None and status >= 400:
         await ctx.evidence.capture(page, f"consult-query-http-{status}")
@@ -205,10 +294,13 @@ def _read_answer(text: str, asked: Consultation) -> QueryAnswer:
         return QueryAnswer(ReplyStatus.UNKNOWN_LETTER, f"页面提示“{line.strip()[:80]}”")
     if _WAITING.search(text) and ours:
         return QueryAnswer(ReplyStatus.WAITING)
-    return QueryAnswer(ReplyStatus.UNREADABLE, "咨询回复查询结果页面上读不出办理状态")
+    return QueryAnswer(
+        ReplyStatus.UNREADABLE,
+        "咨询回复查询结果页面上读不出办理状态；请配置巡检对象 selectors.query_result",
+    )
 
 
-async def _open_consult_page(ctx: ProbeContext, page: Page) -> str | Refusal:
+async def _open_consult_page(ctx: ProbeContext, page: Page) -> str | Refusal | Unjudgeable:
     """Open 我要咨询 (configured page, else the home page's link); how we got there."""
     if "consult" in ctx.target.pages:
         url = ctx.url("consult")
@@ -221,7 +313,12 @@ async def _open_consult_page(ctx: ProbeContext, page: Page) -> str | Refusal:
         link = await _link(page, ctx.selector("consult_entry"), ENTRY_WORDS)
         if link is None:
             await ctx.evidence.capture(page, "home-no-consult-entry")
-            return Refusal("", "首页未找到“我要咨询”入口")
+            if ctx.selector("consult_entry"):
+                return Refusal("", "首页未找到“我要咨询”入口")
+            return Unjudgeable(
+                f"未能在首页（{home}）识别“我要咨询”入口；"
+                "请配置巡检对象 pages.consult 或 selectors.consult_entry"
+            )
         url = ctx.absolute(await link.get_attribute("href") or "")
         entry = f"首页—{' '.join((await link.inner_text()).split())}"
     response = await ctx.goto(page, url)
@@ -234,19 +331,36 @@ async def _open_consult_page(ctx: ProbeContext, page: Page) -> str | Refusal:
     return entry
 
 
-async def _open_query_page(ctx: ProbeContext, page: Page) -> QueryAnswer | None:
-    """Open 咨询回复查询; a BROKEN answer when it cannot be opened."""
+async def _open_query_page(ctx: ProbeContext, page: Page, reading: Reading) -> QueryAnswer | None:
+    """Open 咨询回复查询; a BROKEN answer when it errs, UNREADABLE when it cannot be found.
+
+    The entry is looked for on 我要咨询, then on the home page, under any of its common
+    names (咨询回复查询, 办理结果查询, 信件查询, 我的咨询…).
+    """
     if "consult_query" in ctx.target.pages:
-        url = ctx.url("consult_query")
-    else:
-        opened = await _open_consult_page(ctx, page)
-        if isinstance(opened, Refusal):
-            return QueryAnswer(ReplyStatus.BROKEN, opened.reason)
-        link = await _link(page, ctx.selector("consult_query_entry"), QUERY_LINK_WORDS)
-        if link is None:
-            await ctx.evidence.capture(page, "consult-no-query-entry")
+        return await _goto_query_page(ctx, page, ctx.url("consult_query"))
+    configured = ctx.selector("consult_query_entry")
+    opened = await _open_consult_page(ctx, page)
+    if isinstance(opened, Refusal):
+        return QueryAnswer(ReplyStatus.BROKEN, opened.reason)
+    link = None
+    if not isinstance(opened, Unjudgeable):
+        link = await _link(page, configured, reading.query_entry)
+    if link is None:
+        home = ctx.url("home", "/")
+        response = await ctx.goto(page, home)
+        if response is not None and response.status >= 400:
+            return QueryAnswer(ReplyStatus.BROKEN, f"打开首页（{home}）返回 HTTP {response.status}")
+        link = await _link(page, configured, reading.query_entry)
+    if link is None:
+        await ctx.evidence.capture(page, "consult-no-query-entry")
+        if configured:
             return QueryAnswer(ReplyStatus.BROKEN, "我要咨询页面未找到“咨询回复查询”入口")
-        url = ctx.absolute(await link.get_attribute("href") or "")
+        return QueryAnswer(
+            ReplyStatus.UNREADABLE,
+            f"未能在我要咨询页面和首页识别咨询回复查询入口；请配置{QUERY_ENTRY_SETTINGS}",
+        )
+    url = ctx.absolute(await link.get_attribute("href") or "")
     return await _goto_query_page(ctx, page, url)
 
 

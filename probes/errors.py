@@ -4,6 +4,7 @@
      ├── MonitorError       → error: our side failed (browser crash, our network, a bug)
      ├── Inconclusive       → inconclusive: we could not judge (CAPTCHA, locked account…)
      └── SiteUnreachable    → fail (site.unreachable) when the canary answers, else error
+          └── SiteTimeout   → fail (site.timeout), likewise
 
 Probes raise these; ``probes.runner`` is the one place that turns them into outcomes.
 Playwright's own errors are classified there too (see :func:`classify_network_error`).
@@ -33,6 +34,10 @@ class SiteUnreachable(ProbeError):
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
+
+
+class SiteTimeout(SiteUnreachable):
+    """A page of the portal did not finish loading within the navigation timeout."""
 
 
 # Chromium network errors that say our own side is broken, whatever the portal does.

@@ -7,8 +7,8 @@ one finding per problem kind that names every affected item, in the words of see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from config.catalog import Severity
 from core.results import Finding
@@ -25,6 +25,15 @@ from probes.guide_rules import (
     vague_materials,
     values_of,
 )
+
+
+@dataclass(frozen=True)
+class GuideReading:
+    """A target's own words for what the readers do not know (``guides`` params)."""
+
+    hotline_pattern: str | None = None  # numbers that need no area code
+    clear_time_limit_pattern: str | None = None  # time limits that say which days
+    material_format_patterns: Mapping[str, str] = field(default_factory=dict)  # aspect → regex
 
 
 @dataclass(frozen=True)
@@ -52,12 +61,14 @@ def judge_guide(
     vague_patterns: Sequence[str],
     require_forms: str = "listed",
     dead_forms: Sequence[tuple[str, str]] = (),
+    reading: GuideReading | None = None,
 ) -> GuideVerdict:
     """What is wrong with one guide, by the rules of ``probes.guide_rules``.
 
     ``require_forms`` is ``"listed"`` (forms are owed when a material is a form to fill
     in, as the checklist says) or ``"always"``.
     """
+    reading = reading or GuideReading()
     entries = guide.entries
     names = material_names(entries)
     missing_forms: tuple[FormKind, ...] = ()
@@ -71,11 +82,11 @@ def judge_guide(
         url=guide.url,
         missing=tuple(missing_elements(entries, elements)),
         vague=tuple(vague_materials(names, vague_patterns)),
-        phones=tuple(phone_problems(contact, supervision)),
-        time_limits=tuple(unclear_time_limits(entries)),
+        phones=tuple(phone_problems(contact, supervision, reading.hotline_pattern)),
+        time_limits=tuple(unclear_time_limits(entries, reading.clear_time_limit_pattern)),
         forms_missing=missing_forms,
         dead_forms=tuple(dead_forms),
-        formats=tuple(unclear_material_formats(entries)),
+        formats=tuple(unclear_material_formats(entries, reading.material_format_patterns)),
     )
 
 

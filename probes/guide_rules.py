@@ -11,9 +11,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+from probes.readers import (
+    MATERIAL_FORMAT_ASPECTS,
+    Phone,
+    PhoneKind,
+    format_aspects,
+    phones_in,
+    time_limit_is_clear,
+    unsaid_format_aspects,
+)
+
+__all__ = ["MATERIAL_FORMAT_ASPECTS", "Phone", "PhoneKind", "phones_in"]
 
 
 @dataclass(frozen=True)
@@ -143,19 +155,18 @@ def vague_materials(
 
 # 材料格式要求 (seed 001: “部分材料未明确纸质版/电子版、份数等要求”; seed 000 E2-2, E2-3):
 # each 申请材料 should say original or copy, paper or electronic, and how many copies.
-MATERIAL_FORMAT_ASPECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("原件/复印件", re.compile(r"原件|复印件|复制件|副本|正本")),
-    ("纸质/电子", re.compile(r"纸质|电子")),
-    ("份数", re.compile(r"[0-9一二两三四五六七八九十]+\s*份")),
-)
+# The words live in ``probes.readers`` (原件/复印件 state paper too).
 
 
-def unclear_material_formats(entries: Sequence[Labelled]) -> list[tuple[str, tuple[str, ...]]]:
+def unclear_material_formats(
+    entries: Sequence[Labelled], aspect_patterns: Mapping[str, str] | None = None
+) -> list[tuple[str, tuple[str, ...]]]:
     """Materials whose row says nothing of some format aspect: (name, aspects missing).
 
     In a materials table every column with one cell per material belongs to the row (材料类型,
     份数, 材料形式, 备注…); a materials list is judged by each line's own words.
     """
+    aspects = format_aspects(aspect_patterns)
     labels = {normalise_label(label) for label in MATERIAL_NAME_LABELS}
     names_entry = next((e for e in entries if normalise_label(e.label) in labels and e.items), None)
     if names_entry is not None:
@@ -171,45 +182,13 @@ def unclear_material_formats(entries: Sequence[Labelled]) -> list[tuple[str, tup
     for name, text in rows:
         if is_blank(name):
             continue
-        missing = tuple(a for a, words in MATERIAL_FORMAT_ASPECTS if not words.search(text))
+        missing = unsaid_format_aspects(text, aspects)
         if missing:
             unclear.append((name, missing))
     return unclear
 
 
-class PhoneKind(StrEnum):
-    LANDLINE = "landline"  # with its area code: 0871-63215071
-    MOBILE = "mobile"
-    HOTLINE = "hotline"  # 12345, 95xxx, 400 numbers: no area code by nature
-    LOCAL = "local"  # 7 or 8 digits without an area code
-
-
-@dataclass(frozen=True)
-class Phone:
-    text: str
-    digits: str
-    kind: PhoneKind
-
-
-_PHONE = re.compile(
-    r"(?P<landline>(?<![\d-])[(（]?0\d{2,3}[)）]?[-－—–\s]?\d{7,8}(?:[-－转]\d{1,5})?(?!\d))"
-    r"|(?P<hotline>(?<![\d-])(?:[48]00[-\s]?\d{3}[-\s]?\d{4}|12\d{3}|9[56]\d{3,4})(?![\d-]))"
-    r"|(?P<mobile>(?<![\d-])(?:\+?86[-\s]?)?1[3-9]\d{9}(?!\d))"
-    r"|(?P<local>(?<![\d-])\d{7,8}(?![\d-]))"
-)
-
-
-def phones_in(text: str) -> list[Phone]:
-    """The telephone numbers printed in ``text``, each with its kind."""
-    folded = unicodedata.normalize("NFKC", text)
-    found = []
-    for match in _PHONE.finditer(folded):
-        kind = PhoneKind(match.lastgroup or "local")
-        found.append(Phone(match.group(), re.sub(r"\D", "", match.group()), kind))
-    return found
-
-
-def phone_problems(contact: str, supervision: str) -> list[str]:
+def phone_problems(contact: str, supervision: str, hotline_pattern: str | None = None) -> list[str]:
     """What is wrong with a guide's phones (电话准确性 C1-13), in Chinese; empty when fine.
 
     Both phones are judged only when printed (a missing one is an element gap); a
@@ -222,7 +201,7 @@ def phone_problems(contact: str, supervision: str) -> list[str]:
     for label, text in fields:
         if is_blank(text):
             continue
-        phones = phones_in(text)
+        phones = phones_in(text, hotline_pattern)
         if not phones:
             problems.append(f"{label}“{_short(text)}”未标注电话号码")
         for phone in phones:
@@ -231,21 +210,20 @@ def phone_problems(contact: str, supervision: str) -> list[str]:
         numbers[label] = {p.digits[-8:] for p in phones if p.kind is not PhoneKind.HOTLINE}
     shared = numbers.get("咨询电话", set()) & numbers.get("监督投诉电话", set())
     if shared:
-        shown = [p.text for p in phones_in(contact) if p.digits[-8:] in shared]
+        shown = [p.text for p in phones_in(contact, hotline_pattern) if p.digits[-8:] in shared]
         problems.append(f"咨询电话与监督投诉电话相同（{'、'.join(dict.fromkeys(shown))}）")
     return problems
 
 
-_CLEAR_TIME_LIMIT = re.compile(r"工作日|自然日|即办|即时|当场|立即|立办|现场办结")
-
-
-def unclear_time_limits(entries: Iterable[Labelled]) -> list[tuple[str, str]]:
+def unclear_time_limits(
+    entries: Iterable[Labelled], clear_pattern: str | None = None
+) -> list[tuple[str, str]]:
     """(label, value) of the time limits that do not say 工作日 or 自然日 (nor 即办, 当场),
     e.g. 承诺时限“20日”; each wording once."""
     unclear: dict[str, str] = {}
     for entry in values_of(entries, "办理时限"):
         value = " ".join(entry.value.split())
-        if is_blank(value) or _CLEAR_TIME_LIMIT.search(value) or value in unclear:
+        if is_blank(value) or time_limit_is_clear(value, clear_pattern) or value in unclear:
             continue
         unclear[value] = normalise_label(entry.label)
     return [(label, value) for value, label in unclear.items()]

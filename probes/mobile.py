@@ -33,7 +33,7 @@ from pydantic import Field, field_validator
 
 from core.results import ProbeResult
 from probes import locate
-from probes.base import Probe, ProbeContext, ProbeParams
+from probes.base import CheckParams, Probe, ProbeContext
 from probes.devices import DEFAULT_DEVICES, PROFILES, DeviceProfile, context_options
 from probes.errors import MonitorError
 from probes.mobile_findings import Link, PageVisit, Violation, judge
@@ -54,7 +54,18 @@ SEVERE_IMPACTS: tuple[Impact, ...] = ("critical", "serious")
 NETWORK_IDLE_TIMEOUT_MS = 5_000
 
 
-class MobileParams(ProbeParams):
+class MobileParams(CheckParams):
+    FINDING_CODES = (
+        "mobile.page_error",
+        "mobile.broken_link",
+        "mobile.broken_resource",
+        "mobile.script_error",
+        "mobile.horizontal_overflow",
+        "mobile.no_viewport",
+        "mobile.small_text",
+        "mobile.accessibility",
+    )
+
     # Names of the target's `pages` or paths/URLs; the first is the H5 entry.
     pages: list[str] = Field(default_factory=lambda: ["home"], min_length=1)
     devices: list[str] = Field(default_factory=lambda: list(DEFAULT_DEVICES), min_length=1)

@@ -94,15 +94,26 @@ class RegistrationProbe(Probe):
         page.set_default_timeout(ctx.nav_timeout_ms)
         page.set_default_navigation_timeout(ctx.nav_timeout_ms)
         activity = PageActivity(page)
-        report.unavailable = await _open_form(ctx, page, form, params)
+        try:
+            report.unavailable = await _open_form(ctx, page, form, params)
+        except _Unrecognised as exc:
+            report.cannot_judge.append(str(exc))
+            await ctx.evidence.capture(page, f"{form.kind}-unrecognised")
+            return
         report.url = _shown(page.url, params.captcha_bypass)
         if report.unavailable:
             await ctx.evidence.capture(page, f"{form.kind}-unavailable")
             return
         phone = await phone_field(page, ctx.selector("phone_input"))
         if phone is None:
-            report.unavailable = f"注册页面（{report.url}）未找到手机号码输入框"
             await ctx.evidence.capture(page, f"{form.kind}-no-phone-field")
+            if ctx.selector("phone_input"):
+                report.unavailable = f"注册页面（{report.url}）未找到手机号码输入框"
+            else:
+                report.cannot_judge.append(
+                    f"未能在注册页面（{report.url}）识别手机号码输入框；"
+                    "请配置巡检对象 selectors.phone_input"
+                )
             return
         baseline = (await read_messages(phone)).lines
         # The sweep is a hundred actions: left out of the trace, which would grow by
@@ -145,8 +156,13 @@ class RegistrationProbe(Probe):
             return
         button = await code_button(page, ctx.selector("sms_code_button"))
         if button is None:
-            report.code_failure = "注册页面上找不到“获取验证码”按钮"
             await ctx.evidence.capture(page, f"{report.kind}-no-code-button")
+            if ctx.selector("sms_code_button"):
+                report.code_failure = "注册页面上找不到“获取验证码”按钮"
+            else:
+                report.cannot_judge.append(
+                    "未能在注册页面识别“获取验证码”按钮；请配置巡检对象 selectors.sms_code_button"
+                )
             return
         since = dt.datetime.now(dt.UTC) - INBOX_LOOKBACK
         try:
@@ -214,7 +230,12 @@ async def _open_form(
     await ctx.goto(page, home)
     entry = await link_to(page, ENTRY_WORDS, ctx.selector("register_link"))
     if entry is None:
-        return f"首页（{home}）未找到“注册”入口"
+        if ctx.selector("register_link"):
+            return f"首页（{home}）未找到“注册”入口"
+        raise _Unrecognised(
+            f"未能在首页（{home}）识别“注册”入口；"
+            f"请配置巡检对象 pages.register_{form.kind} 或 selectors.register_link"
+        )
     problem = await _follow(ctx, page, entry, "注册页面", params)
     if problem:
         return problem
@@ -223,7 +244,17 @@ async def _open_form(
         return await _follow(ctx, page, chooser, f"{label}页面", params)
     if form.kind == "personal" and await phone_field(page, ctx.selector("phone_input")):
         return await _arrive(ctx, page, page.url, label, params)  # one form, for citizens
-    return f"注册页面（{_shown(page.url, params.captcha_bypass)}）未找到“{label}”入口"
+    shown = _shown(page.url, params.captcha_bypass)
+    if ctx.selector(f"register_{form.kind}_link"):
+        return f"注册页面（{shown}）未找到“{label}”入口"
+    raise _Unrecognised(
+        f"未能在注册页面（{shown}）识别“{label}”入口；请配置巡检对象 "
+        f"pages.register_{form.kind} 或 selectors.register_{form.kind}_link"
+    )
+
+
+class _Unrecognised(Exception):
+    """A page whose layout this probe does not know: the form is not judged."""
 
 
 async def _follow(

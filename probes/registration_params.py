@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from probes import locate
-from probes.base import ProbeParams
+from probes.base import CheckParams, ProbeParams
 from probes.registration_account import AccountDetails
 from probes.segments import is_mainland_mobile, sample_number
 from probes.sms import DEFAULT_CODE_PATTERN
@@ -46,7 +46,15 @@ class CaptchaBypass(ProbeParams):
         return self
 
 
-class RegistrationParams(ProbeParams):
+class RegistrationParams(CheckParams):
+    FINDING_CODES = (
+        "registration.unavailable",
+        "registration.phone_segment_rejected",
+        "registration.code_request_failed",
+        "registration.sms_not_received",
+        "registration.register_failed",
+    )
+
     forms: list[RegistrationForm] = Field(
         default_factory=lambda: [RegistrationForm(kind="personal"), RegistrationForm(kind="legal")],
         min_length=1,

@@ -1,13 +1,20 @@
 """Run one probe in a fresh browser context and turn whatever happens into a result.
 
-This is the one place where exceptions become outcomes:
+This is the one place where exceptions become outcomes, and where the finding rules a
+check switched off (``params.rules``) are dropped:
 
-    probe returns a result            → that result
-    SiteUnreachable                   → fail (site.unreachable); the bot turns it into
-                                        error when its canary says our network is down
+    probe returns a result            → that result, unless the site is down (below)
+    SiteUnreachable / SiteTimeout     → fail (site.unreachable / site.timeout); the bot
+                                        turns it into error when its canary says our
+                                        network is down
     Inconclusive                      → inconclusive
     MonitorError, browser crash, bug  → error
     the run's wall-clock limit        → error
+
+Outage first: a run that fails or cannot judge opens the target's home page once more;
+when that answers 4xx/5xx, times out or does not answer, the run is that outage
+(site.http_error / site.timeout / site.unreachable), whatever journey-specific judgement
+the probe made (a 503 everywhere is not an empty column nor a refused question).
 
 Evidence (screenshots, HTML, trace) is kept for every run that does not pass.
 """
@@ -26,17 +33,35 @@ from typing import Any
 
 from playwright.async_api import BrowserContext
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from config.catalog import CheckSpec, TargetSpec
 from core.calendar import WorkingCalendar
 from core.clock import Clock
-from core.results import Evidence, Outcome, ProbeResult
-from probes.base import Probe, ProbeContext, unreachable_finding
-from probes.errors import Inconclusive, MonitorError, SiteUnreachable, classify_network_error
+from core.results import Evidence, Finding, Outcome, ProbeResult
+from probes.base import (
+    OUTAGE_CODES,
+    Probe,
+    ProbeContext,
+    http_error_finding,
+    outage_finding,
+    rules_off,
+)
+from probes.errors import (
+    Inconclusive,
+    MonitorError,
+    SiteTimeout,
+    SiteUnreachable,
+    classify_network_error,
+    network_code,
+)
 from probes.evidence import EvidenceStore, RunEvidence
 from probes.pool import BrowserPool
 
 log = logging.getLogger(__name__)
+
+# The outage check gives the home page this long at most, so it fits in a run's limit.
+OUTAGE_CHECK_MS = 15_000
 
 
 class ProbeRunner:
@@ -100,10 +125,14 @@ class ProbeRunner:
                         result = await self._in_browser(probe, ctx, browser, full_trace)
                 else:
                     result = await self._judged(probe, ctx)
+                    if _doubtful(result):
+                        async with self.pool.context() as browser:
+                            result = await _outage_first(ctx, result, browser)
         except TimeoutError:
             result = _error(f"巡检超过 {self.run_timeout_s:.0f} 秒未完成，已中止", ctx.state)
         except MonitorError as exc:
             result = _error(f"巡检系统故障：{exc}", ctx.state)
+        result = _without_rules_off(result, rules_off(probe_class, check.params))
         metrics = {**result.metrics, "elapsed_ms": int((time.monotonic() - started) * 1000)}
         return _replace(result, metrics=metrics, evidence=_evidence_of(evidence))
 
@@ -117,6 +146,8 @@ class ProbeRunner:
                 await trace.start()
                 ctx.pause_trace = trace.paused
             result = await self._judged(probe, ctx)
+            if _doubtful(result):
+                result = await _outage_first(ctx, result, browser)
             if result.outcome is not Outcome.PASS:
                 await self._capture_pages(browser, ctx.evidence)
             if trace is not None:
@@ -127,7 +158,7 @@ class ProbeRunner:
         try:
             return await probe.run(ctx)
         except SiteUnreachable as exc:
-            finding = unreachable_finding(exc.url, exc.reason)
+            finding = outage_finding(exc)
             return ProbeResult(Outcome.FAIL, (finding,), summary=finding.title, state=ctx.state)
         except Inconclusive as exc:
             return ProbeResult(
@@ -209,6 +240,77 @@ class _Trace:
             for chunk in self.chunks:
                 if chunk.exists():
                     keep_in.keep_file(chunk, chunk.name)
+
+
+def _without_rules_off(result: ProbeResult, off: frozenset[str]) -> ProbeResult:
+    """The result without the findings of rules the check switched off (``params.rules``)."""
+    if not off or result.outcome is not Outcome.FAIL:
+        return result
+    kept = tuple(finding for finding in result.findings if finding.code not in off)
+    if len(kept) == len(result.findings):
+        return result
+    metrics = {**result.metrics, "rules_off": sorted(off)}
+    if kept:
+        summary = "、".join(dict.fromkeys(finding.title for finding in kept))
+        return _replace(result, findings=kept, summary=summary, metrics=metrics)
+    return _replace(
+        result,
+        outcome=Outcome.PASS,
+        findings=(),
+        summary="未发现问题（已按巡检项配置关闭部分规则）",
+        metrics=metrics,
+    )
+
+
+def _doubtful(result: ProbeResult) -> bool:
+    """A failing or unjudged run that does not already say the site is down."""
+    if result.outcome not in (Outcome.FAIL, Outcome.INCONCLUSIVE):
+        return False
+    return not any(finding.code in OUTAGE_CODES for finding in result.findings)
+
+
+async def _outage_first(
+    ctx: ProbeContext, result: ProbeResult, browser: BrowserContext
+) -> ProbeResult:
+    """``result``, or the outage of the site when its home page does not answer."""
+    outage = await _site_outage(ctx, browser)
+    if outage is None:
+        return result
+    # The probe's state stays (a pending consultation is still pending); its judgement goes.
+    return ProbeResult(
+        Outcome.FAIL,
+        (outage,),
+        summary=outage.title,
+        metrics={**result.metrics, "outage": outage.code},
+        state=result.state,
+    )
+
+
+async def _site_outage(ctx: ProbeContext, browser: BrowserContext) -> Finding | None:
+    """How the target's home page fails right now, or None when it answers."""
+    url = ctx.url("home", "/")
+    timeout_ms = min(ctx.nav_timeout_ms, OUTAGE_CHECK_MS)
+    page = await browser.new_page()
+    try:
+        try:
+            response = await page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+        except PlaywrightTimeout:
+            return outage_finding(SiteTimeout(url, f"{timeout_ms / 1000:.0f} 秒内未加载完成"))
+        except PlaywrightError as exc:
+            if classify_network_error(str(exc)) == "theirs":
+                return outage_finding(SiteUnreachable(url, network_code(str(exc))))
+            return None  # our side, or not a network error: leave the probe's verdict
+        if response is None or response.status < 400:
+            return None
+        if response.status in (404, 405) and "home" not in ctx.target.pages:
+            return None  # a site living under a path may have no page at its root
+
+        with contextlib.suppress(Exception):
+            await ctx.evidence.capture(page, f"site-http-{response.status}")
+        return http_error_finding("网站首页", url, response.status)
+    finally:
+        with contextlib.suppress(Exception):
+            await page.close()
 
 
 def _connected(context: BrowserContext | None) -> bool:

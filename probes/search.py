@@ -20,8 +20,9 @@ from pydantic import Field, model_validator
 from config.catalog import Severity
 from core.results import Finding, Outcome, ProbeResult
 from probes import locate
-from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
+from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive
+from probes.readers import says_no_results
 
 
 class CatalogSample(ProbeParams):
@@ -41,7 +42,14 @@ class CatalogSample(ProbeParams):
         return self
 
 
-class SearchParams(ProbeParams):
+class SearchParams(CheckParams):
+    FINDING_CODES = (
+        "search.unavailable",
+        "search.error_page",
+        "search.item_not_found",
+        "search.slow",
+    )
+
     items: list[str] = Field(default_factory=list)
     sample: CatalogSample | None = None
     top_n: int = Field(default=10, ge=1, le=100)
@@ -63,6 +71,7 @@ class _Outcome:
     server_error: bool = False
     seconds: float = 0.0
     results: tuple[str, ...] = ()
+    unread: str = ""  # what this probe could not read: no verdict on the item
 
 
 class SearchProbe(Probe):
@@ -80,6 +89,11 @@ class SearchProbe(Probe):
         box = await locate.search_box(page, ctx.selector("search_input"))
         if box is None:
             await ctx.evidence.capture(page, "home-no-search-box")
+            if not ctx.selector("search_input") and await _text_inputs(page):
+                # Boxes to type into, none recognisable as the search: a layout unknown.
+                raise Inconclusive(
+                    f"未能在首页（{home}）识别站内搜索框；请配置巡检对象 selectors.search_input"
+                )
             finding = Finding(
                 code="search.unavailable",
                 title="站内搜索不可用",
@@ -115,7 +129,11 @@ class SearchProbe(Probe):
             await ctx.goto(page, ctx.url("home", "/"))
             box = await locate.search_box(page, ctx.selector("search_input"))
         if box is None:
-            return _Outcome(item, error="搜索框消失")
+            return _Outcome(
+                item,
+                unread="搜索后未能在结果页和首页上再次识别搜索框"
+                "（请配置巡检对象 selectors.search_input）",
+            )
         started = time.monotonic()
         await box.fill(item)
         status = await _submit(page, box, ctx.selector("search_submit"), ctx.nav_timeout_ms)
@@ -136,6 +154,13 @@ class SearchProbe(Probe):
             results = [text for text, _ in await locate.main_links(page, ctx.selector("results"))]
             results = results[: params.top_n]
         found = any(locate.name_matches(item, text) for text in results)
+        if not results and not says_no_results(await page.locator("body").inner_text()):
+            return _Outcome(
+                item,
+                seconds=seconds,
+                unread=f"搜索“{item}”后未能读出搜索结果，页面也未提示无结果"
+                "（请配置巡检对象 selectors.result_item 或 selectors.results）",
+            )
         if not found:
             await ctx.evidence.capture(page, "search-not-found")
         return _Outcome(item, found=found, seconds=seconds, results=tuple(results))
@@ -158,6 +183,8 @@ class SearchProbe(Probe):
         return chooser.sample(unique, min(sample.count, len(unique)))
 
     def _judge(self, outcomes: list[_Outcome], params: SearchParams) -> ProbeResult:
+        unread = list(dict.fromkeys(o.unread for o in outcomes if o.unread))
+        outcomes = [o for o in outcomes if not o.unread]
         findings: list[Finding] = []
         errored = [o for o in outcomes if o.error]
         if errored and len(errored) == len(outcomes) and all(o.server_error for o in errored):
@@ -212,10 +239,18 @@ class SearchProbe(Probe):
             "found": sum(o.found for o in outcomes),
             "search_seconds": {o.item: round(o.seconds, 3) for o in outcomes},
         }
+        if unread:
+            metrics["unjudged"] = unread
         if findings:
             return ProbeResult(
-                Outcome.FAIL, tuple(findings), summary=findings[0].title, metrics=metrics
+                Outcome.FAIL,
+                tuple(findings),
+                summary=findings[0].title,
+                error=f"部分事项无法判定：{'；'.join(unread)}" if unread else "",
+                metrics=metrics,
             )
+        if unread:
+            raise Inconclusive("；".join(unread))
         return ProbeResult(
             Outcome.PASS, summary=f"搜索 {len(outcomes)} 个事项均可找到", metrics=metrics
         )
@@ -247,6 +282,12 @@ async def _submit(
     except PlaywrightTimeout:
         await page.wait_for_load_state("networkidle")  # results rendered in place
         return None
+
+
+async def _text_inputs(page: Page) -> int:
+    """Visible boxes a citizen could type into (text, search or untyped inputs)."""
+    boxes = page.locator("input:not([type]), input[type=text], input[type=search], textarea")
+    return await boxes.filter(visible=True).count()
 
 
 def _quoted(names: Iterable[str]) -> str:

@@ -24,12 +24,13 @@ from pydantic import Field, SecretStr
 from config.catalog import Severity
 from core.results import Finding, Outcome, ProbeResult
 from probes import locate
-from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
+from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive
 from probes.sso_pages import (
     asks_to_register,
     click_through,
     forget_typed_secrets,
+    greets_someone,
     login_link,
     notice_text,
     password_box,
@@ -51,10 +52,19 @@ class DepartmentSystemParams(ProbeParams):
     user_text: str | None = None  # how this system shows the user (e.g. masked 李*红)
 
 
-class SsoParams(ProbeParams):
+class SsoParams(CheckParams):
+    FINDING_CODES = (
+        "sso.login_failed",
+        "sso.relogin_required",
+        "sso.reregistration_required",
+        "sso.system_error",
+    )
+
     username: str = Field(min_length=1)
     password: SecretStr  # from ${SSO_PASSWORD}; never logged, typed with the trace paused
-    user_text: str | None = None  # how systems show the signed-in user; default: username
+    # How systems show the signed-in user; default: the username, else any greeting of the
+    # header (欢迎您，张三 | 退出) read by ``probes.readers.read_greeting``.
+    user_text: str | None = None
     systems: list[DepartmentSystemParams] = Field(min_length=1)
     locked_markers: list[str] = Field(default_factory=lambda: list(LOCKED_MARKERS))
     error_markers: list[str] = Field(default_factory=lambda: list(locate.ERROR_MARKERS))
@@ -112,6 +122,11 @@ class SsoProbe(Probe):
         secret_box = await password_box(page, ctx.selector("password_input"))
         if user_box is None or secret_box is None:
             await ctx.evidence.capture(page, "login-form-missing")
+            if not (ctx.selector("username_input") and ctx.selector("password_input")):
+                raise Inconclusive(
+                    f"未能在{portal}登录页（{login_url}）识别账号或密码输入框；"
+                    "请配置巡检对象 selectors.username_input / password_input"
+                )
             return _failed(_login_failed(f"{portal}登录页（{login_url}）未找到账号或密码输入框"))
         if await verification_code_box(page, ctx.selector("captcha_input")) is not None:
             raise Inconclusive(f"{portal}登录页要求输入验证码，巡检测试账号无法自动登录")
@@ -140,8 +155,13 @@ class SsoProbe(Probe):
             return _failed(_login_failed(f"{account}后跳转至错误页面（{marker}）"))
         if await password_box(page, ctx.selector("password_input")) is not None:
             await ctx.evidence.capture(page, "login-refused")
-            said = f"，页面提示“{message}”" if message else "，提交后仍停留在登录页面"
-            return _failed(_login_failed(f"{account}失败{said}"))
+            if not message:
+                # No word from the portal: a slider or a step this probe does not know.
+                raise Inconclusive(
+                    f"{account}后仍停留在登录页面，页面未提示原因（可能需要滑块验证等）；"
+                    "请配置巡检对象 selectors.login_error 或免验证码通道"
+                )
+            return _failed(_login_failed(f"{account}失败，页面提示“{message}”"))
         return None
 
     async def _visit(
@@ -192,6 +212,10 @@ class SsoProbe(Probe):
         if await password_box(page, None) is not None:
             return _Visit(system, SystemState.LOGIN_FORM, page.url)
         if await shows_user(page, system.user_selector, user_text):
+            return _Visit(system, SystemState.SIGNED_IN, page.url)
+        configured = system.user_text or params.user_text or system.user_selector
+        if not configured and await greets_someone(page):
+            # No name configured: the header's greeting (欢迎您，张三 / 退出) says signed in.
             return _Visit(system, SystemState.SIGNED_IN, page.url)
         if await login_link(page) is not None:
             return _Visit(system, SystemState.LOGIN_LINK, page.url)

@@ -14,6 +14,7 @@ from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from probes.locate import first_visible
+from probes.readers import read_greeting
 
 ACCOUNT_WORDS = re.compile(r"账号|帐号|用户名|手机号|身份证|证件号|登录名|account|user", re.I)
 CODE_WORDS = re.compile(r"验证码|校验码|captcha", re.I)
@@ -165,3 +166,29 @@ async def shows_user(page: Page, selector: str | None, user_text: str) -> bool:
         except PlaywrightError:
             return False
     return await first_visible([page.get_by_text(user_text)]) is not None
+
+
+# The page's top bar and header, where portals greet a signed-in citizen (欢迎您，张三 | 退出).
+_HEADER_TEXT_JS = """
+() => {
+  const parts = [];
+  const seen = new Set();
+  const picks = 'header, [role=banner], [class*=top i], [class*=header i], [class*=user i], '
+    + '[id*=top i], [id*=header i], [id*=user i]';
+  for (const el of document.querySelectorAll(picks)) {
+    if (el.closest('main, [role=main], footer') || [...seen].some((s) => s.contains(el))) continue;
+    seen.add(el);
+    parts.push(el.innerText || '');
+  }
+  return parts.join('\\n').slice(0, 3000);
+}
+"""
+
+
+async def greets_someone(page: Page) -> bool:
+    """Whether the page's header shows a signed-in citizen, whoever it names."""
+    try:
+        text: str = await page.evaluate(_HEADER_TEXT_JS)
+    except PlaywrightError:
+        return False
+    return read_greeting(text).signed_in

@@ -62,19 +62,27 @@ def consultation_routes(desk: ConsultationDesk) -> list[BaseRoute]:
         return render(
             request,
             "consult_form.html",
-            {
-                "values": values,
-                "errors": errors,
-                "kinds": KINDS,
-                "departments": departments,
-                "published": PUBLISHED,
-                "limits": {"title": TITLE_MAX, "content_min": CONTENT_MIN, "content": CONTENT_MAX},
-                "unlabelled": desk.faults.form_unlabelled,
-            },
+            _worded(
+                desk,
+                {
+                    "values": values,
+                    "errors": errors,
+                    "kinds": KINDS,
+                    "departments": departments,
+                    "published": PUBLISHED,
+                    "limits": {
+                        "title": TITLE_MAX,
+                        "content_min": CONTENT_MIN,
+                        "content": CONTENT_MAX,
+                    },
+                    "unlabelled": desk.faults.form_unlabelled,
+                },
+            ),
         )
 
     async def show_form(request: Request) -> Response:
-        return form_page(request, {"kind": KINDS[0], "department": UNSURE_DEPARTMENT}, [])
+        chosen = "" if desk.faults.department_required else UNSURE_DEPARTMENT
+        return form_page(request, {"kind": KINDS[0], "department": chosen}, [])
 
     async def submit(request: Request) -> Response:
         form = await request.form()
@@ -84,7 +92,7 @@ def consultation_routes(desk: ConsultationDesk) -> list[BaseRoute]:
             return form_page(request, values, errors)
         if desk.faults.submit_fails:
             # What real desks answer when their back end is down: a polite 200 page.
-            return render(request, "consult_result.html", {"letter": None})
+            return render(request, "consult_result.html", _worded(desk, {"letter": None}))
         letter = desk.submit(
             kind=values["kind"],
             department=values["department"],
@@ -93,7 +101,11 @@ def consultation_routes(desk: ConsultationDesk) -> list[BaseRoute]:
             name=values["name"],
             phone=values["phone"],
         )
-        return render(request, "consult_result.html", {"letter": _shown(letter, desk.replier)})
+        return render(
+            request,
+            "consult_result.html",
+            _worded(desk, {"letter": _shown(letter, desk.replier)}),
+        )
 
     async def query_form(request: Request) -> Response:
         if desk.faults.query_fails:
@@ -101,7 +113,9 @@ def consultation_routes(desk: ConsultationDesk) -> list[BaseRoute]:
         return render(
             request,
             "consult_query.html",
-            {"number": "", "asked": False, "unlabelled": desk.faults.form_unlabelled},
+            _worded(
+                desk, {"number": "", "asked": False, "unlabelled": desk.faults.form_unlabelled}
+            ),
         )
 
     async def query(request: Request) -> Response:
@@ -110,16 +124,19 @@ def consultation_routes(desk: ConsultationDesk) -> list[BaseRoute]:
         form = await request.form()
         number = str(form.get("number", "")).strip()
         code = str(form.get("code", "")).strip()
-        letter = desk.look_up(number, code) if number and code else None
+        letter = desk.look_up(number, code) if code else None
         return render(
             request,
             "consult_query.html",
-            {
-                "number": number,
-                "asked": True,
-                "unlabelled": desk.faults.form_unlabelled,
-                "letter": _shown(letter, desk.replier) if letter is not None else None,
-            },
+            _worded(
+                desk,
+                {
+                    "number": number,
+                    "asked": True,
+                    "unlabelled": desk.faults.form_unlabelled,
+                    "letter": _shown(letter, desk.replier) if letter is not None else None,
+                },
+            ),
         )
 
     return [
@@ -128,6 +145,17 @@ def consultation_routes(desk: ConsultationDesk) -> list[BaseRoute]:
         Route("/consult/query", query_form, methods=["GET"]),
         Route("/consult/query", query, methods=["POST"]),
     ]
+
+
+def _worded(desk: ConsultationDesk, context: dict[str, Any]) -> dict[str, Any]:
+    """The page context with this desk's wording faults (receipt style, query entry name)."""
+    faults = desk.faults.snapshot()
+    return {
+        **context,
+        "receipt_wording": faults.receipt_wording,
+        "query_label": faults.query_label,
+        "department_required": faults.department_required,
+    }
 
 
 def _problems(values: dict[str, str], departments: list[str]) -> list[str]:

@@ -17,12 +17,12 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-from sandbox.faults import FaultFields
+from sandbox.faults import FaultError, FaultFields
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OFFICE_OPENS = dt.time(9, 0)
@@ -32,6 +32,7 @@ MAX_HOURS = 8 * MAX_DAYS
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read aloud
 
 Now = Callable[[], dt.datetime]
+RECEIPT_WORDINGS = ("", "sentence", "voucher")
 
 
 def system_now() -> dt.datetime:
@@ -50,12 +51,24 @@ class ConsultationFaults(FaultFields):
     # 信件内容 is a rich-text box (no textarea) and 查询码 an unlabelled input, neither with a
     # label or placeholder: only configured selectors find them (the selector tests).
     form_unlabelled: bool = False
+    # How the receipt is worded: "" a table of 信件编号 and 查询码; "sentence" only
+    # “提交成功！您的信件查询码为：…，请妥善保存。”, the code alone finding the letter;
+    # "voucher" the same in words no reader knows (凭证号), for the configured pattern.
+    receipt_wording: str = ""
+    # A healthy variant: 受理部门 starts on “请选择”, so a citizen must pick one.
+    department_required: bool = False
+    query_label: str = ""  # the query entry's name ("" 咨询回复查询), e.g. 办理结果查询, 我的咨询
 
     _limits: ClassVar[Mapping[str, int]] = {
         "reply_after_working_days": MAX_DAYS,
         "reply_after_hours": MAX_HOURS,
     }
     _unknown_message = "unknown consultation fault; known faults: {known}"
+
+    def _check_rules(self, name: str, value: Any) -> None:
+        if name == "receipt_wording" and value not in RECEIPT_WORDINGS:
+            raise FaultError(name, f"expected one of {RECEIPT_WORDINGS}, got {value!r}")
+
     _number_message = "expected a whole number, got {value!r}"
 
 
@@ -133,9 +146,14 @@ class ConsultationDesk:
         return letter
 
     def look_up(self, number: str, code: str) -> Letter | None:
-        """The letter with this number and 查询码 (case-insensitive), its reply settled."""
+        """The letter with this number and 查询码 (case-insensitive), its reply settled;
+        without a number, the letter with this 查询码."""
         with self._lock:
-            letter = self._letters.get(number.strip().upper())
+            if number.strip():
+                letter = self._letters.get(number.strip().upper())
+            else:
+                wanted = code.strip().upper()
+                letter = next((x for x in self._letters.values() if x.code == wanted), None)
             if letter is None or not secrets.compare_digest(
                 letter.code.encode(), code.strip().upper().encode()
             ):

@@ -150,7 +150,13 @@ def department_routes(
         shown = None
         if user is not None:
             shown = masked(user.name) if system.masks_name else user.name
-        full = {"system": system, "user": user, "shown_name": shown, **context}
+        full = {
+            "system": system,
+            "user": user,
+            "shown_name": shown,
+            "account_hidden": faults.account_hidden,
+            **context,
+        }
         return render(request, f"dept_{template}.html", full, site=site, status_code=status_code)
 
     async def home(request: Request) -> Response:

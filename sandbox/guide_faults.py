@@ -70,6 +70,8 @@ _ITEM_LISTS = (
     "no_form_items",
     "no_sample_items",
     "dead_form_items",
+    "hotline_supervision_items",
+    "copy_only_items",
 )
 
 
@@ -79,7 +81,8 @@ class GuideFaults(FaultFields):
 
     missing_elements: list[str] = field(default_factory=list)
     vague_materials_items: list[str] = field(default_factory=list)
-    # the first material's copies and medium, the second's original/copy left unsaid
+    # the first material's form, copies and medium (原件 alone would state paper), the
+    # second's original/copy left unsaid
     material_format_items: list[str] = field(default_factory=list)
     phone_without_area_code_items: list[str] = field(default_factory=list)
     contact_equals_supervision_items: list[str] = field(default_factory=list)
@@ -87,6 +90,10 @@ class GuideFaults(FaultFields):
     no_form_items: list[str] = field(default_factory=list)  # neither blank form nor sample
     no_sample_items: list[str] = field(default_factory=list)  # blank form only
     dead_form_items: list[str] = field(default_factory=list)  # both links answer 404
+    # Healthy variants other portals print, which must pass: the supervision phone is the
+    # city's hotline with its area code (0871-12345); every material states only 复印件.
+    hotline_supervision_items: list[str] = field(default_factory=list)
+    copy_only_items: list[str] = field(default_factory=list)
     empty_themes: list[str] = field(default_factory=list)
     empty_departments: list[str] = field(default_factory=list)
 
@@ -209,7 +216,7 @@ def _defects(item: ServiceItem, faults: GuideFaults) -> tuple[dict[str, Any], De
         changes["materials"] = (*changes.get("materials", item.materials), vague)
     if hit(faults.material_format_items):
         materials = list(changes.get("materials", item.materials))
-        materials[0] = replace(materials[0], copies=None, medium="")
+        materials[0] = replace(materials[0], copies=None, medium="", form="")
         if len(materials) > 1:
             materials[1] = replace(materials[1], form="")
         changes["materials"] = tuple(materials)
@@ -219,6 +226,11 @@ def _defects(item: ServiceItem, faults: GuideFaults) -> tuple[dict[str, Any], De
             consult_phone=_local(dept.consult_phone),
             complaint_phone=_local(dept.complaint_phone),
         )
+    if hit(faults.hotline_supervision_items):
+        dept = replace(dept, complaint_phone="0871-12345")
+    if hit(faults.copy_only_items):
+        materials = changes.get("materials", item.materials)
+        changes["materials"] = tuple(replace(m, form="复印件", medium="") for m in materials)
     if hit(faults.contact_equals_supervision_items):
         dept = replace(dept, complaint_phone=dept.consult_phone)
     forms = "ok"

@@ -34,3 +34,5 @@ class SystemFaults(FaultFields):
     slow_ms: int = 0  # every page waits this long
     ignore_ticket: bool = False  # the identity ticket is ignored: the system's own login
     require_registration: bool = False  # a signed-in user must register here again
+    # A healthy variant: 个人中心 greets the citizen by name and never shows the login id.
+    account_hidden: bool = False

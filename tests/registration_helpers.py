@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from sandbox.faults import PortalFaults
 from sandbox.registration import SMS_INBOX_PATH, RegistrationDesk
 from sandbox.server import SandboxServer
 
@@ -13,9 +14,12 @@ from sandbox.server import SandboxServer
 class RegistrationPortal:
     """The sandbox portal with its 用户注册 area mounted, and that area's state."""
 
-    def __init__(self, server: SandboxServer, desk: RegistrationDesk) -> None:
+    def __init__(
+        self, server: SandboxServer, desk: RegistrationDesk, site: PortalFaults | None = None
+    ) -> None:
         self.server = server
         self.desk = desk
+        self.site = site if site is not None else PortalFaults()  # the portal's own faults
 
     @property
     def url(self) -> str:

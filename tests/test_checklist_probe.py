@@ -13,12 +13,14 @@ from sqlalchemy import select
 
 from bot.jobs import RunReport, report_fixed, run_check
 from bot.receivers import WebhookCatcher
+from config.loader import CatalogError, parse_catalog
 from core.clock import FakeClock
 from core.results import Finding, Outcome
 from probes.guide_check import judge_guide
 from probes.guide_page import read_guide
 from probes.guide_rules import ELEMENT_NAMES, VAGUE_MATERIAL_PATTERNS, missing_elements
 from probes.pool import BrowserPool
+from probes.registry import params_models, probe_kinds
 from sandbox.catalog import item_by_id
 from sandbox.faults import FaultError, PortalFaults
 from sandbox.gov_portal import GovPortalFaults, GovPortalSandbox
@@ -41,15 +43,17 @@ class Sites:
     platform_url: str
     guides: GuideFaults
     gov: GovPortalSandbox
+    site: PortalFaults
 
 
 @pytest.fixture(scope="session")
 def sites_server() -> Iterator[Sites]:
     guides = GuideFaults()
-    app = create_portal_app(PortalFaults(), areas=[guide_fault_area(guides)])
+    site = PortalFaults()
+    app = create_portal_app(site, areas=[guide_fault_area(guides)])
     platform = SandboxServer(app, host="127.0.0.1", port=0).start()
     gov = GovPortalSandbox.start(platform.url, host="127.0.0.2")
-    yield Sites(platform.url, guides, gov)
+    yield Sites(platform.url, guides, gov, site)
     gov.stop()
     platform.stop()
 
@@ -59,9 +63,11 @@ def sites(sites_server: Sites) -> Iterator[Sites]:
     """Both sites, healthy at the start and the end of every test."""
     sites_server.guides.reset()
     sites_server.gov.faults.reset()
+    sites_server.site.reset()
     yield sites_server
     sites_server.guides.reset()
     sites_server.gov.faults.reset()
+    sites_server.site.reset()
 
 
 def entry(sites: Sites) -> dict[str, Any]:
@@ -142,7 +148,8 @@ async def test_materials_without_format_requirements(
     assert item is not None
     first, second = (m.name for m in item.materials[:2])
     assert unclear.detail == (
-        f"公司设立登记：材料“{first}”未明确纸质/电子、份数，材料“{second}”未明确原件/复印件"
+        f"公司设立登记：材料“{first}”未明确原件/复印件、纸质/电子、份数，"
+        f"材料“{second}”未明确原件/复印件"
     )
 
 
@@ -355,3 +362,90 @@ def test_fault_settings_are_checked_and_the_bad_field_named() -> None:
     with pytest.raises(FaultError) as raised:
         GovPortalFaults().update({"entry_dead": "yes"})
     assert raised.value.field == "entry_dead"
+
+
+# -- issue 14: variants other portals print, rules switched off, doubt and outages -------------
+
+
+async def test_hotline_with_area_code_as_supervision_phone_passes(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    # 监督投诉电话“0871-12345” was called “未标注电话号码”.
+    sites.guides.update({"hotline_supervision_items": ["gsslj"]})
+    report = await check(make_services, sites, guides("gsslj"))
+    assert report.outcome is Outcome.PASS, report.result
+
+
+async def test_materials_stating_only_copies_state_paper(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    # 材料“身份证明”未明确纸质/电子 on every guide whose materials say 复印件.
+    sites.guides.update({"copy_only_items": ["gsslj", "pwxkzhf"]})
+    report = await check(make_services, sites, guides("gsslj", "pwxkzhf"))
+    assert report.outcome is Outcome.PASS, report.result
+
+
+async def test_a_switched_off_rule_never_produces_its_finding(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.guides.update(
+        {"material_format_items": ["gsslj"], "time_limit_unclear_items": ["pwxkzhf"]}
+    )
+    rules = {"material_format_unclear": "off", "checklist.time_limit_unclear": False}
+    report = await check(make_services, sites, {**guides("gsslj", "pwxkzhf"), "rules": rules})
+    assert report.outcome is Outcome.PASS, report.result
+    assert report.result.metrics["rules_off"] == [
+        "checklist.material_format_unclear",
+        "checklist.time_limit_unclear",
+    ]
+    sites.guides.update({"missing_elements": ["gsslj:设定依据"]})
+    report = await check(make_services, sites, {**guides("gsslj", "pwxkzhf"), "rules": rules})
+    assert [f.code for f in report.result.findings] == ["checklist.guide_elements_missing"]
+
+
+def test_an_unknown_rule_is_a_catalog_error_naming_its_yaml_path() -> None:
+    text = portal_catalog(
+        "http://127.0.0.1:9",
+        probe="checklist",
+        params={**guides("gsslj"), "rules": {"phone_invalid": "off", "no_such_rule": "off"}},
+    )
+    with pytest.raises(CatalogError) as caught:
+        parse_catalog(text, "catalog.yaml", probe_params=params_models(probe_kinds()))
+    message = str(caught.value)
+    assert "targets[0].checks[0].params.rules" in message
+    assert "no_such_rule" in message and "phone_invalid" in message  # the known ones listed
+
+
+async def test_guide_links_outside_the_pattern_make_columns_inconclusive_not_empty(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    # Guide URLs the default pattern does not know: no page can be called empty.
+    columns = {"pages": ["/personal"], "item_pattern": "/bszn-detail/", "max_categories": 2}
+    report = await check(make_services, sites, {"columns": columns})
+    assert report.outcome is Outcome.INCONCLUSIVE, report.result
+    assert "params.columns.item_pattern" in report.result.error
+
+
+async def test_an_unjudged_part_is_said_beside_the_findings_of_the_others(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.guides.update({"missing_elements": ["gsslj:设定依据"]})
+    columns = {"pages": ["/personal"], "item_pattern": "/bszn-detail/"}
+    report = await check(make_services, sites, {"columns": columns, **guides("gsslj")})
+    assert report.outcome is Outcome.FAIL
+    assert [f.code for f in report.result.findings] == ["checklist.guide_elements_missing"]
+    assert "无法判断栏目是否空白" in report.result.error
+    assert "另有部分检查无法判定" in report.result.summary
+
+
+async def test_site_answering_503_everywhere_is_an_outage_not_empty_columns(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.site.update({"site_down": True})
+    report = await check(
+        make_services, sites, {"columns": {"pages": ["/personal"]}, **guides("gsslj")}
+    )
+    assert report.outcome is Outcome.FAIL
+    (outage,) = report.result.findings
+    assert outage.code == "site.http_error"
+    assert "HTTP 503" in outage.detail

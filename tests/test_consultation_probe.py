@@ -45,6 +45,7 @@ class DeskPortal:
     server: SandboxServer
     desk: ConsultationDesk
     clock: FakeClock
+    site: PortalFaults
 
     @property
     def url(self) -> str:
@@ -59,9 +60,10 @@ class DeskPortal:
 def desk_portal_server() -> Iterator[DeskPortal]:
     clock = FakeClock(at(SUBMITTED))
     desk = ConsultationDesk(ConsultationFaults(), now=clock.now)
-    app = create_portal_app(PortalFaults(), areas=[consultation_area(desk)])
+    site = PortalFaults()
+    app = create_portal_app(site, areas=[consultation_area(desk)])
     server = SandboxServer(app, "127.0.0.1", 0).start()
-    yield DeskPortal(server, desk, clock)
+    yield DeskPortal(server, desk, clock, site)
     server.stop()
 
 
@@ -70,12 +72,19 @@ def portal(desk_portal_server: DeskPortal) -> Iterator[DeskPortal]:
     """The portal with a healthy desk, its clock at the submission time."""
     desk_portal_server.clock.set(at(SUBMITTED))
     desk_portal_server.desk.faults.reset()
+    desk_portal_server.site.reset()
     yield desk_portal_server
     desk_portal_server.desk.faults.reset()
+    desk_portal_server.site.reset()
 
 
 def consult_catalog(
-    url: str, *, threshold: int = 2, more_checks: str = "", locations: str = ""
+    url: str,
+    *,
+    threshold: int = 2,
+    more_checks: str = "",
+    locations: str = "",
+    more_params: str = "",
 ) -> str:
     return f"""
 units:
@@ -91,7 +100,7 @@ targets:
       - probe: consultation
         schedule: {{cron: "0 10,16 * * 1-5"}}
         failure_threshold: {threshold}
-        params: {{contact_name: 李明, contact_phone: "13912345678"}}
+        params: {{contact_name: 李明, contact_phone: "13912345678"{more_params}}}
 {more_checks}"""
 
 
@@ -368,7 +377,9 @@ async def test_configured_pages_and_selectors_lead_the_way(
     # A rich-text 信件内容 and an unlabelled 查询码: the defaults find neither.
     portal.desk.faults.update({"never_reply": True, "form_unlabelled": True})
     unconfigured = await run_check(_services(make_services, portal, None), CHECK, record=False)
-    assert [f.code for f in unconfigured.result.findings] == ["consultation.submit_failed"]
+    # The rule of doubt: boxes the defaults cannot find are not the portal's defect.
+    assert unconfigured.outcome is Outcome.INCONCLUSIVE, unconfigured.result
+    assert "selectors.consult_content" in unconfigured.result.error
     locations = """
     pages: {consult: /consult, consult_query: /consult/query}
     selectors: {consult_content: "div.rich-editor", query_code: "input.ipt-code"}"""
@@ -378,3 +389,103 @@ async def test_configured_pages_and_selectors_lead_the_way(
     assert pending is not None and pending.entry == f"我要咨询（{portal.url}/consult）"
     followed = await run_at(made, portal, "2026-09-29 10:00")
     assert followed.outcome is Outcome.PASS and "等待答复" in followed.result.summary
+
+
+# -- issue 14: portals worded otherwise, and outages ------------------------------------------
+
+
+@pytest.mark.parametrize("label", ["办理结果查询", "我的咨询"])
+async def test_receipt_worded_as_a_sentence_is_read_and_followed_up(
+    services: Services, portal: DeskPortal, label: str
+) -> None:
+    # 提交成功！您的信件查询码为：…，请妥善保存。 — the code right after 为 and a full-width colon.
+    portal.desk.faults.update({"receipt_wording": "sentence", "query_label": label})
+    submitted = await run_at(services, portal, SUBMITTED)
+    assert submitted.outcome is Outcome.PASS, submitted.result
+    pending = journal_of(services).pending
+    assert pending is not None
+    assert [x.code for x in portal.desk.letters() if x.code == pending.query_code]
+    assert pending.letter_no == "", "the receipt gave only a 查询码"
+    replied = await run_at(services, portal, "2026-09-29 16:00")
+    assert replied.outcome is Outcome.PASS, replied.result
+    assert "咨询已答复" in replied.result.summary
+
+
+async def test_unread_receipt_is_inconclusive_naming_the_setting_never_submit_failed(
+    services: Services, portal: DeskPortal
+) -> None:
+    portal.desk.faults.update({"receipt_wording": "voucher"})
+    report = await run_at(services, portal, SUBMITTED)
+    assert report.outcome is Outcome.INCONCLUSIVE, report.result
+    assert report.result.findings == ()
+    assert "未能在页面" in report.result.error and "receipt_code_pattern" in report.result.error
+    letters = portal.letters
+    again = await run_at(services, portal, "2026-09-28 16:00")
+    assert again.outcome is Outcome.INCONCLUSIVE
+    assert "为免重复提交" in again.result.error
+    assert portal.letters == letters, "no second letter to a desk whose receipts we cannot read"
+
+
+async def test_a_configured_receipt_pattern_reads_an_unknown_wording(
+    make_services: ServicesFactory, portal: DeskPortal
+) -> None:
+    pattern = r', receipt_code_pattern: "凭证号\\s*([A-Z0-9]+)"'
+    made = _services(make_services, portal, None, more_params=pattern)
+    portal.desk.faults.update({"receipt_wording": "voucher", "query_label": "我的留言"})
+    assert (await run_at(made, portal, SUBMITTED)).outcome is Outcome.PASS
+    replied = await run_at(made, portal, "2026-09-29 16:00")
+    assert replied.outcome is Outcome.PASS and "咨询已答复" in replied.result.summary
+
+
+async def test_site_answering_503_everywhere_is_an_outage_not_a_refused_question(
+    services: Services, portal: DeskPortal
+) -> None:
+    portal.site.update({"site_down": True})
+    report = await run_at(services, portal, SUBMITTED)
+    assert report.outcome is Outcome.FAIL
+    assert [f.code for f in report.result.findings] == ["site.http_error"]
+    assert "HTTP 503" in report.result.findings[0].detail
+
+
+async def test_site_down_during_the_follow_up_is_an_outage_and_the_letter_kept(
+    services: Services, portal: DeskPortal
+) -> None:
+    portal.desk.faults.update({"never_reply": True})
+    submitted = await run_at(services, portal, SUBMITTED)
+    portal.site.update({"site_down": True})
+    down = await run_at(services, portal, "2026-09-29 10:00")
+    assert [f.code for f in down.result.findings] == ["site.http_error"]
+    portal.site.update({"site_down": False})
+    again = await run_at(services, portal, "2026-09-30 10:00")
+    assert again.outcome is Outcome.PASS
+    assert again.result.metrics["letter_no"] == submitted.result.metrics["letter_no"]
+
+
+async def test_a_query_entry_named_in_unknown_words_is_inconclusive_until_configured(
+    make_services: ServicesFactory, portal: DeskPortal, engine: Engine
+) -> None:
+    portal.desk.faults.update({"query_label": "查看进展", "never_reply": True})
+    made = _services(make_services, portal, engine)
+    assert (await run_at(made, portal, SUBMITTED)).outcome is Outcome.PASS
+    unread = await run_at(made, portal, "2026-09-29 10:00")
+    assert unread.outcome is Outcome.INCONCLUSIVE, unread.result
+    assert "query_entry_pattern" in unread.result.error
+    assert journal_of(made).pending is not None, "the letter is still followed"
+
+    made.engine.dispose()
+    url = engine.url.render_as_string(hide_password=False)
+    configured = _services(
+        make_services, portal, make_engine(url), more_params=", query_entry_pattern: 查看进展"
+    )
+    waiting = await run_at(configured, portal, "2026-09-29 16:00")
+    assert waiting.outcome is Outcome.PASS and "等待答复" in waiting.result.summary
+
+
+async def test_a_required_field_the_probe_cannot_fill_is_inconclusive_not_a_refusal(
+    services: Services, portal: DeskPortal
+) -> None:
+    # The form answers “请选择受理部门”: the bot's gap, not a desk that refuses questions.
+    portal.desk.faults.update({"department_required": True})
+    report = await run_at(services, portal, SUBMITTED)
+    assert report.outcome is Outcome.INCONCLUSIVE, report.result
+    assert "请选择受理部门" in report.result.error and "selectors" in report.result.error

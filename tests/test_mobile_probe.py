@@ -289,3 +289,12 @@ async def test_two_failing_runs_open_one_task_closed_after_the_fix(
     assert verified.outcome is Outcome.PASS
     with services.sessions() as session:
         assert session.get_one(Task, task.id).state == TaskState.CLOSED.value
+
+
+async def test_site_answering_503_everywhere_is_an_outage_not_page_errors(
+    make_services: ServicesFactory, h5: MobileSandbox
+) -> None:
+    h5.faults.update({"site_down": True})
+    report = await run_check(make_services(h5_catalog(h5.url)), CHECK, record=False)
+    assert report.outcome is Outcome.FAIL
+    assert [f.code for f in report.result.findings] == ["site.http_error"]

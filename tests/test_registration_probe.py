@@ -46,9 +46,10 @@ SOME_SEGMENTS = ["138", "162", "170", "176", "199"]
 @pytest.fixture(scope="session")
 def registration_server() -> Iterator[RegistrationPortal]:
     desk = RegistrationDesk()
-    app = create_portal_app(PortalFaults(), areas=[registration_area(desk)])
+    portal_faults = PortalFaults()
+    app = create_portal_app(portal_faults, areas=[registration_area(desk)])
     server = SandboxServer(app, "127.0.0.1", 0).start()
-    yield RegistrationPortal(server, desk)
+    yield RegistrationPortal(server, desk, portal_faults)
     server.stop()
 
 
@@ -56,8 +57,10 @@ def registration_server() -> Iterator[RegistrationPortal]:
 def site(registration_server: RegistrationPortal) -> Iterator[RegistrationPortal]:
     """The portal with a healthy 用户注册 at the start of every test."""
     registration_server.desk.faults.reset()
+    registration_server.site.reset()
     yield registration_server
     registration_server.desk.faults.reset()
+    registration_server.site.reset()
 
 
 def params(site: RegistrationPortal, **overrides: Any) -> dict[str, Any]:
@@ -248,7 +251,9 @@ async def test_configured_selectors_find_an_unlabelled_phone_box_and_code_button
     # A phone box without label, placeholder, tel type or telltale name; a button saying 发送.
     site.fault(form_unlabelled=True)
     unconfigured = await run(make_services, site)
-    assert {f.code for f in unconfigured.result.findings} == {"registration.unavailable"}
+    # The rule of doubt: a phone box the defaults cannot find is not the portal's defect.
+    assert unconfigured.outcome is Outcome.INCONCLUSIVE, unconfigured.result
+    assert "selectors." in unconfigured.result.error
     catalog = portal_catalog(
         site.url,
         probe="registration",
@@ -392,3 +397,12 @@ async def test_a_code_already_in_the_inbox_is_never_taken_for_a_new_one() -> Non
         inbox, TEST_PHONE, since=since, ignore_ids={old.id}, limit_s=1, poll_s=0.01
     )
     assert found is not None and found.code == "222222"
+
+
+async def test_site_answering_503_everywhere_is_an_outage_not_a_missing_entry(
+    make_services: ServicesFactory, site: RegistrationPortal
+) -> None:
+    site.site.update({"site_down": True})
+    report = await run(make_services, site)
+    assert report.outcome is Outcome.FAIL
+    assert [f.code for f in report.result.findings] == ["site.http_error"]

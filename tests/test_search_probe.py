@@ -126,7 +126,9 @@ async def test_configured_selectors_work_on_other_markup(
     # above the results: the defaults miss the box and would read those links as results.
     portal.faults.update({"search_box_unlabelled": True, "hot_services_above_results": True})
     unconfigured = await _run(make_services, portal)
-    assert [f.code for f in unconfigured.result.findings] == ["search.unavailable"]
+    # The rule of doubt: a box the defaults cannot recognise is not the portal's defect.
+    assert unconfigured.outcome is Outcome.INCONCLUSIVE, unconfigured.result
+    assert "selectors." in unconfigured.result.error
     selectors = {"search_input": "input.hd-ipt", "result_item": ".result-list a.item-name"}
     report = await _run(make_services, portal, selectors=selectors)
     assert report.outcome is Outcome.PASS, report.result
@@ -139,3 +141,26 @@ async def test_sample_pages_without_items_cannot_be_judged(
     report = await _run(make_services, portal, params={"sample": sample})
     assert report.outcome is Outcome.INCONCLUSIVE
     assert "未找到可搜索的事项" in report.result.error
+
+
+async def test_results_that_cannot_be_read_are_inconclusive_not_item_not_found(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    # A result selector that matches nothing on a page saying “共找到 N 条结果”: the bot
+    # cannot read the results, which says nothing about the portal's index.
+    report = await _run(make_services, portal, selectors={"result_item": ".no-such-result"})
+    assert report.outcome is Outcome.INCONCLUSIVE, report.result
+    assert "selectors.result_item" in report.result.error
+
+
+async def test_an_empty_result_list_the_page_announces_is_still_a_missing_item(
+    make_services: ServicesFactory, portal: PortalSandbox
+) -> None:
+    portal.faults.update({"search_empty": True})
+    report = await _run(
+        make_services,
+        portal,
+        params={"items": ["排污许可证核发"]},
+        selectors={"result_item": ".result-list li"},
+    )
+    assert [f.code for f in report.result.findings] == ["search.item_not_found"]

@@ -58,12 +58,14 @@ def sso_catalog(
     entry_page: str = "/user",
     selectors: dict[str, str] | None = None,
     user_selector: str | None = None,
+    greeting_only: bool = False,
 ) -> str:
-    """The identity portal as a target of the province office, checked across its systems."""
+    """The identity portal as a target of the province office, checked across its systems;
+    ``greeting_only``: no user_text anywhere, as an operator who read only the README."""
     systems: list[dict[str, Any]] = []
     for running in world.systems:
         entry: dict[str, Any] = {"name": running.system.name, "url": running.url + entry_page}
-        if running.system.masks_name:
+        if running.system.masks_name and not greeting_only:
             entry["user_text"] = masked(world.account.name)
         if user_selector:
             entry["user_selector"] = user_selector
@@ -74,6 +76,8 @@ def sso_catalog(
         "user_text": user_text or world.account.name,
         "systems": systems,
     }
+    if greeting_only:
+        del params["user_text"]
     return f"""
 units:
   - code: sf-zwb
@@ -131,7 +135,9 @@ async def test_configured_selectors_are_used(
     # An account box without label, placeholder or telltale name, and a scripted 登录 span.
     sso.identity_faults.update({"login_form_unlabelled": True})
     unconfigured = await _run(make_services, sso)
-    assert [f.code for f in unconfigured.result.findings] == ["sso.login_failed"]
+    # The rule of doubt: a login form the defaults cannot fill is not a failed login.
+    assert unconfigured.outcome is Outcome.INCONCLUSIVE, unconfigured.result
+    assert "selectors." in unconfigured.result.error
     selectors = {
         "username_input": "form.account-form input.ipt-a",
         "password_input": "form.account-form input.ipt-p",
@@ -383,3 +389,23 @@ async def test_two_failures_open_one_task_and_the_fixed_system_closes_it(
     )
     assert verified.outcome is Outcome.PASS, verified.result
     assert verified.changed_tasks == ((task_id, "closed"),)
+
+
+async def test_signed_in_state_is_read_from_the_greeting_without_a_configured_name(
+    make_services: ServicesFactory, sso: SsoSandbox
+) -> None:
+    # Systems greet 欢迎您，<real name> (one masks it); the login id is shown nowhere.
+    for running in sso.systems:
+        running.faults.update({"account_hidden": True})
+    report = await _run(make_services, sso, greeting_only=True)
+    assert report.outcome is Outcome.PASS, report.result
+
+
+async def test_greeting_reader_still_sees_a_system_asking_to_log_in_again(
+    make_services: ServicesFactory, sso: SsoSandbox
+) -> None:
+    for running in sso.systems:
+        running.faults.update({"account_hidden": True})
+    sso.system("rst").faults.update({"ignore_ticket": True})
+    report = await _run(make_services, sso, greeting_only=True)
+    assert [f.code for f in report.result.findings] == ["sso.relogin_required"]
