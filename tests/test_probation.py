@@ -4,9 +4,7 @@ until the probation ends or an operator confirms the target."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,11 +20,10 @@ from tasks.models import Run, Task
 from tasks.probation import confirm_target, probation_status
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at
-from tests.workflow_helpers import failing
+from tests.workflow_helpers import failing, run_cli
 
 CHECK = "sf-portal/search"
 OPERATOR = Actor("运维小李", Role.OPERATOR)
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -129,12 +126,4 @@ def test_calibrate_runs_each_check_once_and_records_nothing(
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=REPO,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(env, *args, timeout=120)  # calibrate starts a browser

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,10 +13,9 @@ from core.clock import FakeClock
 from tasks.lifecycle import Actor, Role, TaskError
 from tasks.models import TaskState
 from tests.conftest import ServicesFactory, at
-from tests.workflow_helpers import heard_by, notices, open_task, tree_catalog
+from tests.workflow_helpers import heard_by, notices, open_task, run_cli, tree_catalog
 
 HOOK = "json://127.0.0.1:9"
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -144,18 +140,6 @@ def test_one_pending_request_of_a_kind_at_a_time(services: Services, clock: Fake
         services.desk.request_extension(s, task.id, Actor("联系人孙", Role.UNIT), 2, "理由二")
     with pytest.raises(TaskError, match="延期天数"), services.sessions.begin() as session:
         services.desk.request_extension(session, task.id, Actor("联系人孙", Role.UNIT), 99, "很久")
-
-
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=REPO,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_cli_drives_the_workflow(tmp_path: Path) -> None:

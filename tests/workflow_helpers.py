@@ -4,6 +4,10 @@ to open tasks without a browser, for the chase and workflow tests."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -81,3 +85,21 @@ def notices(services: Services, since_id: int = 0) -> list[Notification]:
 def heard_by(services: Services, kind: str) -> set[str]:
     """The people who were sent notices of ``kind``."""
     return {n.recipient for n in notices(services) if n.kind == kind}
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_cli(
+    env: dict[str, str], *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``govpatrol ARGS`` in a child process with ``env`` added, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -11,10 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from bot.console.auth import ConsoleAuth, Viewer, get_auth, page_viewer
+from bot.console.outcomes import SignedOutcomes
 from bot.console.task_pages import deciding
 from bot.maintenance_view import window_rows
 from bot.services import Services
@@ -29,23 +29,15 @@ PAGE = "/console/maintenance"
 router = APIRouter(prefix=PAGE)
 
 
-class WindowNotices:
-    """Signed result messages carried across the redirect after a decision."""
+class WindowNotices(SignedOutcomes):
+    """What a decision did, carried to the maintenance page in the redirect."""
 
     def __init__(self, signing_key: str) -> None:
-        self._serializer = URLSafeSerializer(signing_key, salt="govpatrol.maintenance")
+        super().__init__(signing_key, salt="govpatrol.maintenance")
 
     def back(self, target: str, *, done: str = "", error: str = "") -> RedirectResponse:
-        message = self._serializer.dumps({"done": done, "error": error})
-        where = f"target={target}&" if target else ""
-        return RedirectResponse(f"{PAGE}?{where}msg={message}", status_code=303)
-
-    def shown(self, msg: str) -> dict[str, str]:
-        try:
-            found: dict[str, str] = self._serializer.loads(msg) if msg else {}
-        except BadSignature:
-            found = {}
-        return found
+        where = f"{PAGE}?target={target}" if target else PAGE
+        return self.redirect(where, done=done, error=error)
 
 
 def get_window_notices(request: Request) -> WindowNotices:

@@ -10,10 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from bot.console.auth import ConsoleAuth, Viewer, get_auth, page_viewer
+from bot.console.outcomes import SignedOutcomes
 from bot.services import Services
 from bot.task_view import evidence_file, evidence_runs, task_context
 from bot.web_state import get_services, get_templates
@@ -30,26 +30,14 @@ DECISIONS = {
 router = APIRouter(prefix="/console/tasks")
 
 
-class TaskNotices:
-    """What a decision did, carried to the task page in the redirect.
-
-    Outcomes travel in the redirect signed, so a crafted link cannot show a false "done".
-    """
+class TaskNotices(SignedOutcomes):
+    """What a decision did, carried to the task page in the redirect."""
 
     def __init__(self, signing_key: str) -> None:
-        self._serializer = URLSafeSerializer(signing_key, salt="govpatrol.console-notice")
+        super().__init__(signing_key, salt="govpatrol.console-notice")
 
     def back(self, task_id: int, *, done: str = "", error: str = "") -> RedirectResponse:
-        message = self._serializer.dumps({"done": done, "error": error})
-        return RedirectResponse(f"/console/tasks/{task_id}?msg={message}", status_code=303)
-
-    def shown(self, msg: str) -> dict[str, str]:
-        """The outcome in ``msg``; nothing when it is missing or not ours."""
-        try:
-            shown: dict[str, str] = self._serializer.loads(msg) if msg else {}
-        except BadSignature:
-            shown = {}
-        return shown
+        return self.redirect(f"/console/tasks/{task_id}", done=done, error=error)
 
 
 def get_notices(request: Request) -> TaskNotices:
