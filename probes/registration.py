@@ -71,7 +71,11 @@ class RegistrationProbe(Probe):
         await page.close()
         inbox = None
         if params.sms_inbox is not None:
-            inbox = HttpSmsInbox(params.sms_inbox.url, params.sms_inbox.token)
+            inbox = HttpSmsInbox(
+                params.sms_inbox.url,
+                params.sms_inbox.token,
+                shape=params.sms_inbox.fields.shape(),
+            )
         reports = []
         async with _journey_context(ctx, params) as browser:
             await _apply_bypass(ctx, browser, params.captcha_bypass)

@@ -10,7 +10,7 @@ from probes import locate
 from probes.base import CheckParams, ProbeParams
 from probes.registration_account import AccountDetails
 from probes.segments import is_mainland_mobile, sample_number
-from probes.sms import DEFAULT_CODE_PATTERN
+from probes.sms import DEFAULT_CODE_PATTERN, GatewayShape
 
 FormKind = Literal["personal", "legal"]
 
@@ -18,6 +18,25 @@ FormKind = Literal["personal", "legal"]
 class RegistrationForm(ProbeParams):
     kind: FormKind
     page: str | None = None  # the form's URL or path; default: from the home page's 注册 link
+
+
+class SmsGatewayFields(ProbeParams):
+    """How the gateway names things, when it is not govpatrol's own contract (see
+    :mod:`probes.sms`): query parameters and dotted paths into its JSON answer."""
+
+    phone_param: str = "phone"
+    since_param: str = "since"
+    wait_param: str = "wait"  # "" when it cannot long-poll
+    since_unit: Literal["s", "ms", "iso"] = "s"
+    messages: str = "messages"  # e.g. data.records; "" when the answer is the list
+    id: str = "id"  # "" when messages carry none
+    phone: str = "phone"
+    text: str = "text"
+    received_at: str = "received_at"
+    zone: str = "Asia/Shanghai"  # for times without a zone
+
+    def shape(self) -> GatewayShape:
+        return GatewayShape(**self.model_dump())
 
 
 class SmsInboxParams(ProbeParams):
@@ -28,6 +47,7 @@ class SmsInboxParams(ProbeParams):
     limit_s: float = Field(default=60.0, gt=0, le=600)
     poll_s: float = Field(default=2.0, gt=0, le=60)
     code_pattern: str = DEFAULT_CODE_PATTERN
+    fields: SmsGatewayFields = SmsGatewayFields()
 
 
 class CaptchaBypass(ProbeParams):

@@ -13,6 +13,10 @@ HTTP gateway contract (what ``HttpSmsInbox`` sends and expects)::
 
 ``wait`` asks the gateway to hold the answer until a message arrives (long polling);
 gateways that ignore it answer at once and the client polls again after ``poll_s``.
+
+A gateway that speaks otherwise (other parameter names, the list under ``data.records``,
+``mobile``/``content``/``recvTime`` fields, times in milliseconds or Beijing time) is
+described by a :class:`GatewayShape` from the catalog — no program to write for it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import httpx
 from pydantic import SecretStr
@@ -31,6 +36,56 @@ from pydantic import SecretStr
 # "验证码为 123456", "验证码：1234", "code 123456": a code named as such wins over any number.
 DEFAULT_CODE_PATTERN = r"(?:验证码|校验码|动态码|code)\D{0,8}(\d{4,8})|(?<!\d)(\d{6})(?!\d)"
 MAX_WAIT_PER_REQUEST_S = 20.0
+
+
+@dataclass(frozen=True)
+class GatewayShape:
+    """How a gateway names things: query parameters, and dotted paths into its JSON."""
+
+    phone_param: str = "phone"
+    since_param: str = "since"
+    wait_param: str = "wait"  # "" when the gateway cannot long-poll
+    since_unit: str = "s"  # "s" unix seconds, "ms" unix milliseconds, "iso" ISO 8601
+    messages: str = "messages"  # the list; "" when the body is the list itself
+    id: str = "id"  # "" when the gateway gives none: phone, time and text stand in
+    phone: str = "phone"
+    text: str = "text"
+    received_at: str = "received_at"
+    zone: str = "Asia/Shanghai"  # for times written without a zone
+
+    def query(self, phone: str, since: dt.datetime, wait_s: float) -> dict[str, str]:
+        params = {self.phone_param: phone, self.since_param: _since(since, self.since_unit)}
+        if self.wait_param:
+            params[self.wait_param] = f"{wait_s:g}"
+        return params
+
+    def parse(self, body: Any) -> list[SmsMessage]:
+        raw = _at(body, self.messages)
+        if not isinstance(raw, list):
+            where = self.messages or "（应答本身）"
+            raise TypeError(f"{where} 处不是短信列表")
+        messages = []
+        for item in raw:
+            text = _at(item, self.text)
+            if text is None:
+                raise KeyError(f"短信缺少 {self.text} 字段")
+            phone = _at(item, self.phone)
+            received = _moment(_at(item, self.received_at), self.zone)
+            ident = _at(item, self.id) if self.id else None
+            if ident is None:
+                ident = f"{phone}|{received.isoformat() if received else ''}|{text}"
+            messages.append(
+                SmsMessage(
+                    id=str(ident),
+                    phone=str(phone or ""),
+                    text=str(text),
+                    received_at=received,
+                )
+            )
+        return messages
+
+
+GOVPATROL_GATEWAY = GatewayShape()
 
 
 class SmsInboxUnavailable(Exception):
@@ -69,8 +124,10 @@ class HttpSmsInbox:
         *,
         connect_timeout_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        shape: GatewayShape = GOVPATROL_GATEWAY,
     ) -> None:
         self.url = url
+        self.shape = shape
         self._token = token
         self._connect_timeout_s = connect_timeout_s
         self._transport = transport
@@ -82,7 +139,7 @@ class HttpSmsInbox:
         headers = {"Accept": "application/json"}
         if self._token is not None:
             headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
-        params = {"phone": phone, "since": f"{since.timestamp():.3f}", "wait": f"{wait_s:g}"}
+        params = self.shape.query(phone, since, wait_s)
         timeout = httpx.Timeout(self._connect_timeout_s + wait_s, connect=self._connect_timeout_s)
         try:
             async with httpx.AsyncClient(timeout=timeout, transport=self._transport) as client:
@@ -96,9 +153,11 @@ class HttpSmsInbox:
         if answer.status_code >= 400:
             raise SmsInboxUnavailable(f"短信接收网关返回 HTTP {answer.status_code}")
         try:
-            return _parse_messages(answer.json())
+            return self.shape.parse(answer.json())
         except (ValueError, TypeError, KeyError) as exc:
-            raise SmsInboxUnavailable(f"短信接收网关的应答无法解析：{exc}") from exc
+            raise SmsInboxUnavailable(
+                f"短信接收网关的应答无法解析：{exc}；请按网关的字段配置 sms_inbox.fields"
+            ) from exc
 
 
 class MemorySmsInbox:
@@ -201,22 +260,37 @@ async def message_ids(inbox: SmsInbox, phone: str, since: dt.datetime) -> set[st
     return {message.id for message in await inbox.messages(phone, since=since)}
 
 
-def _parse_messages(body: Any) -> list[SmsMessage]:
-    raw = body["messages"] if isinstance(body, dict) else body
-    if not isinstance(raw, list):
-        raise TypeError("expected a list of messages")
-    messages = []
-    for item in raw:
-        received = item.get("received_at")
-        messages.append(
-            SmsMessage(
-                id=str(item["id"]),
-                phone=str(item.get("phone", "")),
-                text=str(item["text"]),
-                received_at=dt.datetime.fromisoformat(received) if received else None,
-            )
-        )
-    return messages
+def _at(body: Any, path: str) -> Any:
+    """``body`` followed along a dotted ``path`` (``data.records``); "" is the body itself."""
+    for part in path.split(".") if path else []:
+        if isinstance(body, dict):
+            body = body.get(part)
+        elif isinstance(body, list) and part.isdigit() and int(part) < len(body):
+            body = body[int(part)]
+        else:
+            return None
+    return body
+
+
+def _moment(value: Any, zone: str) -> dt.datetime | None:
+    """A gateway's time: unix seconds or milliseconds (as number or digits), or ISO 8601 /
+    ``2026-12-03 10:00:00``; a time without a zone is in ``zone``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        number = float(value)
+        seconds = number / 1000 if number > 1e11 else number  # milliseconds past 1973
+        return dt.datetime.fromtimestamp(seconds, dt.UTC)
+    moment = dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
+
+
+def _since(moment: dt.datetime, unit: str) -> str:
+    if unit == "ms":
+        return str(int(moment.timestamp() * 1000))
+    if unit == "iso":
+        return moment.astimezone(dt.UTC).isoformat()
+    return f"{moment.timestamp():.3f}"
 
 
 def _reason(exc: httpx.HTTPError) -> str:

@@ -347,6 +347,8 @@ class _Pages:
         offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not secrets.compare_digest(offered, self.desk.sms_token):
             return JSONResponse({"error": "invalid token"}, status_code=401)
+        if self.desk.faults.to_dict()["sms_gateway_shape"] == "records":
+            return self._records(request)
         phone = request.query_params.get("phone", "")
         try:
             since = dt.datetime.fromtimestamp(float(request.query_params.get("since", "0")), dt.UTC)
@@ -355,6 +357,26 @@ class _Pages:
             return JSONResponse({"error": "since and wait are numbers of seconds"}, 400)
         messages = await self.desk.sms.wait(phone, since, max(wait_s, 0.0))
         return JSONResponse({"messages": [m.as_dict() for m in messages]})
+
+    def _records(self, request: Request) -> Response:
+        """Another vendor's gateway: other names, milliseconds in, Beijing time out."""
+        phone = request.query_params.get("mobile", "")
+        try:
+            start = int(request.query_params.get("start", "0")) / 1000
+        except ValueError:
+            return JSONResponse({"code": 400, "msg": "start is milliseconds"}, 400)
+        since = dt.datetime.fromtimestamp(start, dt.UTC)
+        beijing = dt.timezone(dt.timedelta(hours=8))
+        records = [
+            {
+                "msgId": sms.id,
+                "mobile": sms.phone,
+                "content": sms.text,
+                "recvTime": sms.received_at.astimezone(beijing).strftime("%Y-%m-%d %H:%M:%S"),
+            }
+            for sms in self.desk.sms.received(phone, since)
+        ]
+        return JSONResponse({"code": 0, "data": {"records": records}})
 
 
 def _kind_or_404(request: Request) -> str:

@@ -48,6 +48,10 @@ class RegistrationFaults(FaultFields):
     register_refused: bool = False  # the final 注册 answers 系统繁忙
     register_down: bool = False  # the registration pages answer HTTP 500
     sms_inbox_down: bool = False  # the test SIM gateway itself is down (the monitor's side)
+    # The gateway speaks another vendor's JSON: "records" answers {code, data: {records:
+    # [{msgId, mobile, content, recvTime "YYYY-MM-DD HH:MM:SS" Beijing}]}} to ?mobile=&start=
+    # (milliseconds), without long polling. Not the portal's fault: the operator's gateway.
+    sms_gateway_shape: str = ""
     # The phone box has no label, placeholder, tel type or telltale name and the code button
     # says 发送: only configured selectors find them (the registration selector tests).
     form_unlabelled: bool = False

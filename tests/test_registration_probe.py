@@ -15,7 +15,7 @@ from bot.receivers import WebhookCatcher
 from core.clock import FakeClock
 from core.results import Outcome
 from probes.segments import mainland_mobile_segments, sample_number
-from probes.sms import MemorySmsInbox, extract_code, wait_for_code
+from probes.sms import GatewayShape, MemorySmsInbox, extract_code, wait_for_code
 from sandbox.faults import FaultError, PortalFaults
 from sandbox.portal import create_portal_app
 from sandbox.registration import (
@@ -227,6 +227,45 @@ async def test_unreachable_sms_inbox_is_inconclusive(
     assert report.outcome is Outcome.INCONCLUSIVE
     assert "短信接收网关" in report.result.error
     assert SMS_TOKEN not in report.result.error
+
+
+async def test_a_gateway_with_its_own_field_names_is_read_through_the_catalog_mapping(
+    make_services: ServicesFactory, site: RegistrationPortal
+) -> None:
+    # {code, data: {records: [{msgId, mobile, content, recvTime "2026-12-03 10:00:00"}]}}
+    # answered to ?mobile=&start=<milliseconds>: another vendor's gateway, no program to write.
+    site.fault(sms_gateway_shape="records")
+    sms: dict[str, Any] = {"url": site.inbox_url, "token": "${SMS_TOKEN}", "limit_s": 5}
+    unmapped = await run(make_services, site, sms_inbox=sms, forms=["personal"])
+    assert unmapped.outcome is Outcome.INCONCLUSIVE
+    assert "sms_inbox.fields" in unmapped.result.error
+    sms["fields"] = {
+        "phone_param": "mobile",
+        "since_param": "start",
+        "since_unit": "ms",
+        "wait_param": "",
+        "messages": "data.records",
+        "id": "msgId",
+        "phone": "mobile",
+        "text": "content",
+        "received_at": "recvTime",
+    }
+    sms["poll_s"] = 0.2
+    mapped = await run(make_services, site, sms_inbox=sms, forms=["personal"])
+    assert mapped.outcome is Outcome.PASS, mapped.result
+    assert mapped.result.metrics["forms"]["personal"]["sms_seconds"] is not None
+
+
+def test_gateway_times_in_milliseconds_and_beijing_time_read_alike() -> None:
+    shape = GatewayShape(messages="", id="", received_at="t")
+    (ms, beijing) = shape.parse(
+        [
+            {"phone": "1", "text": "验证码 123456", "t": 1764727200000},
+            {"phone": "1", "text": "验证码 654321", "t": "2025-12-03 10:00:00"},
+        ]
+    )
+    assert ms.received_at == beijing.received_at == dt.datetime(2025, 12, 3, 2, tzinfo=dt.UTC)
+    assert ms.id != beijing.id  # derived from phone, time and text when the gateway gives none
 
 
 async def test_home_page_without_a_registration_link_is_unavailable(
