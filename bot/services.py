@@ -24,6 +24,7 @@ from config.settings import Settings
 from core.calendar import WorkingCalendar
 from core.clock import Clock, SystemClock
 from core.db import make_engine, make_sessions
+from core.private_files import private_dir
 from notifications.chase import ChaseSweep
 from notifications.models import Notification
 from notifications.outbox import OutboxWriter, RecipientBook
@@ -131,6 +132,7 @@ def build_services(
     or a browser pool of their own; everything else comes from ``settings``."""
     clock = clock or SystemClock()
     zone = ZoneInfo(settings.timezone)
+    private_dir(settings.data_dir)
     engine = engine or make_engine(settings.resolved_database_url)
     sessions = make_sessions(engine)
     operator_urls = [AppriseUrl(url.get_secret_value()) for url in settings.operator_notify]
