@@ -93,7 +93,7 @@ def test_lockout_counts_failures_per_account_and_per_client(
     def attempt(account: str, client: str, ok: bool = False) -> None:
         clock.advance(dt.timedelta(seconds=5))
         with services.sessions.begin() as session:
-            auth.record_attempt(session, account, client, ok)
+            auth.finish_attempt(session, auth.begin_attempt(session, account, client), ok)
 
     def locked(account: str, client: str) -> bool:
         with services.sessions() as session:

@@ -4,40 +4,15 @@ headers believed only from configured proxies, link tokens kept out of the acces
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 
 from bot.console.auth import MAX_CLIENT_FAILURES
-from bot.services import Services
-from bot.web import create_web_app
-from bot.web_server import ACCESS_LOGGER, server_config
+from bot.web_server import ACCESS_LOGGER
 from tests.conftest import ServicesFactory
 from tests.console_helpers import console_catalog, form_token
-
-
-@contextmanager
-def serving(services: Services) -> Iterator[str]:
-    """The web app under uvicorn, configured as the commands do; yields its base URL."""
-    config = server_config(create_web_app(services), services.settings, port=0)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+from tests.web_helpers import serving
 
 
 def failed_logins(base: str, count: int) -> list[int]:
