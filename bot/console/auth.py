@@ -121,7 +121,7 @@ class ConsoleAuth:
         header = request.headers.get("authorization", "")
         with self.services.sessions.begin() as session:
             if header.lower().startswith("bearer "):
-                user = user_for_token(session, header[7:].strip())
+                user = user_for_token(session, header[7:].strip(), self.services.clock.now())
                 return self._viewer(user, "") if user is not None else None
             token = self._unsigned(request.cookies.get(SESSION_COOKIE, ""))
             if not token:
