@@ -56,7 +56,7 @@ def api_app(services: Services, auth: ConsoleAuth) -> FastAPI:
     # A mounted app answers with its own ``app.state``: it holds what the handlers fetch.
     share(app, services)
     app.state.console_auth = auth
-    app.include_router(router)
+    app.include_router(router, responses={400: {"description": "参数有误或超出范围"}})
     app.exception_handler(RequestValidationError)(invalid_parameters)
     return app
 
