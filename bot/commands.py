@@ -98,10 +98,10 @@ def run_web(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.web import create_web_app
+    from bot.web_server import server_config
 
     services = services_from(args)
-    settings = services.settings
-    uvicorn.run(create_web_app(services), host=settings.web_host, port=settings.web_port)
+    uvicorn.Server(server_config(create_web_app(services), services.settings)).run()
     return 0
 
 

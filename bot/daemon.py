@@ -24,6 +24,7 @@ from bot.migrate import is_current
 from bot.scheduler import CheckScheduler
 from bot.services import Services
 from bot.web import Liveness, create_web_app
+from bot.web_server import server_config
 from tasks.catalog_sync import sync_catalog
 from tasks.models import TaskState
 
@@ -213,10 +214,9 @@ class Daemon:
             scheduler_running=lambda: self.scheduler is not None and self.scheduler.running,
             browser_connected=lambda: self.services.pool.connected,
         )
-        config = uvicorn.Config(
+        config = server_config(
             create_web_app(self.services, liveness, on_rectified=self.verify_soon),
-            host=settings.web_host,
-            port=settings.web_port,
+            settings,
             log_level="warning",
             access_log=False,
             lifespan="off",

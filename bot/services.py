@@ -19,11 +19,13 @@ from bot.guards import Canary
 from bot.metrics import Metrics
 from config.catalog import Catalog, CheckSpec, TargetSpec
 from config.loader import load_catalog
+from config.redaction import install_log_scrubber, scrub
 from config.secrets import AppriseUrl
 from config.settings import Settings
 from core.calendar import WorkingCalendar
 from core.clock import Clock, SystemClock
 from core.db import make_engine, make_sessions
+from core.private_files import private_dir
 from notifications.chase import ChaseSweep
 from notifications.models import Notification
 from notifications.outbox import OutboxWriter, RecipientBook
@@ -135,6 +137,8 @@ def build_services(
     or a browser pool of their own; everything else comes from ``settings``."""
     clock = clock or SystemClock()
     zone = ZoneInfo(settings.timezone)
+    private_dir(settings.data_dir)
+    install_log_scrubber()  # before any AppriseUrl is used: their secrets never reach a log
     engine = engine or make_engine(settings.resolved_database_url)
     sessions = make_sessions(engine)
     operator_urls = [AppriseUrl(url.get_secret_value()) for url in settings.operator_notify]
@@ -159,9 +163,9 @@ def build_services(
             session,
             f"通知 #{row.id} 多次投递失败，已放弃",
             [
-                f"收件人：{row.recipient}（{row.channel}）",
+                f"收件人：{row.recipient}（{scrub(row.channel)}）",
                 f"标题：{row.title}",
-                f"最后错误：{row.last_error}",
+                f"最后错误：{scrub(row.last_error)}",
             ],
             key=f"gave-up:{row.id}",
         )

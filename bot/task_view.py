@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.maintenance_view import window_rows
 from bot.services import Services
 from config.catalog import PROBE_LABELS
+from config.redaction import scrub
 from notifications.models import DeliveryStatus, Notification
 from probes.evidence import EvidenceStore
 from tasks.lifecycle import Role, TaskAction, may
@@ -141,10 +142,10 @@ def task_context(
                 "when": local_time(n.created_at, zone),
                 "title": n.title,
                 "recipient": n.recipient,
-                "channel": n.channel,
+                "channel": scrub(n.channel),  # rows stored before labels held URLs
                 "status": DELIVERY_LABELS.get(n.status, n.status),
                 "sent": local_time(n.sent_at, zone) if n.sent_at else "",
-                "error": n.last_error,
+                "error": scrub(n.last_error),
             }
             for n in notices
         ],

@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from bot.query_bounds import Index, RowId
 from bot.services import Services
 from bot.task_view import evidence_file, evidence_runs, task_context
 from bot.web_state import get_services, get_templates
@@ -85,9 +86,9 @@ def page(
 @router.get("/{token}/evidence/{run_id}/{kind}/{index}")
 def evidence(
     token: str,
-    run_id: int,
+    run_id: RowId,
     kind: str,
-    index: int,
+    index: Index,
     services: Services = Depends(get_services),
 ) -> FileResponse:
     found = claims(services.links, token)

@@ -8,6 +8,7 @@ Passwords are never command-line arguments (they would sit in the shell history 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import os
 import sys
@@ -17,17 +18,22 @@ from sqlalchemy import select
 
 from bot.commands import services_from
 from bot.console.accounts import (
+    DEFAULT_TOKEN_LIFETIME,
     AccountError,
     ConsoleUser,
     Role,
+    account_tokens,
     add_user,
     disable_user,
+    enable_user,
     issue_token,
+    revoke_token,
     set_password,
 )
 from bot.task_commands import table
 
 PASSWORD_ENV = "GOVPATROL_USER_PASSWORD"  # noqa: S105 - a variable name
+MAX_TOKEN_DAYS = 3650
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,7 +50,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add.set_defaults(handler=user_add)
 
     password = actions.add_parser(
-        "password", help="set a new password; ends its sessions", allow_abbrev=False
+        "password", help="set a new password; ends its sessions and tokens", allow_abbrev=False
     )
     password.add_argument("name")
     password.add_argument("--password-file", type=Path)
@@ -59,8 +65,28 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     disable.add_argument("name")
     disable.set_defaults(handler=user_disable)
 
-    token = actions.add_parser("token", help="create an API bearer token (shown once)")
-    token.add_argument("name")
+    enable = actions.add_parser("enable", help="let a disabled account sign in again")
+    enable.add_argument("name")
+    enable.set_defaults(handler=user_enable)
+
+    token = actions.add_parser(
+        "token",
+        help="create an API bearer token (shown once); --list or --revoke TOKEN_NAME",
+        allow_abbrev=False,
+    )
+    token.add_argument("name", help="the account")
+    what = token.add_mutually_exclusive_group()
+    what.add_argument("--list", action="store_true", help="list the account's tokens")
+    what.add_argument("--revoke", metavar="TOKEN_NAME", help="revoke one token by its name")
+    token.add_argument(
+        "--name", dest="token_name", default="", help="the new token's name (default token-N)"
+    )
+    token.add_argument(
+        "--days",
+        type=int,
+        default=DEFAULT_TOKEN_LIFETIME.days,
+        help=f"days it is valid (default {DEFAULT_TOKEN_LIFETIME.days}; 0: until revoked)",
+    )
     token.set_defaults(handler=user_token)
 
 
@@ -115,11 +141,11 @@ def user_password(args: argparse.Namespace) -> int:
     try:
         password = read_password(args.password_file)
         with services.sessions.begin() as session:
-            set_password(session, args.name, password)
+            revoked = set_password(session, args.name, password)
     except AccountError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(f"已重设 {args.name} 的密码，原有登录已失效")
+    print(f"已重设 {args.name} 的密码，原有登录已失效，吊销 API 令牌 {revoked} 个")
     return 0
 
 
@@ -156,14 +182,71 @@ def user_disable(args: argparse.Namespace) -> int:
     return 0
 
 
-def user_token(args: argparse.Namespace) -> int:
+def user_enable(args: argparse.Namespace) -> int:
     services = services_from(args)
     try:
         with services.sessions.begin() as session:
-            token = issue_token(session, args.name, services.clock.now())
+            enable_user(session, args.name)
     except AccountError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(f"{args.name} 的 API 令牌（只显示这一次，请妥善保存）：", file=sys.stderr)
+    print(f"已启用 {args.name}，可用原密码登录；停用时吊销的 API 令牌不会恢复")
+    return 0
+
+
+def user_token(args: argparse.Namespace) -> int:
+    if args.list:
+        return token_list(args)
+    services = services_from(args)
+    if not 0 <= args.days <= MAX_TOKEN_DAYS:
+        print(f"--days 应在 0 到 {MAX_TOKEN_DAYS} 之间", file=sys.stderr)
+        return 2
+    lifetime = dt.timedelta(days=args.days) if args.days else None
+    try:
+        with services.sessions.begin() as session:
+            if args.revoke:
+                revoke_token(session, args.name, args.revoke)
+            else:
+                token = issue_token(
+                    session, args.name, services.clock.now(), args.token_name, lifetime
+                )
+    except AccountError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if args.revoke:
+        print(f"已吊销 {args.name} 的令牌 {args.revoke}，立即失效")
+        return 0
+    until = f"{args.days} 天内有效" if lifetime else "吊销前一直有效"
+    print(f"{args.name} 的 API 令牌（{until}；只显示这一次，请妥善保存）：", file=sys.stderr)
     print(token)
+    return 0
+
+
+def token_list(args: argparse.Namespace) -> int:
+    """The account's tokens: name, made, expiry and whether it still works (never the token:
+    only its digest is kept)."""
+    services = services_from(args)
+    now = services.clock.now()
+
+    def local(moment: dt.datetime) -> str:
+        return moment.astimezone(services.zone).strftime("%Y-%m-%d %H:%M")
+
+    try:
+        with services.sessions() as session:
+            rows = [
+                [
+                    token.name,
+                    local(token.created_at),
+                    local(token.expires_at) if token.expires_at else "不过期",
+                    "已过期" if token.expires_at and token.expires_at <= now else "有效",
+                ]
+                for token in account_tokens(session, args.name)
+            ]
+    except AccountError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if not rows:
+        print(f"{args.name} 没有 API 令牌")
+        return 0
+    print(table(("令牌名称", "创建时间", "到期时间", "状态"), rows))
     return 0

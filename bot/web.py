@@ -18,6 +18,7 @@ from sqlalchemy import text
 from bot.console.app import mount_console
 from bot.services import Services
 from bot.unit_pages import OnRectified, mount_unit_pages
+from bot.web_server import trust_forwarded_headers
 from bot.web_state import get_services, share
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -46,6 +47,7 @@ def create_web_app(
     mount_console(app, services)
     app.exception_handler(RequestValidationError)(incomplete)
     app.exception_handler(HTTPException)(refused)
+    trust_forwarded_headers(app, services.settings)
     return app
 
 

@@ -166,7 +166,7 @@ def _cross_references(catalog: Catalog) -> Iterable[tuple[tuple[PathPart, ...], 
             yield ("units", i, "parent"), "a unit cannot be its own parent"
         for j, contact in enumerate(unit.contacts):
             for k, url in enumerate(contact.notify):
-                if not _apprise_accepts(url.reveal()):
+                if not url.understood:
                     yield (
                         ("units", i, "contacts", j, "notify", k),
                         f"Apprise does not understand {url.masked}",
@@ -211,12 +211,6 @@ def _probe_parameters(
             except ValidationError as exc:
                 for err in exc.errors():
                     yield (*here, "params", *_loc(err["loc"])), _message(err)
-
-
-def _apprise_accepts(url: str) -> bool:
-    import apprise
-
-    return apprise.Apprise.instantiate(url, suppress_exceptions=True) is not None
 
 
 def _loc(loc: Iterable[Any]) -> tuple[PathPart, ...]:

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     web_port: int = Field(default=8600, ge=0, le=65535)
     public_url: str = "http://127.0.0.1:8600"  # base of links in notices
     secret_key: SecretStr | None = None  # signs unit links; generated under data_dir if unset
+    # Reverse proxies whose X-Forwarded-For is believed: a comma list of IPs or CIDRs.
+    # Empty (the default): the client address is the connection's, whatever the headers say.
+    trusted_proxies: str = ""
 
     timezone: str = "Asia/Shanghai"
     working_hours: str = "08:30-18:00"
@@ -90,6 +93,22 @@ class Settings(BaseSettings):
     def _valid_hours(cls, value: str) -> str:
         WorkingHours.parse(value)
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, value: str) -> str:
+        import ipaddress
+
+        for entry in _comma_list(value):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or CIDR: {entry!r}") from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _comma_list(self.trusted_proxies)
 
     @field_validator("timezone")
     @classmethod
@@ -125,6 +144,10 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
             path.chmod(0o600)
         return path.read_text(encoding="utf-8").strip()
+
+
+def _comma_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -38,7 +38,7 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(40))
     audience: Mapped[str] = mapped_column(String(20), default=Audience.UNIT.value)
     recipient: Mapped[str] = mapped_column(String(200))
-    channel: Mapped[str] = mapped_column(String(500))  # masked URL, for display
+    channel: Mapped[str] = mapped_column(String(500))  # service and masked URL (AppriseUrl.label)
     url_digest: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)

@@ -246,7 +246,7 @@ class OutboxWriter:
             "kind": kind,
             "audience": audience.value,
             "recipient": recipient,
-            "channel": url.masked[:500],
+            "channel": url.label[:500],  # never the URL: a link page shows it
             "url_digest": url_digest(url),
             "title": message.title,
             "body": message.body,

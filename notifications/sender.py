@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Row, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.redaction import scrub
 from core.clock import Clock
 from notifications.models import Audience, DeliveryStatus, Notification
 from notifications.outbox import QUEUED, RecipientBook
@@ -273,6 +274,7 @@ class OutboxSender:
         log.info("notification %s delivered", row_id)
 
     def _record_failure(self, row_id: int, error: str, final: bool) -> None:
+        error = scrub(error)  # an exception's text may quote the URL it was sending to
         now = self.clock.now()
         with self.sessions.begin() as session:
             row = session.get(Notification, row_id)

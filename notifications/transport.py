@@ -10,6 +10,7 @@ import logging
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from config.redaction import scrub
 from config.secrets import AppriseUrl
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,9 @@ def _with_key(url: str, key: str) -> str:
 
 
 def _reason(result: object) -> str:
-    """What went wrong, from Apprise's per-call log (its messages name hosts, not keys)."""
+    """What went wrong, from Apprise's per-call log, scrubbed: a request error quotes the
+    URL it posted to, which for DingTalk or WeCom holds the key."""
     logs = getattr(result, "logs", None)
     lines = [entry.message for entry in logs()] if callable(logs) else []
     status = getattr(getattr(result, "status", None), "name", "FAILURE")
-    return "; ".join(lines[-3:]) or status
+    return scrub("; ".join(lines[-3:])) or status

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from playwright.async_api import Page
 
+from core.private_files import PRIVATE_FILE, private_dir, private_file
+
 log = logging.getLogger(__name__)
 
 # Anything that may hold a secret is painted over in screenshots.
@@ -85,8 +87,11 @@ class RunEvidence:
         return self.store.root / self.relative
 
     def path_for(self, name: str) -> tuple[Path, str]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        return self.folder / name, str(self.relative / name)
+        """A new evidence file, created 0600 in a 0700 folder, and its stored path."""
+        private_dir(self.store.root)
+        private_dir(self.store.root / self.relative.parent)
+        private_dir(self.folder)
+        return private_file(self.folder / name), str(self.relative / name)
 
     async def capture(self, page: Page, label: str) -> None:
         """Full-page screenshot with secrets masked, and the page's HTML."""
@@ -119,6 +124,7 @@ class RunEvidence:
     def keep_file(self, source: Path, name: str) -> None:
         target, relative = self.path_for(name)
         shutil.move(str(source), target)
+        target.chmod(PRIVATE_FILE)  # the move kept the source's mode
         self.traces.append(relative)
         self.store.added(target.stat().st_size)
 

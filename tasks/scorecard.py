@@ -24,6 +24,10 @@ from core.calendar import WorkingCalendar
 from tasks.lifecycle import REOPENINGS
 from tasks.models import RequestKind, RequestState, Task, TaskHistory, TaskRequest, TaskState
 
+# The years a scorecard, a problem list or a query may name: a record outside them cannot
+# exist, and the ends of ``datetime`` (year 1, year 9999) overflow a month's last day.
+YEARS = range(2000, 2100)
+
 
 @dataclass(frozen=True)
 class Month:
@@ -36,7 +40,9 @@ class Month:
             year, month = (int(part) for part in text.split("-"))
             dt.date(year, month, 1)
         except ValueError:
-            raise ValueError(f"月份格式应为 2026-11，收到 {text!r}") from None
+            raise ValueError(f"月份格式应为 2026-11，收到 {text[:20]!r}") from None
+        if year not in YEARS:
+            raise ValueError(f"月份超出范围：应在 {YEARS.start}-01 至 {YEARS.stop - 1}-12 之间")
         return cls(year, month)
 
     @property

@@ -73,7 +73,7 @@ def test_accounts_hash_passwords_and_disabling_ends_sessions_and_tokens(
         assert check_password(session, "zhao", PASSWORD) is not None
         assert check_password(session, "zhao", "wrong password") is None
         assert check_password(session, "nobody", PASSWORD) is None
-        found = user_for_token(session, token)
+        found = user_for_token(session, token, clock.now())
         assert found is not None and found.unit_code == "city"
         set_password(session, "zhao", "another long password")
         assert session.scalar(select(func.count(ConsoleSession.digest))) == 0
@@ -81,7 +81,7 @@ def test_accounts_hash_passwords_and_disabling_ends_sessions_and_tokens(
         disable_user(session, "zhao")
     with services.sessions.begin() as session:
         assert session.scalar(select(func.count(ConsoleSession.digest))) == 0
-        assert user_for_token(session, token) is None
+        assert user_for_token(session, token, clock.now()) is None
         assert check_password(session, "zhao", "another long password") is None
 
 
@@ -93,7 +93,7 @@ def test_lockout_counts_failures_per_account_and_per_client(
     def attempt(account: str, client: str, ok: bool = False) -> None:
         clock.advance(dt.timedelta(seconds=5))
         with services.sessions.begin() as session:
-            auth.record_attempt(session, account, client, ok)
+            auth.finish_attempt(session, auth.begin_attempt(session, account, client), ok)
 
     def locked(account: str, client: str) -> bool:
         with services.sessions() as session:

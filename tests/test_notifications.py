@@ -259,4 +259,4 @@ async def test_secrets_never_reach_the_logs_or_the_database(
     for secret in ("SuperSecret99", "TopSecretToken"):
         assert secret not in caplog.text
         assert secret not in stored
-    assert row.last_error and row.channel.startswith("json://bot:****@")
+    assert row.last_error and row.channel.startswith("JSON json://bot:****@")

@@ -15,12 +15,24 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, delete, select, update
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, UTCDateTime
 
 MIN_PASSWORD_LENGTH = 10
+DEFAULT_TOKEN_LIFETIME = dt.timedelta(days=90)
 # argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane): about 50 ms a check on a
 # small server, where the library's 64 MiB × 4 lanes took over a second.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -68,16 +80,20 @@ class ConsoleSession(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for machines (`govpatrol user token NAME`)."""
+    """A bearer token for machines (`govpatrol user token NAME --name LABEL`): named per
+    account so it can be listed and revoked alone, and expiring (unless made without)."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_api_tokens_user_id_name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(
         ForeignKey("console_users.id", ondelete="CASCADE"), index=True
     )
+    name: Mapped[str] = mapped_column(String(64))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # None: never
 
 
 class LoginAttempt(Base):
@@ -134,11 +150,20 @@ def find_user(session: Session, name: str) -> ConsoleUser:
     return user
 
 
-def set_password(session: Session, name: str, password: str) -> ConsoleUser:
-    """A new password; every session of the account ends."""
+def set_password(session: Session, name: str, password: str) -> int:
+    """A new password; every session and every API token of the account ends (whoever
+    knew the old password could have made one). Returns how many tokens were revoked."""
     user = find_user(session, name)
     user.password_hash = _hashed(password)
     session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+    revoked = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    return int(revoked.rowcount)  # type: ignore[attr-defined]
+
+
+def enable_user(session: Session, name: str) -> ConsoleUser:
+    """A disabled account may sign in again (with its password; its old tokens are gone)."""
+    user = find_user(session, name)
+    user.disabled = False
     return user
 
 
@@ -173,23 +198,68 @@ def check_password(session: Session, name: str, password: str) -> ConsoleUser | 
     return user
 
 
-def issue_token(session: Session, name: str, now: dt.datetime) -> str:
-    """A new API token for an enabled account; only its digest is kept, so show it once."""
+def issue_token(
+    session: Session,
+    name: str,
+    now: dt.datetime,
+    token_name: str = "",
+    lifetime: dt.timedelta | None = DEFAULT_TOKEN_LIFETIME,
+) -> str:
+    """A new API token for an enabled account, named ``token_name`` (``token-N`` when not
+    given) and valid for ``lifetime`` (None: until revoked). Only its digest is kept, so
+    show it once."""
     user = find_user(session, name)
     if user.disabled:
         raise AccountError(f"用户 {name} 已停用")
+    taken = set(session.scalars(select(ApiToken.name).where(ApiToken.user_id == user.id)))
+    token_name = token_name.strip() or next(
+        f"token-{n}" for n in range(1, len(taken) + 2) if f"token-{n}" not in taken
+    )
+    if len(token_name) > 64:
+        raise AccountError("令牌名称不超过 64 个字符")
+    if token_name in taken:
+        raise AccountError(f"{name} 已有名为 {token_name} 的令牌；请换一个名称或先吊销它")
     token = "gp_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, digest=digest(token), created_at=now))
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            name=token_name,
+            digest=digest(token),
+            created_at=now,
+            expires_at=now + lifetime if lifetime is not None else None,
+        )
+    )
     session.flush()
     return token
 
 
-def user_for_token(session: Session, token: str) -> ConsoleUser | None:
-    """The enabled account a bearer token belongs to, or None."""
+def account_tokens(session: Session, name: str) -> list[ApiToken]:
+    """The API tokens of account ``name``, oldest first (expired ones included)."""
+    user = find_user(session, name)
+    return list(
+        session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))
+    )
+
+
+def revoke_token(session: Session, name: str, token_name: str) -> None:
+    """Revoke the token ``token_name`` of account ``name``; it stops working at once."""
+    user = find_user(session, name)
+    revoked = session.execute(
+        delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.name == token_name)
+    )
+    if not revoked.rowcount:  # type: ignore[attr-defined]
+        raise AccountError(f"{name} 没有名为 {token_name} 的令牌")
+
+
+def user_for_token(session: Session, token: str, now: dt.datetime) -> ConsoleUser | None:
+    """The enabled account an unexpired bearer token belongs to, or None."""
     user = session.scalar(
         select(ConsoleUser)
         .join(ApiToken, ApiToken.user_id == ConsoleUser.id)
-        .where(ApiToken.digest == digest(token))
+        .where(
+            ApiToken.digest == digest(token),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        )
     )
     return user if user is not None and not user.disabled else None
 

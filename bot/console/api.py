@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
@@ -29,6 +30,7 @@ from bot.console.auth import ConsoleAuth, Viewer, api_viewer
 from bot.console.exports import parse_month, scorecards
 from bot.console.figures import local_today, overview
 from bot.console.listing import ORDERS, Sort, Status, TaskFilter, check_probes, task_query
+from bot.query_bounds import Offset, RowId, supported_moment
 from bot.services import Services
 from bot.web_state import get_services, share
 from config.catalog import Severity, UnitLevel
@@ -36,7 +38,6 @@ from tasks.models import CheckRow, Run, TargetRow, Task, TaskState
 
 MAX_LIMIT = 500
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Offset = Annotated[int, Query(ge=0)]
 router = APIRouter()
 
 
@@ -55,8 +56,15 @@ def api_app(services: Services, auth: ConsoleAuth) -> FastAPI:
     # A mounted app answers with its own ``app.state``: it holds what the handlers fetch.
     share(app, services)
     app.state.console_auth = auth
-    app.include_router(router)
+    app.include_router(router, responses={400: {"description": "参数有误或超出范围"}})
+    app.exception_handler(RequestValidationError)(invalid_parameters)
     return app
+
+
+def invalid_parameters(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """400 naming the parameters that are missing, malformed or out of range."""
+    fields = "、".join(str(err["loc"][-1]) for err in exc.errors())
+    return JSONResponse({"detail": f"请求参数有误或超出范围：{fields}"}, status_code=400)
 
 
 @router.get("/openapi.json", include_in_schema=False)
@@ -98,7 +106,7 @@ def tasks(
 
 @router.get("/tasks/{task_id}", response_model=TaskDetail, summary="整改任务详情")
 def task(
-    task_id: int,
+    task_id: RowId,
     viewer: Viewer = Depends(api_viewer),
     services: Services = Depends(get_services),
 ) -> TaskDetail:
@@ -160,7 +168,7 @@ def runs(
     if outcome:
         query = query.where(Run.outcome == outcome)
     if since is not None:
-        query = query.where(Run.finished_at >= _aware(since))
+        query = query.where(Run.finished_at >= supported_moment(since))
     with services.sessions() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         found = session.scalars(query.order_by(Run.id.desc()).offset(offset).limit(limit))
@@ -225,7 +233,3 @@ def summary(services: Services, task: Task, probes: dict[str, str]) -> TaskSumma
         occurrences=task.occurrences,
         console_path=f"/console/tasks/{task.id}",
     )
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

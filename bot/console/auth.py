@@ -9,9 +9,13 @@ CSRF: every form carries HMAC(key, session token); a post without it is refused.
 login form, before there is a session, pairs a random cookie with its HMAC.
 
 Lockout: 5 failed logins of one account (since its last success) or 20 from one client
-address within 15 minutes refuse further tries until those failures are 15 minutes old.
+address within 15 minutes refuse further tries until those failures are 15 minutes old. A
+refused try counts as a failure too: tries arriving together all count each other, so a
+burst locks the account even when fewer than 5 of its passwords were checked.
 Attempts are rows in the database, so the rule holds across restarts and across the
-processes (``run`` and ``web``) that share one database.
+processes (``run`` and ``web``) that share one database. A try is recorded (and committed)
+before it is counted and before the password is checked, so 40 tries at once check at most
+the limit.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.console.accounts import (
@@ -117,7 +121,7 @@ class ConsoleAuth:
         header = request.headers.get("authorization", "")
         with self.services.sessions.begin() as session:
             if header.lower().startswith("bearer "):
-                user = user_for_token(session, header[7:].strip())
+                user = user_for_token(session, header[7:].strip(), self.services.clock.now())
                 return self._viewer(user, "") if user is not None else None
             token = self._unsigned(request.cookies.get(SESSION_COOKIE, ""))
             if not token:
@@ -164,35 +168,50 @@ class ConsoleAuth:
 
     # -- lockout ---------------------------------------------------------------------------
 
-    def locked_out(self, session: Session, account: str, client: str) -> bool:
-        """Whether the account or the client address is locked out right now."""
+    def begin_attempt(self, session: Session, account: str, client: str) -> int:
+        """Record a password check about to happen, as a failure until it succeeds; commit
+        it before :meth:`locked_out` so that simultaneous tries all count each other."""
+        row = LoginAttempt(
+            account=account[:64], client=client[:64], at=self.services.clock.now(), succeeded=False
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+    def locked_out(self, session: Session, account: str, client: str, attempt: int = 0) -> bool:
+        """Whether the account or the client address is locked out right now, counting
+        every other recorded failure (those still being checked too) but ``attempt``.
+
+        Whoever counts last among tries that were let through saw all the others: so at
+        most the limit is ever checked, however many tries arrive at once.
+        """
         account, client = account[:64], client[:64]  # as recorded
         since = self.services.clock.now() - LOCKOUT_WINDOW
         last_success = session.scalar(
-            select(func.max(LoginAttempt.at)).where(
+            select(func.max(LoginAttempt.id)).where(
                 LoginAttempt.account == account, LoginAttempt.succeeded.is_(True)
             )
         )
-        account_since = max(since, last_success) if last_success is not None else since
+        failures = (LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
         by_account = session.scalar(
             select(func.count(LoginAttempt.id)).where(
                 LoginAttempt.account == account,
-                LoginAttempt.succeeded.is_(False),
-                LoginAttempt.at > account_since,
+                LoginAttempt.id > (last_success or 0),
+                LoginAttempt.id != attempt,
+                *failures,
             )
         )
         by_client = session.scalar(
             select(func.count(LoginAttempt.id)).where(
-                LoginAttempt.client == client,
-                LoginAttempt.succeeded.is_(False),
-                LoginAttempt.at > since,
+                LoginAttempt.client == client, LoginAttempt.id != attempt, *failures
             )
         )
         return (by_account or 0) >= MAX_ACCOUNT_FAILURES or (by_client or 0) >= MAX_CLIENT_FAILURES
 
-    def record_attempt(self, session: Session, account: str, client: str, ok: bool) -> None:
+    def finish_attempt(self, session: Session, attempt: int, ok: bool) -> None:
+        """The check's outcome; attempts older than the audit period are dropped."""
+        session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt).values(succeeded=ok))
         now = self.services.clock.now()
-        session.add(LoginAttempt(account=account[:64], client=client[:64], at=now, succeeded=ok))
         session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
 
     # -- internals -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from bot.console.auth import Viewer, page_viewer
 from bot.console.figures import local_today
 from bot.console.listing import TaskFilter, units_for
 from bot.console.sheets import Sheet, csv_response, workbook, xlsx_response
+from bot.query_bounds import supported_day
 from bot.services import Services
 from bot.web_state import get_services, get_templates
 from probes.guide_check import GUIDE_FINDING_CODES
@@ -146,6 +147,8 @@ def parse_period(services: Services, start: str, end: str) -> Period:
         last = dt.date.fromisoformat(end) if end else today
     except ValueError:
         raise HTTPException(400, "日期格式应为 2026-11-01") from None
+    supported_day(first)
+    supported_day(last)
     if last < first:
         raise HTTPException(400, "结束日期不能早于开始日期")
     return Period(first, last)

@@ -13,10 +13,12 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
+from fastapi import HTTPException
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bot.console.figures import local_today, month_start
+from bot.query_bounds import MAX_PAGE
 from bot.services import Services
 from config.catalog import PROBE_LABELS, Severity, UnitLevel
 from config.units import subtree
@@ -84,7 +86,8 @@ class TaskFilter:
 
     @classmethod
     def parse(cls, query: dict[str, str]) -> TaskFilter:
-        """From query parameters; unknown values fall back to the defaults."""
+        """From query parameters; unknown values fall back to the defaults, a page number
+        past :data:`MAX_PAGE` is refused (400)."""
 
         def pick(enum: Any, value: str, default: Any) -> Any:
             return enum(value) if value in {e.value for e in enum} else default
@@ -93,6 +96,8 @@ class TaskFilter:
             page = max(1, int(query.get("page", "1")))
         except ValueError:
             page = 1
+        if page > MAX_PAGE:
+            raise HTTPException(400, f"页码超出范围：最大为 {MAX_PAGE}")
         return cls(
             status=pick(Status, query.get("status", ""), Status.ACTIVE),
             unit=query.get("unit", ""),

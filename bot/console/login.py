@@ -52,13 +52,15 @@ def login(
     if not nonce or not hmac.compare_digest(auth.login_form_token(nonce), csrf):
         return login_form(request, auth, templates, next, "表单已失效，请重新输入", status=403)
     name, client = name.strip(), client_address(request)
+    with services.sessions.begin() as session:  # committed: concurrent tries count it
+        attempt = auth.begin_attempt(session, name, client)
     with services.sessions.begin() as session:
-        if auth.locked_out(session, name, client):
+        if auth.locked_out(session, name, client, attempt):  # the try stays a failure
             return login_form(
                 request, auth, templates, next, "登录失败次数过多，请 15 分钟后再试", status=429
             )
         user = check_password(session, name, password)
-        auth.record_attempt(session, name, client, user is not None)
+        auth.finish_attempt(session, attempt, user is not None)
         if user is None:
             return login_form(request, auth, templates, next, "用户名或密码错误", status=401)
         auth.end_session(session, request.cookies.get(SESSION_COOKIE, ""))  # no fixation

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.console.auth import ConsoleAuth, Viewer, get_auth, page_viewer
 from bot.console.outcomes import SignedOutcomes
+from bot.query_bounds import Index, RowId
 from bot.services import Services
 from bot.task_view import evidence_file, evidence_runs, task_context
 from bot.web_state import get_services, get_templates
@@ -48,7 +49,7 @@ def get_notices(request: Request) -> TaskNotices:
 @router.get("/{task_id}", response_class=HTMLResponse)
 def page(
     request: Request,
-    task_id: int,
+    task_id: RowId,
     msg: str = "",
     viewer: Viewer = Depends(page_viewer),
     services: Services = Depends(get_services),
@@ -71,10 +72,10 @@ def page(
 
 @router.get("/{task_id}/evidence/{run_id}/{kind}/{index}")
 def evidence(
-    task_id: int,
-    run_id: int,
+    task_id: RowId,
+    run_id: RowId,
     kind: str,
-    index: int,
+    index: Index,
     viewer: Viewer = Depends(page_viewer),
     services: Services = Depends(get_services),
 ) -> FileResponse:
@@ -86,8 +87,8 @@ def evidence(
 
 @router.post("/{task_id}/requests/{request_id}")
 def decide(
-    task_id: int,
-    request_id: int,
+    task_id: RowId,
+    request_id: RowId,
     csrf: Text = "",
     decision: Text = "",
     days: Annotated[int | None, Form()] = None,
@@ -120,7 +121,7 @@ def decide(
 
 @router.post("/{task_id}/close")
 def close(
-    task_id: int,
+    task_id: RowId,
     csrf: Text = "",
     reason: Text = "",
     viewer: Viewer = Depends(page_viewer),
