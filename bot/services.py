@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -24,6 +24,7 @@ from config.settings import Settings
 from core.calendar import WorkingCalendar
 from core.clock import Clock, SystemClock
 from core.db import make_engine, make_sessions
+from core.db_outage import DatabaseOutage
 from notifications.chase import ChaseSweep
 from notifications.models import Notification
 from notifications.outbox import OutboxWriter, RecipientBook
@@ -72,6 +73,7 @@ class Services:
     runner: ProbeRunner
     probes: Mapping[str, type[Probe]]
     metrics: Metrics
+    db_outage: DatabaseOutage = field(default_factory=DatabaseOutage)  # shared by the loops
 
     def check(self, check_id: str) -> tuple[TargetSpec, CheckSpec]:
         return self.catalog.check(check_id)
@@ -167,6 +169,7 @@ def build_services(
         )
 
     metrics = Metrics()
+    db_outage = DatabaseOutage()
     sender = OutboxSender(
         sessions,
         transport or AppriseTransport(),
@@ -178,6 +181,7 @@ def build_services(
         on_give_up=give_up,
         rate_per_minute=settings.notify_rate_per_minute,
         on_attempt=metrics.observe_delivery,
+        outage=db_outage,
     )
     sender.wake_on_commit(sessions)
     pool = pool or BrowserPool(
@@ -220,4 +224,5 @@ def build_services(
         runner=runner,
         probes=probes,
         metrics=metrics,
+        db_outage=db_outage,
     )

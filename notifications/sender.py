@@ -17,6 +17,7 @@ from sqlalchemy import Row, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock
+from core.db_outage import DatabaseOutage
 from notifications.models import Audience, DeliveryStatus, Notification
 from notifications.outbox import QUEUED, RecipientBook
 from notifications.quiet_hours import QuietHours
@@ -45,6 +46,7 @@ class OutboxSender:
         rate_per_minute: int = 20,
         on_attempt: Callable[[str], None] | None = None,
         parallel: int = 4,
+        outage: DatabaseOutage | None = None,
     ) -> None:
         self.sessions = sessions
         self.transport = transport
@@ -59,6 +61,7 @@ class OutboxSender:
         self.rate_per_minute = rate_per_minute
         self.on_attempt = on_attempt  # told "sent", "retry" or "failed" (metrics)
         self.parallel = parallel  # recipients served at once (each one's notices in order)
+        self.outage = outage or DatabaseOutage()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._woken: asyncio.Event | None = None
 
@@ -105,8 +108,10 @@ class OutboxSender:
                 claimed = 0
                 try:
                     claimed, _ = await self._pass(batch)
-                except Exception:
-                    log.exception("notification pass failed; retrying")
+                    self.outage.succeeded()
+                except Exception as exc:
+                    if not self.outage.failed(exc, "notification sender"):
+                        log.exception("notification pass failed; retrying")
                 if claimed >= batch:
                     await asyncio.sleep(0)  # let the rest of the loop breathe
                     continue
