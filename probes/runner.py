@@ -9,7 +9,10 @@ check switched off (``params.rules``) are dropped:
                                         network is down
     Inconclusive                      → inconclusive
     MonitorError, browser crash, bug  → error
-    the run's wall-clock limit        → error
+    a page that does not answer       → fail (site.timeout) when the home page does not
+      within the target's timeout       answer either, else inconclusive
+    the run's wall-clock limit        → error (time waiting for a browser slot is not
+                                        counted: hung runs elsewhere are not this run's)
 
 Outage first: a run that fails or cannot judge opens the target's home page once more;
 when that answers 4xx/5xx, times out or does not answer, the run is that outage
@@ -62,6 +65,9 @@ log = logging.getLogger(__name__)
 
 # The outage check gives the home page this long at most, so it fits in a run's limit.
 OUTAGE_CHECK_MS = 15_000
+# Evidence of a failing run is taken with its own short limit: a hung page must not turn
+# a portal's timeout into the monitor's overrun. What cannot be taken is noted.
+EVIDENCE_LIMIT_S = 10.0
 
 
 class ProbeRunner:
@@ -73,7 +79,6 @@ class ProbeRunner:
         clock: Clock,
         *,
         run_timeout_s: float = 120.0,
-        nav_timeout_ms: int = 30_000,
         trace: bool = True,
         calendar: WorkingCalendar | None = None,
     ) -> None:
@@ -82,7 +87,6 @@ class ProbeRunner:
         self.probes = probes
         self.clock = clock
         self.run_timeout_s = run_timeout_s
-        self.nav_timeout_ms = nav_timeout_ms
         self.trace = trace
         self.calendar = calendar or WorkingCalendar()
 
@@ -112,21 +116,24 @@ class ProbeRunner:
             clock=self.clock,
             state=dict(state or {}),
             calendar=self.calendar,
-            nav_timeout_ms=self.nav_timeout_ms,
+            nav_timeout_ms=int(target.timeout.total_seconds() * 1000),
             # A run that holds a slot opens its extra contexts (other devices) within it;
             # taking a second slot could deadlock the pool.
             open_context=partial(self.pool.context, slot=not probe.uses_browser),
         )
         started = time.monotonic()
         try:
-            async with asyncio.timeout(self.run_timeout_s):
-                if probe.uses_browser:
-                    async with self.pool.context() as browser:
+            # The run's clock starts once it holds a browser slot.
+            if probe.uses_browser:
+                async with self.pool.context() as browser:
+                    async with asyncio.timeout(self.run_timeout_s):
                         result = await self._in_browser(probe, ctx, browser, full_trace)
-                else:
+            else:
+                async with asyncio.timeout(self.run_timeout_s):
                     result = await self._judged(probe, ctx)
-                    if _doubtful(result):
-                        async with self.pool.context() as browser:
+                if _doubtful(result):
+                    async with self.pool.context() as browser:
+                        async with asyncio.timeout(self.run_timeout_s):
                             result = await _outage_first(ctx, result, browser)
         except TimeoutError:
             result = _error(f"巡检超过 {self.run_timeout_s:.0f} 秒未完成，已中止", ctx.state)
@@ -134,12 +141,17 @@ class ProbeRunner:
             result = _error(f"巡检系统故障：{exc}", ctx.state)
         result = _without_rules_off(result, rules_off(probe_class, check.params))
         metrics = {**result.metrics, "elapsed_ms": int((time.monotonic() - started) * 1000)}
+        if evidence.missing:
+            metrics["evidence_missing"] = list(evidence.missing)
         return _replace(result, metrics=metrics, evidence=_evidence_of(evidence))
 
     async def _in_browser(
         self, probe: Probe, ctx: ProbeContext, browser: BrowserContext, full_trace: bool
     ) -> ProbeResult:
         ctx.browser = browser
+        # Every page the probe opens, however it opens it, gives up after the target's timeout.
+        browser.set_default_timeout(ctx.nav_timeout_ms)
+        browser.set_default_navigation_timeout(ctx.nav_timeout_ms)
         with tempfile.TemporaryDirectory(prefix="govpatrol-trace-") as scratch:
             trace = _Trace(browser, Path(scratch), full_trace) if self.trace else None
             if trace is not None:
@@ -166,6 +178,16 @@ class ProbeRunner:
             )
         except MonitorError as exc:
             return _error(f"巡检系统故障：{exc}", ctx.state)
+        except PlaywrightTimeout as exc:
+            # A page that stopped answering: the outage check (home page) decides whether
+            # the site is down (site.timeout); if not, this run cannot judge.
+            seconds = ctx.nav_timeout_ms / 1000
+            return ProbeResult(
+                Outcome.INCONCLUSIVE,
+                summary="无法判定",
+                error=f"页面 {seconds:.0f} 秒内未响应：{str(exc).splitlines()[0]}",
+                state=ctx.state,
+            )
         except PlaywrightError as exc:
             crashed = classify_network_error(str(exc)) == "ours" or not _connected(ctx.browser)
             reason = "浏览器异常退出" if crashed else "浏览器操作失败"
@@ -178,8 +200,11 @@ class ProbeRunner:
         if evidence.screenshots:
             return  # the probe already kept the pages that matter
         for index, page in enumerate(browser.pages):
-            with contextlib.suppress(Exception):
-                await evidence.capture(page, f"page{index + 1}")
+            label = f"page{index + 1}"
+            try:
+                await asyncio.wait_for(evidence.capture(page, label), EVIDENCE_LIMIT_S)
+            except Exception as exc:
+                evidence.note_missing(label, f"{type(exc).__name__}: {exc}")
 
 
 class _Trace:
@@ -306,7 +331,9 @@ async def _site_outage(ctx: ProbeContext, browser: BrowserContext) -> Finding | 
             return None  # a site living under a path may have no page at its root
 
         with contextlib.suppress(Exception):
-            await ctx.evidence.capture(page, f"site-http-{response.status}")
+            await asyncio.wait_for(
+                ctx.evidence.capture(page, f"site-http-{response.status}"), EVIDENCE_LIMIT_S
+            )
         return http_error_finding("网站首页", url, response.status)
     finally:
         with contextlib.suppress(Exception):
