@@ -188,6 +188,7 @@ def build_services(
         BrowserOptions(executable_path=settings.chromium_path, proxy=settings.proxy),
         settings.browser_concurrency,
         recycle_after=settings.browser_recycle_after,
+        recycle_above_bytes=settings.browser_recycle_above_mb * 2**20,
     )
     evidence = EvidenceStore(settings.resolved_evidence_dir, settings.evidence_max_mb * 2**20)
     probes = probe_kinds(extra_probes)
@@ -197,6 +198,7 @@ def build_services(
         probes,
         clock,
         run_timeout_s=settings.run_timeout_s,
+        max_response_bytes=settings.max_response_mb * 2**20,
         trace=settings.trace != "off",
         calendar=calendar,
     )

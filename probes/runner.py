@@ -50,6 +50,7 @@ from probes.base import (
     outage_finding,
     rules_off,
 )
+from probes.download_cap import DownloadCap, oversized_finding
 from probes.errors import (
     Inconclusive,
     MonitorError,
@@ -79,6 +80,7 @@ class ProbeRunner:
         clock: Clock,
         *,
         run_timeout_s: float = 120.0,
+        max_response_bytes: int | None = None,
         trace: bool = True,
         calendar: WorkingCalendar | None = None,
     ) -> None:
@@ -87,6 +89,7 @@ class ProbeRunner:
         self.probes = probes
         self.clock = clock
         self.run_timeout_s = run_timeout_s
+        self.max_response_bytes = max_response_bytes  # None: no cap (site.oversized_page)
         self.trace = trace
         self.calendar = calendar or WorkingCalendar()
 
@@ -157,9 +160,19 @@ class ProbeRunner:
             if trace is not None:
                 await trace.start()
                 ctx.pause_trace = trace.paused
+            cap = DownloadCap(self.max_response_bytes) if self.max_response_bytes else None
+            if cap is not None:
+                await cap.watch(browser)
             result = await self._judged(probe, ctx)
-            if _doubtful(result):
+            if _doubtful(result) and (cap is None or cap.tripped is None):
                 result = await _outage_first(ctx, result, browser)
+            if cap is not None:
+                await cap.settle()
+                if cap.tripped is not None:
+                    finding = oversized_finding(cap.tripped, cap.limit)
+                    result = ProbeResult(
+                        Outcome.FAIL, (finding,), summary=finding.title, state=ctx.state
+                    )
             if result.outcome is not Outcome.PASS:
                 await self._capture_pages(browser, ctx.evidence)
             if trace is not None:
