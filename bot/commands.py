@@ -17,6 +17,7 @@ from bot.setting_problems import from_validation, open_database
 from config.catalog import PROBE_LABELS
 from config.loader import load_catalog
 from config.settings import Settings, load_settings
+from core.progress import Progress
 from core.results import Outcome
 from probes.registry import params_models, probe_kinds
 from tasks.catalog_sync import sync_catalog
@@ -53,6 +54,7 @@ def check_config(args: argparse.Namespace) -> int:
         args.file,
         probe_params=params_models(probe_kinds()),
         secrets_dir=Path(secrets_dir) if secrets_dir else None,
+        progress=Progress("校验目录 / validating"),
     )
     checks = catalog.checks()
     print(
