@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, CDPSession, Page
 
 from core.results import Finding, Severity
 
 log = logging.getLogger(__name__)
+
+WATCH_LIMIT_S = 5.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class DownloadCap:
         self._received: dict[str, int] = {}
         self._urls: dict[str, str] = {}
         self._watching: list[asyncio.Task[None]] = []
+        self._stopping: list[Page] = []
+        self.stopped = asyncio.Event()  # set when a response went over the cap
 
     async def watch(self, context: BrowserContext) -> None:
         """Count every page of ``context``, those already open and those to come."""
@@ -44,14 +49,15 @@ class DownloadCap:
 
     async def _watch(self, page: Page) -> None:
         try:
-            session = await page.context.new_cdp_session(page)
-            session.on("Network.responseReceived", lambda e: self._response(page, e))
-            session.on("Network.dataReceived", lambda e: self._data(page, e))
-            await session.send("Network.enable")
+            async with asyncio.timeout(WATCH_LIMIT_S):  # a page closing meanwhile may not answer
+                session = await page.context.new_cdp_session(page)
+                session.on("Network.responseReceived", lambda e: self._response(page, session, e))
+                session.on("Network.dataReceived", lambda e: self._data(page, session, e))
+                await session.send("Network.enable")
         except Exception as exc:  # a page closed meanwhile: nothing to count
             log.debug("download cap not attached: %s", exc)
 
-    def _response(self, page: Page, event: dict[str, Any]) -> None:
+    def _response(self, page: Page, session: CDPSession, event: dict[str, Any]) -> None:
         response = event.get("response", {})
         request_id = str(event.get("requestId"))
         self._urls[request_id] = str(response.get("url", ""))
@@ -61,25 +67,43 @@ class DownloadCap:
         except (TypeError, ValueError):
             announced = 0
         if announced > self.limit:
-            self._trip(page, request_id, announced)
+            self._trip(page, session, request_id, announced)
 
-    def _data(self, page: Page, event: dict[str, Any]) -> None:
+    def _data(self, page: Page, session: CDPSession, event: dict[str, Any]) -> None:
         request_id = str(event.get("requestId"))
         size = int(event.get("dataLength", 0) or 0)
         total = self._received.get(request_id, 0) + size
         self._received[request_id] = total
         if total > self.limit:
-            self._trip(page, request_id, total)
+            self._trip(page, session, request_id, total)
 
-    def _trip(self, page: Page, request_id: str, size: int) -> None:
+    def _trip(self, page: Page, session: CDPSession, request_id: str, size: int) -> None:
         if self.tripped is None:
             self.tripped = Oversized(self._urls.get(request_id, page.url), size)
             log.warning("response over %d bytes stopped: %s", self.limit, self.tripped.url)
-        if not page.is_closed():
-            self._later(_close(page))
+            self.stopped.set()
+        if page not in self._stopping and not page.is_closed():
+            self._stopping.append(page)
+            self._later(_stop(page, session))
 
     def _later(self, job: Coroutine[Any, Any, None]) -> None:
         self._watching.append(asyncio.create_task(job))
+
+    async def until_stopped(self, work: Awaitable[T]) -> T | None:
+        """``work``'s result, or None when a response goes over the cap first (``work`` is
+        then cancelled: a page stuck on a huge response need not be waited for)."""
+        task = asyncio.ensure_future(work)
+        stopped = asyncio.ensure_future(self.stopped.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        return None
 
     async def settle(self) -> None:
         """Wait for the pages being watched or closed (call before the context closes)."""
@@ -87,9 +111,13 @@ class DownloadCap:
             await asyncio.gather(*self._watching, return_exceptions=True)
 
 
-async def _close(page: Page) -> None:
+async def _stop(page: Page, session: CDPSession) -> None:
+    """Cancel the page's loading at once (a busy renderer may take long to close), then
+    close it."""
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(page.close(), 5)
+        await asyncio.wait_for(session.send("Page.stopLoading"), WATCH_LIMIT_S)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(page.close(), WATCH_LIMIT_S)
 
 
 def oversized_finding(oversized: Oversized, limit: int) -> Finding:

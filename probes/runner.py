@@ -163,7 +163,11 @@ class ProbeRunner:
             cap = DownloadCap(self.max_response_bytes) if self.max_response_bytes else None
             if cap is not None:
                 await cap.watch(browser)
-            result = await self._judged(probe, ctx)
+            if cap is None:
+                result = await self._judged(probe, ctx)
+            else:
+                judged = await cap.until_stopped(self._judged(probe, ctx))
+                result = judged or ProbeResult(Outcome.ERROR, state=ctx.state)  # replaced below
             if _doubtful(result) and (cap is None or cap.tripped is None):
                 result = await _outage_first(ctx, result, browser)
             if cap is not None:
@@ -173,7 +177,9 @@ class ProbeRunner:
                     result = ProbeResult(
                         Outcome.FAIL, (finding,), summary=finding.title, state=ctx.state
                     )
-            if result.outcome is not Outcome.PASS:
+            if cap is not None and cap.tripped is not None:
+                ctx.evidence.note_missing("pages", "页面过大，未截图 / oversized, not captured")
+            elif result.outcome is not Outcome.PASS:
                 await self._capture_pages(browser, ctx.evidence)
             if trace is not None:
                 await trace.finish(ctx.evidence if result.outcome is not Outcome.PASS else None)
