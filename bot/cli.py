@@ -7,11 +7,14 @@ Exit codes: 0 success (a probe passed); 1 a probe failed or the input was wrong;
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.lease import LeaseHeld
+from bot.log_setup import configure_logging, pop_log_level
+from bot.setting_problems import SettingProblem
 from config.loader import CatalogError
 from config.redaction import install_log_scrubber
 
@@ -20,14 +23,10 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_ERROR = 0, 1, 2, 3, 4
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    words, log_level = pop_log_level(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(words)
     install_log_scrubber()  # no line of any command shows a channel's key or password
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("apprise", "apscheduler.executors", "httpx", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(log_level, os.environ)
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_USAGE
@@ -38,6 +37,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_FAIL
+    except SettingProblem as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except LeaseHeld as exc:
+        print(
+            f"无法启动：{exc}（GOVPATROL_DATABASE_URL 所指的数据库只能有一个守护进程）",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 
@@ -47,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         commands,
         consultations,
         maintenance_commands,
+        notify_commands,
         report_commands,
         target_commands,
         task_commands,
@@ -57,7 +66,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="govpatrol", description="政务服务平台巡检与整改督办 / government portal patrol"
     )
     parser.add_argument("--catalog", type=Path, help="catalog YAML (default: GOVPATROL_CATALOG)")
-    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING, ERROR")
+    parser.add_argument(
+        "--log-level",
+        help="DEBUG, INFO, WARNING, ERROR (default GOVPATROL_LOG_LEVEL, else INFO); "
+        "also accepted after the subcommand",
+    )
     sub = parser.add_subparsers(metavar="COMMAND")
 
     check = sub.add_parser("check-config", help="validate a catalog file")
@@ -85,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     target_commands.add_parsers(sub)
     maintenance_commands.add_parsers(sub)
     report_commands.add_parsers(sub)
+    notify_commands.add_parsers(sub)
     consultations.add_parsers(sub)
     user_commands.add_parsers(sub)
 

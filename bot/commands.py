@@ -8,24 +8,30 @@ import os
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import make_url
 
 from bot.migrate import is_current, upgrade
 from bot.services import Services, build_services, read_catalog
+from bot.setting_problems import from_validation, open_database
 from config.catalog import PROBE_LABELS
 from config.loader import load_catalog
 from config.settings import Settings, load_settings
-from core.db import make_engine
+from core.progress import Progress
 from core.results import Outcome
 from probes.registry import params_models, probe_kinds
 from tasks.catalog_sync import sync_catalog
 from tasks.models import STATE_LABELS, RunPurpose, TaskState
 
+EXIT_USAGE = 2  # an unknown check is a usage error, not a failing probe
 EXIT_CODES = {Outcome.PASS: 0, Outcome.FAIL: 1, Outcome.INCONCLUSIVE: 3, Outcome.ERROR: 4}
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        raise from_validation(exc) from None
     if getattr(args, "catalog", None):
         settings = settings.model_copy(update={"catalog": args.catalog})
     return settings
@@ -33,7 +39,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def services_from(args: argparse.Namespace) -> Services:
     settings = settings_from(args)
-    services = build_services(settings, read_catalog(settings))
+    engine = open_database(settings)
+    services = build_services(settings, read_catalog(settings), engine=engine)
     if not is_current(services.engine):
         raise SystemExit(
             f"数据库未迁移到最新版本（{_masked_db(settings)}），请先运行：govpatrol db upgrade"
@@ -47,6 +54,7 @@ def check_config(args: argparse.Namespace) -> int:
         args.file,
         probe_params=params_models(probe_kinds()),
         secrets_dir=Path(secrets_dir) if secrets_dir else None,
+        progress=Progress("校验目录 / validating"),
     )
     checks = catalog.checks()
     print(
@@ -68,7 +76,7 @@ def check_config(args: argparse.Namespace) -> int:
 
 def db_upgrade(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    engine = make_engine(settings.resolved_database_url)
+    engine = open_database(settings)
     upgrade(engine)
     print(f"数据库已迁移到最新版本 / database upgraded: {_masked_db(settings)}")
     return 0
@@ -114,7 +122,7 @@ def probe_once(args: argparse.Namespace) -> int:
     except KeyError:
         known = ", ".join(ident for ident, _, _ in services.catalog.checks())
         print(f"没有巡检项 {args.check!r}；已配置：{known}", file=sys.stderr)
-        return 1
+        return EXIT_USAGE
     if not args.dry_run:
         with services.sessions.begin() as session:
             sync_catalog(session, services.catalog)

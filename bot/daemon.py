@@ -125,7 +125,13 @@ class Daemon:
         if task is not None:
             self._running.add(task)
         try:
-            return await run_check(self.services, check_id)
+            result = await run_check(self.services, check_id)
+            self.services.db_outage.succeeded()
+            return result
+        except Exception as exc:
+            if self.services.db_outage.failed(exc, f"check {check_id}"):
+                return None  # logged once per outage, not once per check
+            raise
         finally:
             if task is not None:
                 self._running.discard(task)
@@ -164,8 +170,10 @@ class Daemon:
                 await asyncio.to_thread(self.services.chase.sweep)
                 for task_id in unverified_tasks(self.services):
                     self._track(self._verify(task_id))
-            except Exception:
-                log.exception("chase sweep failed; retrying")
+                self.services.db_outage.succeeded()
+            except Exception as exc:
+                if not self.services.db_outage.failed(exc, "chase sweep"):
+                    log.exception("chase sweep failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), timeout=interval)
 

@@ -9,6 +9,7 @@ import sys
 
 from bot.commands import services_from
 from bot.task_commands import table
+from core.progress import Progress
 from tasks.scorecard import TABLE_COLUMNS, Month, board_names, monthly_scorecards, table_rows
 
 
@@ -29,7 +30,13 @@ def print_report(args: argparse.Namespace) -> int:
     today = services.clock.now().astimezone(services.zone).date()
     with services.sessions() as session:
         cards = monthly_scorecards(
-            session, services.catalog, services.calendar, services.zone, month, today
+            session,
+            services.catalog,
+            services.calendar,
+            services.zone,
+            month,
+            today,
+            progress=Progress("统计整改任务 / counting tasks"),
         )
     if args.format == "json":
         for card in cards:

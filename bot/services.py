@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -25,6 +25,7 @@ from config.settings import Settings
 from core.calendar import WorkingCalendar
 from core.clock import Clock, SystemClock
 from core.db import make_engine, make_sessions
+from core.db_outage import DatabaseOutage
 from core.private_files import private_dir
 from notifications.chase import ChaseSweep
 from notifications.models import Notification
@@ -74,6 +75,7 @@ class Services:
     runner: ProbeRunner
     probes: Mapping[str, type[Probe]]
     metrics: Metrics
+    db_outage: DatabaseOutage = field(default_factory=DatabaseOutage)  # shared by the loops
 
     def check(self, check_id: str) -> tuple[TargetSpec, CheckSpec]:
         return self.catalog.check(check_id)
@@ -171,6 +173,7 @@ def build_services(
         )
 
     metrics = Metrics()
+    db_outage = DatabaseOutage()
     sender = OutboxSender(
         sessions,
         transport or AppriseTransport(),
@@ -182,12 +185,14 @@ def build_services(
         on_give_up=give_up,
         rate_per_minute=settings.notify_rate_per_minute,
         on_attempt=metrics.observe_delivery,
+        outage=db_outage,
     )
     sender.wake_on_commit(sessions)
     pool = pool or BrowserPool(
         BrowserOptions(executable_path=settings.chromium_path, proxy=settings.proxy),
         settings.browser_concurrency,
         recycle_after=settings.browser_recycle_after,
+        recycle_above_bytes=settings.browser_recycle_above_mb * 2**20,
     )
     evidence = EvidenceStore(settings.resolved_evidence_dir, settings.evidence_max_mb * 2**20)
     probes = probe_kinds(extra_probes)
@@ -197,6 +202,7 @@ def build_services(
         probes,
         clock,
         run_timeout_s=settings.run_timeout_s,
+        max_response_bytes=settings.max_response_mb * 2**20,
         trace=settings.trace != "off",
         calendar=calendar,
     )
@@ -224,4 +230,5 @@ def build_services(
         runner=runner,
         probes=probes,
         metrics=metrics,
+        db_outage=db_outage,
     )

@@ -163,6 +163,16 @@ class TargetSpec(_Strict):
     checks: list[CheckSpec] = Field(default_factory=list)
     maintenance: list[MaintenanceSpec] = Field(default_factory=list)
     probation: Probation | None = None  # None: the catalog's defaults.probation
+    # A page or navigation that does not answer within this is the portal's failure
+    # (site.timeout); 15 s as in the national rule for an unreachable site.
+    timeout: Duration = dt.timedelta(seconds=15)
+
+    @field_validator("timeout")
+    @classmethod
+    def _sane_timeout(cls, value: dt.timedelta) -> dt.timedelta:
+        if not dt.timedelta(seconds=1) <= value <= dt.timedelta(minutes=2):
+            raise ValueError("timeout must be between 1s and 2m")
+        return value
 
     def page_url(self, page: str, default: str = "/") -> str:
         """Absolute URL of a named page (``pages.search``), relative paths on base_url."""

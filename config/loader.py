@@ -55,11 +55,13 @@ def load_catalog(
     probe_params: Mapping[str, type[BaseModel]] | None = None,
     environ: Mapping[str, str] | None = None,
     secrets_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Catalog:
     """Load and validate ``path``; raise :class:`CatalogError` listing every problem.
 
     ``probe_params`` maps each known probe kind to the model of its ``params``; when given,
-    unknown probe kinds and bad parameters are reported too.
+    unknown probe kinds and bad parameters are reported too; ``progress`` is told how many
+    checks and notification URLs are validated so far, of how many.
     """
     name = str(path)
     try:
@@ -69,7 +71,12 @@ def load_catalog(
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError([Problem(name, (), f"cannot read file: {exc}")]) from None
     return parse_catalog(
-        text, name, probe_params=probe_params, environ=environ, secrets_dir=secrets_dir
+        text,
+        name,
+        probe_params=probe_params,
+        environ=environ,
+        secrets_dir=secrets_dir,
+        progress=progress,
     )
 
 
@@ -80,6 +87,7 @@ def parse_catalog(
     probe_params: Mapping[str, type[BaseModel]] | None = None,
     environ: Mapping[str, str] | None = None,
     secrets_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Catalog:
     try:
         root, data = _read_yaml(text)
@@ -105,9 +113,10 @@ def parse_catalog(
     except ValidationError as exc:
         problems.extend(problem(_loc(err["loc"]), _message(err)) for err in exc.errors())
         raise CatalogError(problems) from None
-    problems.extend(problem(p, m) for p, m in _cross_references(catalog))
+    tick = _Counter(catalog, probe_params is not None, progress)
+    problems.extend(problem(p, m) for p, m in _cross_references(catalog, tick))
     if probe_params is not None:
-        problems.extend(problem(p, m) for p, m in _probe_parameters(catalog, probe_params))
+        problems.extend(problem(p, m) for p, m in _probe_parameters(catalog, probe_params, tick))
     if problems:
         raise CatalogError(problems)
     return catalog
@@ -155,7 +164,27 @@ def _resolve_secrets(
     return value
 
 
-def _cross_references(catalog: Catalog) -> Iterable[tuple[tuple[PathPart, ...], str]]:
+class _Counter:
+    """Counts validated notification URLs and checks for a progress callback."""
+
+    def __init__(
+        self, catalog: Catalog, with_checks: bool, report: Callable[[int, int], None] | None
+    ) -> None:
+        urls = sum(len(c.notify) for unit in catalog.units for c in unit.contacts)
+        checks = sum(len(target.checks) for target in catalog.targets) if with_checks else 0
+        self.total = urls + checks
+        self.done = 0
+        self.report = report
+
+    def __call__(self) -> None:
+        self.done += 1
+        if self.report is not None:
+            self.report(self.done, self.total)
+
+
+def _cross_references(
+    catalog: Catalog, tick: Callable[[], None]
+) -> Iterable[tuple[tuple[PathPart, ...], str]]:
     codes = _first_positions(unit.code for unit in catalog.units)
     for i, unit in enumerate(catalog.units):
         if codes[unit.code] != i:
@@ -166,6 +195,7 @@ def _cross_references(catalog: Catalog) -> Iterable[tuple[tuple[PathPart, ...], 
             yield ("units", i, "parent"), "a unit cannot be its own parent"
         for j, contact in enumerate(unit.contacts):
             for k, url in enumerate(contact.notify):
+                tick()
                 if not url.understood:
                     yield (
                         ("units", i, "contacts", j, "notify", k),
@@ -196,10 +226,11 @@ def _first_positions(values: Iterable[str]) -> dict[str, int]:
 
 
 def _probe_parameters(
-    catalog: Catalog, probe_params: Mapping[str, type[BaseModel]]
+    catalog: Catalog, probe_params: Mapping[str, type[BaseModel]], tick: Callable[[], None]
 ) -> Iterable[tuple[tuple[PathPart, ...], str]]:
     for i, target in enumerate(catalog.targets):
         for j, check in enumerate(target.checks):
+            tick()
             here: tuple[PathPart, ...] = ("targets", i, "checks", j)
             model = probe_params.get(check.probe)
             if model is None:

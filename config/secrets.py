@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, 
 
 from config.redaction import KNOWN_SECRETS, MASK, install_log_scrubber
 
-_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# ${NAME}, or ${NAME:-fallback} for an example that must run before the secret is set.
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SECRET_QUERY_KEYS = re.compile(r"key|token|secret|pass|pwd|auth|sign|access|webhook", re.I)
 _URL_SEPARATORS = re.compile(r"[/:@?&=#,+\s]+")
 
@@ -33,7 +34,8 @@ def resolve_references(
     environ: Mapping[str, str] | None = None,
     secrets_dir: Path | None = None,
 ) -> str:
-    """Replace every ``${NAME}`` in ``text`` by its value, or raise naming the variable."""
+    """Replace every ``${NAME}`` in ``text`` by its value, or raise naming the variable;
+    ``${NAME:-fallback}`` gives ``fallback`` when NAME is set nowhere."""
     env = os.environ if environ is None else environ
 
     def lookup(match: re.Match[str]) -> str:
@@ -44,6 +46,8 @@ def resolve_references(
             path = secrets_dir / name
             if path.is_file():
                 return path.read_text(encoding="utf-8").strip()
+        if match.group(2) is not None:
+            return match.group(2)
         where = f" or a file in {secrets_dir}" if secrets_dir else ""
         raise MissingSecretError(f"${{{name}}} is not set (environment variable{where})")
 

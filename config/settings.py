@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # Contexts served before browser and driver restart: at the next idle moment, or, for a
     # daemon that is never idle, after new runs wait for the open ones to finish.
     browser_recycle_after: int = Field(default=500, ge=1)
+    # …or sooner, once the Playwright driver's resident memory passes this.
+    browser_recycle_above_mb: int = Field(default=768, ge=1)
+    # A response over this is stopped and reported (site.oversized_page).
+    max_response_mb: int = Field(default=50, ge=1)
     run_timeout_s: float = Field(default=120.0, gt=0)
     # Playwright trace of each run: kept only when the run does not pass.
     trace: Literal["off", "retain-on-failure"] = "retain-on-failure"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.redaction import scrub
 from core.clock import Clock
+from core.db_outage import DatabaseOutage
 from notifications.models import Audience, DeliveryStatus, Notification
 from notifications.outbox import QUEUED, RecipientBook
 from notifications.quiet_hours import QuietHours
@@ -46,6 +47,7 @@ class OutboxSender:
         rate_per_minute: int = 20,
         on_attempt: Callable[[str], None] | None = None,
         parallel: int = 4,
+        outage: DatabaseOutage | None = None,
     ) -> None:
         self.sessions = sessions
         self.transport = transport
@@ -60,6 +62,7 @@ class OutboxSender:
         self.rate_per_minute = rate_per_minute
         self.on_attempt = on_attempt  # told "sent", "retry" or "failed" (metrics)
         self.parallel = parallel  # recipients served at once (each one's notices in order)
+        self.outage = outage or DatabaseOutage()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._woken: asyncio.Event | None = None
 
@@ -106,8 +109,10 @@ class OutboxSender:
                 claimed = 0
                 try:
                     claimed, _ = await self._pass(batch)
-                except Exception:
-                    log.exception("notification pass failed; retrying")
+                    self.outage.succeeded()
+                except Exception as exc:
+                    if not self.outage.failed(exc, "notification sender"):
+                        log.exception("notification pass failed; retrying")
                 if claimed >= batch:
                     await asyncio.sleep(0)  # let the rest of the loop breathe
                     continue

@@ -6,6 +6,7 @@ under a size cap by deleting the oldest runs first.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -22,7 +23,9 @@ log = logging.getLogger(__name__)
 
 # Anything that may hold a secret is painted over in screenshots.
 MASKED = "input[type=password], input[autocomplete=one-time-code], [data-govpatrol-mask]"
-SCREENSHOT_TIMEOUT_MS = 15_000
+# Evidence has its own short limits: a page that hangs is noted, not waited for.
+SCREENSHOT_TIMEOUT_MS = 5_000
+HTML_TIMEOUT_S = 5.0
 
 
 class EvidenceStore:
@@ -80,7 +83,12 @@ class RunEvidence:
     screenshots: list[str] = field(default_factory=list)
     html: list[str] = field(default_factory=list)
     traces: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # what could not be taken, and why
     _count: int = 0
+
+    def note_missing(self, label: str, reason: str) -> None:
+        log.warning("evidence %s not taken: %s", label, reason)
+        self.missing.append(f"{label}: {reason.splitlines()[0] if reason else '?'}")
 
     @property
     def folder(self) -> Path:
@@ -97,6 +105,11 @@ class RunEvidence:
         """Full-page screenshot with secrets masked, and the page's HTML."""
         if page.is_closed():
             return
+        if page.url == "about:blank":
+            # A navigation that never committed: there is nothing to see, and a screenshot
+            # would wait for the hung page.
+            self.note_missing(label, "页面未加载 / the page never loaded")
+            return
         self._count += 1
         stem = f"{self._count:02d}-{re.sub(r'[^A-Za-z0-9_-]+', '-', label)[:40]}"
         shot, shot_rel = self.path_for(f"{stem}.png")
@@ -112,14 +125,15 @@ class RunEvidence:
             self.screenshots.append(shot_rel)
             self.store.added(shot.stat().st_size)
         except Exception as exc:
-            log.warning("screenshot of %s failed: %s", label, exc)
+            self.note_missing(f"{label}.png", f"{type(exc).__name__}: {exc}")
         html, html_rel = self.path_for(f"{stem}.html")
         try:
-            html.write_text(await page.content(), encoding="utf-8")
+            content = await asyncio.wait_for(page.content(), HTML_TIMEOUT_S)
+            html.write_text(content, encoding="utf-8")
             self.html.append(html_rel)
             self.store.added(html.stat().st_size)
         except Exception as exc:
-            log.warning("HTML snapshot of %s failed: %s", label, exc)
+            self.note_missing(f"{label}.html", f"{type(exc).__name__}: {exc}")
 
     def keep_file(self, source: Path, name: str) -> None:
         target, relative = self.path_for(name)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,13 +74,25 @@ class BrowserOptions:
 
 
 class BrowserPool:
-    def __init__(self, options: BrowserOptions, concurrency: int, recycle_after: int = 500) -> None:
+    def __init__(
+        self,
+        options: BrowserOptions,
+        concurrency: int,
+        recycle_after: int = 500,
+        *,
+        recycle_above_bytes: int | None = None,
+        driver_memory: Callable[[], int] | None = None,
+    ) -> None:
         self.options = options
         self.concurrency = concurrency
         # The Playwright driver's heap grows with every context it has served; restarting
         # driver and browser when idle after this many contexts keeps a daemon's memory flat.
         self.recycle_after = recycle_after
         self._served = 0  # contexts opened since the last launch
+        # A driver past this resident size is recycled early (a huge page grew it).
+        self.recycle_above_bytes = recycle_above_bytes
+        self.driver_memory = driver_memory or driver_rss_bytes
+        self._memory_due = False
         self._slots = asyncio.Semaphore(concurrency)
         self._launch_lock = asyncio.Lock()
         self._playwright: Playwright | None = None
@@ -135,26 +148,44 @@ class BrowserPool:
             finally:
                 # Also when a run's wall-clock limit cancels us inside new_context().
                 self.in_use -= 1
+                self._check_driver_memory()
                 if self.in_use == 0:
                     self._idle.set()
                     self._empty_traces_dir()
-                    if self._served >= self.recycle_after:
+                    if self._recycle_due:
                         await self._recycle()
 
     async def _drain_when_due(self) -> None:
         """Past ``recycle_after`` contexts, a new run waits until the open ones are done,
         so that a daemon that is never idle still gets its fresh browser and driver."""
-        while self._served >= self.recycle_after and self._browser is not None:
+        while self._recycle_due and self._browser is not None:
             if self.in_use == 0:
                 await self._recycle()
                 return
             await self._idle.wait()
+
+    @property
+    def _recycle_due(self) -> bool:
+        return self._served >= self.recycle_after or self._memory_due
+
+    def _check_driver_memory(self) -> None:
+        if self.recycle_above_bytes is None or self._memory_due or self._playwright is None:
+            return
+        used = self.driver_memory()
+        if used > self.recycle_above_bytes:
+            log.info(
+                "Playwright driver at %d MiB (limit %d MiB): recycling early",
+                used // 2**20,
+                self.recycle_above_bytes // 2**20,
+            )
+            self._memory_due = True
 
     async def _recycle(self) -> None:
         async with self._launch_lock:
             if self.in_use or self._browser is None:
                 return  # a run started meanwhile; the next idle moment will do
             log.info("recycling browser and driver after %d contexts", self._served)
+            self._memory_due = False
             browser, self._browser = self._browser, None
             await _quietly(browser.close(), "browser")
             playwright, self._playwright = self._playwright, None
@@ -201,6 +232,27 @@ class BrowserPool:
             self._served = 0
             log.info("Chromium %s launched", self._browser.version)
             return self._browser
+
+
+def driver_rss_bytes() -> int:
+    """Resident memory of this process's Playwright driver (``node … run-driver``), read
+    from /proc; 0 when it cannot be found."""
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(encoding="utf-8")
+            if int(stat.rsplit(")", 1)[1].split()[1]) != me:
+                continue
+            if b"run-driver" not in (entry / "cmdline").read_bytes():
+                continue
+            for line in (entry / "status").read_text(encoding="utf-8").splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            continue
+    return 0
 
 
 def launch_options(options: BrowserOptions, traces_dir: Path | None = None) -> dict[str, Any]:

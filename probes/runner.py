@@ -9,7 +9,10 @@ check switched off (``params.rules``) are dropped:
                                         network is down
     Inconclusive                      → inconclusive
     MonitorError, browser crash, bug  → error
-    the run's wall-clock limit        → error
+    a page that does not answer       → fail (site.timeout) when the home page does not
+      within the target's timeout       answer either, else inconclusive
+    the run's wall-clock limit        → error (time waiting for a browser slot is not
+                                        counted: hung runs elsewhere are not this run's)
 
 Outage first: a run that fails or cannot judge opens the target's home page once more;
 when that answers 4xx/5xx, times out or does not answer, the run is that outage
@@ -47,6 +50,7 @@ from probes.base import (
     outage_finding,
     rules_off,
 )
+from probes.download_cap import DownloadCap, oversized_finding
 from probes.errors import (
     Inconclusive,
     MonitorError,
@@ -62,6 +66,9 @@ log = logging.getLogger(__name__)
 
 # The outage check gives the home page this long at most, so it fits in a run's limit.
 OUTAGE_CHECK_MS = 15_000
+# Evidence of a failing run is taken with its own short limit: a hung page must not turn
+# a portal's timeout into the monitor's overrun. What cannot be taken is noted.
+EVIDENCE_LIMIT_S = 10.0
 
 
 class ProbeRunner:
@@ -73,7 +80,7 @@ class ProbeRunner:
         clock: Clock,
         *,
         run_timeout_s: float = 120.0,
-        nav_timeout_ms: int = 30_000,
+        max_response_bytes: int | None = None,
         trace: bool = True,
         calendar: WorkingCalendar | None = None,
     ) -> None:
@@ -82,7 +89,7 @@ class ProbeRunner:
         self.probes = probes
         self.clock = clock
         self.run_timeout_s = run_timeout_s
-        self.nav_timeout_ms = nav_timeout_ms
+        self.max_response_bytes = max_response_bytes  # None: no cap (site.oversized_page)
         self.trace = trace
         self.calendar = calendar or WorkingCalendar()
 
@@ -112,21 +119,24 @@ class ProbeRunner:
             clock=self.clock,
             state=dict(state or {}),
             calendar=self.calendar,
-            nav_timeout_ms=self.nav_timeout_ms,
+            nav_timeout_ms=int(target.timeout.total_seconds() * 1000),
             # A run that holds a slot opens its extra contexts (other devices) within it;
             # taking a second slot could deadlock the pool.
             open_context=partial(self.pool.context, slot=not probe.uses_browser),
         )
         started = time.monotonic()
         try:
-            async with asyncio.timeout(self.run_timeout_s):
-                if probe.uses_browser:
-                    async with self.pool.context() as browser:
+            # The run's clock starts once it holds a browser slot.
+            if probe.uses_browser:
+                async with self.pool.context() as browser:
+                    async with asyncio.timeout(self.run_timeout_s):
                         result = await self._in_browser(probe, ctx, browser, full_trace)
-                else:
+            else:
+                async with asyncio.timeout(self.run_timeout_s):
                     result = await self._judged(probe, ctx)
-                    if _doubtful(result):
-                        async with self.pool.context() as browser:
+                if _doubtful(result):
+                    async with self.pool.context() as browser:
+                        async with asyncio.timeout(self.run_timeout_s):
                             result = await _outage_first(ctx, result, browser)
         except TimeoutError:
             result = _error(f"巡检超过 {self.run_timeout_s:.0f} 秒未完成，已中止", ctx.state)
@@ -134,21 +144,42 @@ class ProbeRunner:
             result = _error(f"巡检系统故障：{exc}", ctx.state)
         result = _without_rules_off(result, rules_off(probe_class, check.params))
         metrics = {**result.metrics, "elapsed_ms": int((time.monotonic() - started) * 1000)}
+        if evidence.missing:
+            metrics["evidence_missing"] = list(evidence.missing)
         return _replace(result, metrics=metrics, evidence=_evidence_of(evidence))
 
     async def _in_browser(
         self, probe: Probe, ctx: ProbeContext, browser: BrowserContext, full_trace: bool
     ) -> ProbeResult:
         ctx.browser = browser
+        # Every page the probe opens, however it opens it, gives up after the target's timeout.
+        browser.set_default_timeout(ctx.nav_timeout_ms)
+        browser.set_default_navigation_timeout(ctx.nav_timeout_ms)
         with tempfile.TemporaryDirectory(prefix="govpatrol-trace-") as scratch:
             trace = _Trace(browser, Path(scratch), full_trace) if self.trace else None
             if trace is not None:
                 await trace.start()
                 ctx.pause_trace = trace.paused
-            result = await self._judged(probe, ctx)
-            if _doubtful(result):
+            cap = DownloadCap(self.max_response_bytes) if self.max_response_bytes else None
+            if cap is not None:
+                await cap.watch(browser)
+            if cap is None:
+                result = await self._judged(probe, ctx)
+            else:
+                judged = await cap.until_stopped(self._judged(probe, ctx))
+                result = judged or ProbeResult(Outcome.ERROR, state=ctx.state)  # replaced below
+            if _doubtful(result) and (cap is None or cap.tripped is None):
                 result = await _outage_first(ctx, result, browser)
-            if result.outcome is not Outcome.PASS:
+            if cap is not None:
+                await cap.settle()
+                if cap.tripped is not None:
+                    finding = oversized_finding(cap.tripped, cap.limit)
+                    result = ProbeResult(
+                        Outcome.FAIL, (finding,), summary=finding.title, state=ctx.state
+                    )
+            if cap is not None and cap.tripped is not None:
+                ctx.evidence.note_missing("pages", "页面过大，未截图 / oversized, not captured")
+            elif result.outcome is not Outcome.PASS:
                 await self._capture_pages(browser, ctx.evidence)
             if trace is not None:
                 await trace.finish(ctx.evidence if result.outcome is not Outcome.PASS else None)
@@ -166,6 +197,16 @@ class ProbeRunner:
             )
         except MonitorError as exc:
             return _error(f"巡检系统故障：{exc}", ctx.state)
+        except PlaywrightTimeout as exc:
+            # A page that stopped answering: the outage check (home page) decides whether
+            # the site is down (site.timeout); if not, this run cannot judge.
+            seconds = ctx.nav_timeout_ms / 1000
+            return ProbeResult(
+                Outcome.INCONCLUSIVE,
+                summary="无法判定",
+                error=f"页面 {seconds:.0f} 秒内未响应：{str(exc).splitlines()[0]}",
+                state=ctx.state,
+            )
         except PlaywrightError as exc:
             crashed = classify_network_error(str(exc)) == "ours" or not _connected(ctx.browser)
             reason = "浏览器异常退出" if crashed else "浏览器操作失败"
@@ -178,8 +219,11 @@ class ProbeRunner:
         if evidence.screenshots:
             return  # the probe already kept the pages that matter
         for index, page in enumerate(browser.pages):
-            with contextlib.suppress(Exception):
-                await evidence.capture(page, f"page{index + 1}")
+            label = f"page{index + 1}"
+            try:
+                await asyncio.wait_for(evidence.capture(page, label), EVIDENCE_LIMIT_S)
+            except Exception as exc:
+                evidence.note_missing(label, f"{type(exc).__name__}: {exc}")
 
 
 class _Trace:
@@ -306,7 +350,9 @@ async def _site_outage(ctx: ProbeContext, browser: BrowserContext) -> Finding | 
             return None  # a site living under a path may have no page at its root
 
         with contextlib.suppress(Exception):
-            await ctx.evidence.capture(page, f"site-http-{response.status}")
+            await asyncio.wait_for(
+                ctx.evidence.capture(page, f"site-http-{response.status}"), EVIDENCE_LIMIT_S
+            )
         return http_error_finding("网站首页", url, response.status)
     finally:
         with contextlib.suppress(Exception):

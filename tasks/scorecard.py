@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -151,8 +152,10 @@ def monthly_scorecards(
     zone: ZoneInfo,
     month: Month,
     today: dt.date,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Scorecard]:
-    """One scorecard per unit of the catalog, best first. ``today`` bounds the current month."""
+    """One scorecard per unit of the catalog, best first. ``today`` bounds the current month.
+    ``progress`` is told how many of the month's tasks are counted so far, of how many."""
     end = min(month.last, today)
     start_utc = dt.datetime.combine(month.first, dt.time(), tzinfo=zone)
     end_utc = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=zone)
@@ -176,7 +179,9 @@ def monthly_scorecards(
             or_(Task.closed_at.is_(None), Task.closed_at >= start_utc),
         )
     ).all()
-    for task in tasks:
+    for done, task in enumerate(tasks, 1):
+        if progress is not None:
+            progress(done, len(tasks))
         card = cards.get(task.unit_code)
         if card is None:
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from bot.cli import main
 from bot.services import Services
 from config.policies import ScoringPolicy
 from core.clock import FakeClock
+from core.progress import Progress
 from tasks.lifecycle import Actor, Role
 from tasks.scorecard import Month, Scorecard, monthly_scorecards, score
 from tests.conftest import ServicesFactory, at
@@ -112,3 +114,20 @@ def test_report_command_ranks_units_and_names_the_lists(
     assert main(["report", "--month", "2026-11", "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("排名,责任单位,新立")
     assert main(["report", "--month", "11/2026"]) == 1
+
+
+def test_counting_a_month_reports_its_progress(services: Services, clock: FakeClock) -> None:
+    open_task(services, clock)
+    open_task(services, clock, SECOND_CHECK)
+    out = io.StringIO()
+    with services.sessions() as session:
+        monthly_scorecards(
+            session,
+            services.catalog,
+            services.calendar,
+            services.zone,
+            Month.parse("2026-11"),
+            dt.date(2026, 11, 30),
+            progress=Progress("统计整改任务", stream=out, min_total=1),
+        )
+    assert out.getvalue().splitlines()[-1].startswith("统计整改任务 2/2（100%），用时")
