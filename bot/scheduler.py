@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_PAUSED
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -123,6 +124,26 @@ class CheckScheduler:
     def pause(self) -> None:
         if self.scheduler.running:
             self.scheduler.pause()
+
+    def resume(self) -> None:
+        """Schedule again after a pause, counting from the runs recorded meanwhile.
+
+        Another scheduler may have run the checks while this one was paused: each next
+        run is worked out again from the database, so no slot is run twice.
+        """
+        if self.scheduler.state != STATE_PAUSED:
+            return
+        now = dt.datetime.now(self.zone)
+        last_runs = self._last_runs()
+        jobs = self.scheduler.get_jobs()
+        for index, job in enumerate(jobs):
+            first = first_run_time(job.trigger, last_runs.get(job.id), now, index, len(jobs))
+            job.modify(next_run_time=first)
+        self.scheduler.resume()
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.scheduler.state == STATE_PAUSED)
 
     def shutdown(self) -> None:
         if self.scheduler.running:
