@@ -122,6 +122,15 @@ class Schedule(_Strict):
         return f"cron {self.cron}"
 
 
+class Location(_Strict):
+    """Where runs come from (互联网-电信, 政务外网 …): each has its own queue and workers."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[^\s/]+$")
+
+
+DEFAULT_LOCATION = "default"  # the one location of a catalog that names none
+
+
 class CheckSpec(_Strict):
     name: str = Field(default="", pattern=r"^$|" + _KEY)
     probe: str = Field(min_length=1)
@@ -131,6 +140,7 @@ class CheckSpec(_Strict):
     deadline_working_days: int | None = Field(default=None, ge=1, le=250)
     auto_close: bool = False
     enabled: bool = True
+    locations: list[str] | None = None  # None: every location of the catalog
 
     @property
     def check_name(self) -> str:
@@ -209,6 +219,7 @@ class Catalog(_Strict):
     maintenance_requests: MaintenanceLimits = MaintenanceLimits()
     scoring: ScoringPolicy = ScoringPolicy()
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
+    locations: list[Location] = Field(default_factory=list)
 
     # Lookups by code, key and check id, built once (catalogs hold thousands of targets).
     _units: dict[str, Unit] = PrivateAttr(default_factory=dict)
@@ -240,6 +251,26 @@ class Catalog(_Strict):
 
     def check(self, ident: str) -> tuple[TargetSpec, CheckSpec]:
         return self._checks[ident]
+
+    def location_names(self) -> list[str]:
+        return [location.name for location in self.locations] or [DEFAULT_LOCATION]
+
+    def locations_of(self, check: CheckSpec) -> list[str]:
+        """The locations a check runs from: its own list, or all of the catalog's."""
+        return list(check.locations) if check.locations else self.location_names()
+
+    @model_validator(mode="after")
+    def _known_locations(self) -> Catalog:
+        known = set(self.location_names())
+        for target in self.targets:
+            for check in target.checks:
+                unknown = sorted(set(check.locations or ()) - known)
+                if unknown:
+                    raise ValueError(
+                        f"check {check_id(target, check)}: unknown locations {unknown}; "
+                        f"the catalog's `locations` name {sorted(known)}"
+                    )
+        return self
 
 
 def check_id(target: TargetSpec, check: CheckSpec) -> str:

@@ -1,0 +1,78 @@
+"""``govpatrol worker --location NAME``: run the due runs of one location's queue.
+
+A Procrastinate worker with this process's own browser pool. Each job is one
+``scheduled_runs`` row, run by ``bot.jobs.run_scheduled`` (recorded at most once). A
+worker that dies mid-run stops beating; every worker looks for such stalled jobs of its
+queue and puts them back, so another worker runs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+
+import procrastinate
+
+from bot.jobs import run_scheduled
+from bot.queue import RUN_TASK, queue_app, queue_name
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def worker_app(services: Services) -> procrastinate.App:
+    app = queue_app(services.settings.resolved_database_url)
+
+    @app.task(name=RUN_TASK)
+    async def run_due(scheduled_run_id: int) -> None:
+        await run_scheduled(services, scheduled_run_id)
+
+    return app
+
+
+async def run_worker(services: Services, location: str, concurrency: int) -> None:
+    """Consume the location's queue until SIGTERM/SIGINT (Procrastinate's handlers)."""
+    known = services.catalog.location_names()
+    if location not in known:
+        raise SystemExit(f"目录中没有执行位置 {location!r}；已配置：{', '.join(known)}")
+    settings = services.settings
+    app = worker_app(services)
+    queue = queue_name(location)
+    stop = asyncio.Event()
+    async with app.open_async():
+        await services.pool.start()
+        recovery = asyncio.create_task(_retry_stalled(app, queue, settings.worker_stalled_s, stop))
+        try:
+            await app.run_worker_async(
+                queues=[queue],
+                concurrency=concurrency,
+                name=f"{location}:{socket.gethostname()}:{os.getpid()}",
+                update_heartbeat_interval=settings.worker_heartbeat_s,
+                stalled_worker_timeout=settings.worker_stalled_s,
+                delete_jobs="successful",
+                install_signal_handlers=True,
+            )
+        finally:
+            stop.set()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(recovery, timeout=5)
+
+
+async def _retry_stalled(
+    app: procrastinate.App, queue: str, stalled_s: float, stop: asyncio.Event
+) -> None:
+    """Put back the jobs of workers that stopped beating (killed mid-run)."""
+    while not stop.is_set():
+        try:
+            for job in await app.job_manager.get_stalled_jobs(
+                queue=queue, seconds_since_heartbeat=stalled_s
+            ):
+                log.warning("job %s of a dead worker retried", job.id)
+                await app.job_manager.retry_job(job)
+        except Exception:
+            log.exception("looking for stalled jobs failed; retrying")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=max(stalled_s / 2, 1.0))
