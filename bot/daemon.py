@@ -21,14 +21,13 @@ from typing import Any
 
 import uvicorn
 
-from bot.jobs import run_check, unverified_tasks, verify
+from bot.jobs import run_check, unverified_tasks, verify_if_rectified
 from bot.lease import LeaseHeld, SchedulerLock
 from bot.migrate import is_current
 from bot.scheduler import CheckScheduler
 from bot.services import Services
 from bot.web import Liveness, create_web_app
 from tasks.catalog_sync import sync_catalog
-from tasks.models import TaskState
 
 log = logging.getLogger(__name__)
 
@@ -157,13 +156,8 @@ class Daemon:
             self._verifying.discard(task_id)
 
     async def _verify_once(self, task_id: int) -> object:
-        with self.services.sessions() as session:
-            task = self.services.desk.get(session, task_id)
-            check_id, state = task.check_id, task.state
-        if state != TaskState.RECTIFIED.value:
-            return None
         try:
-            return await verify(self.services, task_id, check_id)
+            return await verify_if_rectified(self.services, task_id)
         except Exception:
             log.exception("verification of task %s failed to run", task_id)
             return None

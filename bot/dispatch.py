@@ -20,7 +20,16 @@ from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.queue import RUN_TASK, check_lock, libpq_url, queue_app, queue_name
+from bot.jobs import unverified_tasks
+from bot.queue import (
+    RUN_TASK,
+    VERIFY_PRIORITY,
+    VERIFY_TASK,
+    check_lock,
+    libpq_url,
+    queue_app,
+    queue_name,
+)
 from bot.scheduler import CheckScheduler
 from bot.services import Services
 from bot.standby import ActiveLock
@@ -149,11 +158,34 @@ class Dispatcher:
                 last[check_id] = at
         return last
 
+    async def defer_verifications(self) -> int:
+        """A verification job for each rectified task without one; how many were new."""
+        deferred = 0
+        for task_id in await asyncio.to_thread(unverified_tasks, self.services):
+            with self.services.sessions() as session:
+                check_id = self.services.desk.get(session, task_id).check_id
+            _, check = self.services.check(check_id)
+            location = self.services.catalog.locations_of(check)[0]
+            try:
+                await self.app.configure_task(
+                    VERIFY_TASK,
+                    queue=queue_name(location),
+                    priority=VERIFY_PRIORITY,
+                    lock=check_lock(check_id, location),
+                    queueing_lock=f"verify:{task_id}",
+                ).defer_async(task_id=task_id)
+                deferred += 1
+            except AlreadyEnqueued:
+                pass  # already waiting for a worker
+        return deferred
+
     async def _chase(self) -> None:
+        """The chase ladder, and verifications nobody started (any scheduler may)."""
         interval = self.services.settings.chase_interval_s
         while not self.stop.is_set():
             try:
                 await asyncio.to_thread(self.services.chase.sweep)
+                await self.defer_verifications()
             except Exception:
                 log.exception("chase sweep failed; retrying")
             await self._sleep(interval)

@@ -195,6 +195,17 @@ async def verify(services: Services, task_id: int, check_id: str) -> RunReport:
     return await run_check(services, check_id, purpose=RunPurpose.VERIFICATION, task_id=task_id)
 
 
+async def verify_if_rectified(services: Services, task_id: int) -> RunReport | None:
+    """The verification of a task still waiting for it; nothing if it is no longer rectified
+    (verified meanwhile, e.g. by a retried job), so a verification is applied once."""
+    with services.sessions() as session:
+        task = services.desk.get(session, task_id)
+        check_id, state = task.check_id, task.state
+    if state != TaskState.RECTIFIED.value:
+        return None
+    return await verify(services, task_id, check_id)
+
+
 def unverified_tasks(services: Services) -> list[int]:
     """Rectified tasks without a verification run since they were reported fixed."""
     with services.sessions() as session:

@@ -3,7 +3,8 @@ PostgreSQL that holds the tasks. SQLite has no queue; ``govpatrol run`` needs no
 
 One queue per location (``govpatrol.<location>``); one job per due run, carrying the id of
 its ``scheduled_runs`` row; a queueing lock and a lock per check and location, so a slow
-check never piles up jobs and never runs twice at once.
+check never piles up jobs and never runs twice at once. Verifications of rectified tasks
+are jobs of their own, ahead of the scheduled runs in the check's first location.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import procrastinate
 from sqlalchemy import make_url
 
 RUN_TASK = "govpatrol.run_scheduled"
+VERIFY_TASK = "govpatrol.verify"
+VERIFY_PRIORITY = 10  # a unit waits for its verification: ahead of scheduled runs (0)
 
 
 def queue_name(location: str) -> str:

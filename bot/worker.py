@@ -16,8 +16,8 @@ import socket
 
 import procrastinate
 
-from bot.jobs import run_scheduled
-from bot.queue import RUN_TASK, queue_app, queue_name
+from bot.jobs import run_scheduled, verify_if_rectified
+from bot.queue import RUN_TASK, VERIFY_TASK, queue_app, queue_name
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,10 @@ def worker_app(services: Services) -> procrastinate.App:
     @app.task(name=RUN_TASK)
     async def run_due(scheduled_run_id: int) -> None:
         await run_scheduled(services, scheduled_run_id)
+
+    @app.task(name=VERIFY_TASK)
+    async def verify_task(task_id: int) -> None:
+        await verify_if_rectified(services, task_id)
 
     return app
 
