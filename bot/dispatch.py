@@ -65,9 +65,12 @@ class Dispatcher:
             async with self.app.open_async():
                 while not self.stop.is_set():
                     if await self.lock.try_take():
-                        await self._lead()
+                        try:
+                            await self._lead()
+                        except Exception:  # the database went away while leading
+                            log.exception("scheduling stopped; back to standby")
                     else:
-                        log.info("standby: another scheduler is active")
+                        log.info("standby: the lock is held by another scheduler or out of reach")
                     await self._sleep(self.check_s)
         finally:
             self.stop.set()

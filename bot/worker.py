@@ -13,14 +13,18 @@ import contextlib
 import logging
 import os
 import socket
+from typing import Unpack
 
 import procrastinate
+from procrastinate.app import WorkerOptions
 
 from bot.jobs import run_scheduled, verify_if_rectified
 from bot.queue import RUN_TASK, VERIFY_TASK, queue_app, queue_name
 from bot.services import Services
 
 log = logging.getLogger(__name__)
+
+RESTART_S = 5.0
 
 
 def worker_app(services: Services) -> procrastinate.App:
@@ -50,7 +54,8 @@ async def run_worker(services: Services, location: str, concurrency: int) -> Non
         await services.pool.start()
         recovery = asyncio.create_task(_retry_stalled(app, queue, settings.worker_stalled_s, stop))
         try:
-            await app.run_worker_async(
+            await _serve(
+                app,
                 queues=[queue],
                 concurrency=concurrency,
                 name=f"{location}:{socket.gethostname()}:{os.getpid()}",
@@ -63,6 +68,45 @@ async def run_worker(services: Services, location: str, concurrency: int) -> Non
             stop.set()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(recovery, timeout=5)
+
+
+async def _serve(app: procrastinate.App, **options: Unpack[WorkerOptions]) -> None:
+    """Run the Procrastinate worker; start it afresh after a database outage.
+
+    A worker whose database went away mid-job can be left fetching nothing (a job's
+    status write fails inside Procrastinate); a fresh one fetches again, and the jobs the
+    old one held are retried as stalled (recorded once either way).
+    """
+    beat_s = options.get("update_heartbeat_interval", 10.0)
+    while True:
+        worker = asyncio.create_task(app.run_worker_async(**options))
+        back = asyncio.create_task(_database_back(app, beat_s))
+        await asyncio.wait({worker, back}, return_when=asyncio.FIRST_COMPLETED)
+        if worker.done():
+            back.cancel()
+            error = worker.exception()
+            if error is None:
+                return  # stopped by SIGTERM/SIGINT
+            log.error("queue worker stopped: %r; starting again in %ss", error, RESTART_S)
+            await asyncio.sleep(RESTART_S)
+            continue
+        log.warning("database back after an outage: starting the queue worker afresh")
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(worker, timeout=30)
+
+
+async def _database_back(app: procrastinate.App, every_s: float) -> None:
+    """Return once the database answers again after it did not."""
+    failed = False
+    while True:
+        try:
+            await asyncio.wait_for(app.connector.execute_query_async("SELECT 1"), every_s)
+            if failed:
+                return
+        except Exception:
+            failed = True
+        await asyncio.sleep(every_s)
 
 
 async def _retry_stalled(

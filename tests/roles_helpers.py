@@ -113,3 +113,73 @@ def rows(
 ) -> list[tuple[Any, ...]]:
     with psycopg.connect(database_url) as conn:
         return list(conn.execute(query, params).fetchall())
+
+
+class CuttableProxy:
+    """A TCP proxy in front of PostgreSQL whose cable can be cut: open connections drop
+    and new ones are refused until it is restored (an outage without stopping the server
+    other tests share)."""
+
+    def __init__(self, upstream_port: int = 5432) -> None:
+        import asyncio
+        import threading
+
+        self.upstream_port = upstream_port
+        self.down = False
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self.port = 0
+
+        async def serve() -> None:
+            server = await asyncio.start_server(self._pipe, "127.0.0.1", 0)
+            self.port = server.sockets[0].getsockname()[1]
+            ready.set()
+            async with server:
+                await server.serve_forever()
+
+        self._thread = threading.Thread(
+            target=lambda: self._loop.run_until_complete(serve()), daemon=True
+        )
+        self._thread.start()
+        ready.wait(10)
+
+    async def _pipe(self, reader: Any, writer: Any) -> None:
+        import asyncio
+
+        if self.down:
+            writer.close()
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+
+        async def copy(source: Any, sink: Any) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (OSError, RuntimeError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(copy(reader, up_writer), copy(up_reader, writer))
+        self._writers -= {writer, up_writer}
+
+    def url(self, database_url: str) -> str:
+        return database_url.replace("127.0.0.1:5432", f"127.0.0.1:{self.port}")
+
+    def cut(self) -> None:
+        def drop() -> None:
+            self.down = True
+            for writer in list(self._writers):
+                writer.transport.abort()
+
+        self._loop.call_soon_threadsafe(drop)
+
+    def restore(self) -> None:
+        self.down = False

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from sandbox.server import PortalSandbox
-from tests.roles_helpers import Fleet, rows, throwaway_database, wait_for
+from tests.roles_helpers import CuttableProxy, Fleet, rows, throwaway_database, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
+OUTAGE_S = 5
 UNIT = """
 units:
   - code: sf-zwb
@@ -152,3 +153,29 @@ def test_standby_scheduler_takes_over_from_a_killed_one_without_running_a_slot_t
         assert took_over < 60
         assert_each_slot_ran_once(url, every_s=3)
         print(f"standby took over {took_over:.1f}s after kill -9")
+
+
+def test_scheduler_and_worker_recover_from_a_database_outage_without_doubling(
+    tmp_path: Path, portal: PortalSandbox
+) -> None:
+    catalog = UNIT + "targets:" + target("fast", portal.url, "3s", "公司设立登记")
+    proxy = CuttableProxy()
+    with throwaway_database() as url:
+        fleet = Fleet(tmp_path, proxy.url(url), catalog)
+        try:
+            fleet.command("db", "upgrade")
+            fleet.start("scheduler", "scheduler")
+            fleet.start("worker", "worker")
+            wait_for(lambda: runs_per_check(url)["fast/search"] >= 2, 60, "two runs")
+            proxy.cut()
+            time.sleep(OUTAGE_S)
+            proxy.restore()
+            before = runs_per_check(url)["fast/search"]
+            recovered = wait_for(
+                lambda: runs_per_check(url)["fast/search"] >= before + 2, 60, "runs again"
+            )
+            assert all(p.poll() is None for p in fleet.processes.values())
+        finally:
+            fleet.stop_all()
+        assert_each_slot_ran_once(url, every_s=3)
+        print(f"runs again {recovered:.1f}s after a {OUTAGE_S}s outage")
