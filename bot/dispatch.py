@@ -132,10 +132,13 @@ class Dispatcher:
             await self.app.configure_task(
                 RUN_TASK, queue=queue_name(location), lock=lock, queueing_lock=lock
             ).defer_async(scheduled_run_id=due_id)
-        except AlreadyEnqueued:
-            # The last run of this check here has not even started: do not pile up.
-            with self.services.sessions.begin() as session:
+        except Exception as exc:
+            # No job: no slot. Best effort; a row left behind (database gone) is never run.
+            with contextlib.suppress(Exception), self.services.sessions.begin() as session:
                 session.execute(delete(ScheduledRun).where(ScheduledRun.id == due_id))
+            if not isinstance(exc, AlreadyEnqueued):
+                raise
+            # The last run of this check here has not even started: do not pile up.
             log.warning(
                 "%s@%s: still waiting in its queue; slot %s skipped", check_id, location, slot
             )
