@@ -26,6 +26,7 @@ from bot.lease import LeaseHeld, SchedulerLock
 from bot.migrate import is_current
 from bot.scheduler import CheckScheduler
 from bot.services import Services
+from bot.standby import scheduler_role_active
 from bot.web import Liveness, create_web_app
 from tasks.catalog_sync import sync_catalog
 
@@ -61,6 +62,10 @@ class Daemon:
         with services.sessions.begin() as session:
             sync_catalog(session, services.catalog)
             services.maintenance.mirror_catalog(session, services.catalog)
+        if scheduler_role_active(services.engine):
+            raise LeaseHeld(
+                "govpatrol scheduler 调度角色正在使用该数据库；请勿同时运行 govpatrol run"
+            )
         lock = self.lock or SchedulerLock(services.sessions, services.clock)
         self.lock = lock
         lock.acquire()

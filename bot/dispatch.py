@@ -35,7 +35,7 @@ from bot.services import Services
 from bot.standby import ActiveLock
 from core.db import UTCDateTime
 from tasks.catalog_sync import sync_catalog
-from tasks.models import Run, ScheduledRun
+from tasks.models import Run, ScheduledRun, SchedulerLease
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,10 @@ class Dispatcher:
 
     async def _lead(self) -> None:
         """Schedule while the lock is proven; return at the first doubt or on stop."""
+        if self._daemon_present():
+            log.error("a `govpatrol run` daemon holds this database's lease; not scheduling")
+            await self.lock.close()
+            return
         log.warning("active: this scheduler holds the lock; scheduling")
         scheduler = CheckScheduler(
             self.services.catalog,
@@ -142,6 +146,14 @@ class Dispatcher:
             log.warning(
                 "%s@%s: still waiting in its queue; slot %s skipped", check_id, location, slot
             )
+
+    def _daemon_present(self) -> bool:
+        """Whether a ``govpatrol run`` daemon schedules on this database (its live lease)."""
+        with self.services.sessions() as session:
+            lease = session.scalar(
+                select(SchedulerLease).where(SchedulerLease.expires_at > self.services.clock.now())
+            )
+        return lease is not None
 
     def _last_handed_on(self) -> dict[str, dt.datetime]:
         """Per check, the later of its last run and its last deferred slot."""

@@ -11,11 +11,29 @@ import contextlib
 import logging
 
 import psycopg
+from sqlalchemy import Engine, text
 
 log = logging.getLogger(__name__)
 
 # pg_advisory_lock(bigint): one number for "the govpatrol scheduler of this database".
 SCHEDULER_LOCK_KEY = 0x67_6F_76_70_61_74  # "govpat"
+
+
+def scheduler_role_active(engine: Engine) -> bool:
+    """Whether a ``govpatrol scheduler`` holds this database (never on SQLite)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    with engine.connect() as connection:
+        held = connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND database = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database())"
+                " AND ((classid::bigint << 32) | objid::bigint) = :key"
+            ),
+            {"key": SCHEDULER_LOCK_KEY},
+        )
+    return bool(held)
 
 
 class ActiveLock:

@@ -9,10 +9,13 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from bot.daemon import Daemon
 from bot.dispatch import Dispatcher
 from bot.jobs import run_check
+from bot.lease import LeaseHeld, SchedulerLock
 from bot.migrate import upgrade
-from bot.queue import VERIFY_PRIORITY, apply_queue_schema
+from bot.queue import VERIFY_PRIORITY, apply_queue_schema, libpq_url
+from bot.standby import ActiveLock
 from bot.worker import worker_app
 from core.db import make_engine
 from tasks.lifecycle import Actor, Role
@@ -65,3 +68,34 @@ async def test_rectified_task_gets_one_verification_job_ahead_of_runs(
         ).all()
         assert len(verification) == 1 and verification[0].task_id == task_id
         assert services.desk.get(session, task_id).state != TaskState.RECTIFIED.value
+
+
+async def test_daemon_and_scheduler_role_never_schedule_one_database_together(
+    make_services: ServicesFactory, queue_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    services = make_services(
+        catalog(1),
+        extra_probes=(VerdictProbe,),
+        engine=make_engine(queue_database),
+        database_url=queue_database,
+    )
+    role = ActiveLock(libpq_url(queue_database), timeout_s=5)
+    assert await role.try_take()
+    try:
+        with pytest.raises(LeaseHeld, match="govpatrol scheduler"):
+            await Daemon(services, web=False).run()
+    finally:
+        await role.close()
+
+    lock = SchedulerLock(services.sessions, services.clock)
+    lock.acquire()  # a `govpatrol run` daemon holds the database
+    stop = asyncio.Event()
+    dispatcher = Dispatcher(services, stop)
+    running = asyncio.create_task(dispatcher.run())
+    await asyncio.sleep(1.0)
+    stop.set()
+    await asyncio.wait_for(running, timeout=15)
+    assert not dispatcher.active.is_set()
+    assert "holds this database's lease; not scheduling" in caplog.text
+    assert rows(queue_database, "SELECT count(*) FROM scheduled_runs") == [(0,)]
+    lock.release()
