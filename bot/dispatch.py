@@ -136,7 +136,7 @@ class Dispatcher:
             await self.app.configure_task(
                 RUN_TASK, queue=queue_name(location), lock=lock, queueing_lock=lock
             ).defer_async(scheduled_run_id=due_id)
-        except Exception as exc:
+        except BaseException as exc:  # cancelled at shut-down too
             # No job: no slot. Best effort; a row left behind (database gone) is never run.
             with contextlib.suppress(Exception), self.services.sessions.begin() as session:
                 session.execute(delete(ScheduledRun).where(ScheduledRun.id == due_id))
