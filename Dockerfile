@@ -1,5 +1,6 @@
 # govpatrol: the daemon with Debian's Chromium and CJK fonts (the same packages that
 # scripts/setup installs), pinned Python packages from requirements.lock, non-root.
+# One image for every role: run (the default), scheduler, worker, web (see compose.yaml).
 FROM debian:bookworm-slim
 
 ENV DEBIAN_FRONTEND=noninteractive \
@@ -10,7 +11,7 @@ ENV DEBIAN_FRONTEND=noninteractive \
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      chromium fonts-noto-cjk python3 python3-venv ca-certificates \
+      chromium fonts-noto-cjk python3 python3-venv ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 govpatrol \
@@ -42,5 +43,6 @@ EXPOSE 8600
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["python3", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8600/healthz', timeout=4).status != 200)"]
 
-ENTRYPOINT ["govpatrol"]
+# tini as PID 1 reaps Chromium's children (renderers, zygotes) and forwards SIGTERM.
+ENTRYPOINT ["/usr/bin/tini", "--", "govpatrol"]
 CMD ["run", "--upgrade"]

@@ -86,6 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--upgrade", action="store_true", help="apply migrations first")
     run.set_defaults(handler=commands.run_daemon)
 
+    scheduler = sub.add_parser(
+        "scheduler", help="defer due runs to the locations' queues (PostgreSQL; active/standby)"
+    )
+    scheduler.set_defaults(handler=commands.run_scheduler)
+
+    worker = sub.add_parser("worker", help="run the checks of one location's queue (PostgreSQL)")
+    worker.add_argument("--location", default="default", help="catalog location name")
+    worker.add_argument("--concurrency", type=int, default=0, help="browser contexts at once")
+    worker.set_defaults(handler=commands.run_worker)
+
     web = sub.add_parser("web", help="serve only the web pages (no scheduler)")
     web.set_defaults(handler=commands.run_web)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -79,7 +80,65 @@ def db_upgrade(args: argparse.Namespace) -> int:
     engine = open_database(settings)
     upgrade(engine)
     print(f"数据库已迁移到最新版本 / database upgraded: {_masked_db(settings)}")
+    if engine.dialect.name == "postgresql":
+        from bot.queue import apply_queue_schema
+
+        if asyncio.run(apply_queue_schema(settings.resolved_database_url)):
+            print("已创建任务队列（Procrastinate）表 / job queue schema applied")
     return 0
+
+
+def run_scheduler(args: argparse.Namespace) -> int:
+    """``govpatrol scheduler``: defer due runs to the locations' queues (active/standby)."""
+    from bot.dispatch import Dispatcher
+
+    services = services_from(args)
+    _require_postgres(services)
+
+    async def main() -> None:
+        dispatcher = Dispatcher(services, asyncio.Event())
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, dispatcher.stop.set)
+        try:
+            await dispatcher.run()
+        finally:
+            await services.close()
+
+    print("govpatrol 调度角色启动 / scheduler starting")
+    asyncio.run(main())
+    return 0
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    """``govpatrol worker --location NAME``: run one location's queue with a browser pool."""
+    from bot.worker import run_worker as consume
+
+    settings = settings_from(args)
+    if args.concurrency:
+        settings = settings.model_copy(update={"browser_concurrency": args.concurrency})
+    services = build_services(settings, read_catalog(settings))
+    if not is_current(services.engine):
+        raise SystemExit("数据库未迁移到最新版本，请先运行：govpatrol db upgrade")
+    _require_postgres(services)
+
+    async def main() -> None:
+        try:
+            await consume(services, args.location, settings.browser_concurrency)
+        finally:
+            await services.close()
+
+    print(f"govpatrol 执行角色启动 / worker starting: {args.location}")
+    asyncio.run(main())
+    return 0
+
+
+def _require_postgres(services: Services) -> None:
+    if services.engine.dialect.name != "postgresql":
+        raise SystemExit(
+            "调度与执行角色需要 PostgreSQL；SQLite 请用单进程 govpatrol run / "
+            "scheduler and worker roles need PostgreSQL"
+        )
 
 
 def run_daemon(args: argparse.Namespace) -> int:

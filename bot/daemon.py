@@ -1,8 +1,11 @@
 """``govpatrol run``: scheduler, notification sender and web server in one process.
 
 Start-up: the database must be migrated, the catalog is mirrored into it, the scheduler
-lease is taken. Shut-down (SIGTERM/SIGINT): stop scheduling, let running checks finish
-for a while, stop the sender and the web server, close the browser, release the lease.
+lease is taken. While it runs, the lease is renewed; the moment the daemon cannot prove it
+still holds it (a database outage, a takeover), it pauses scheduling and keeps trying to
+take the lease again, resuming only once it holds it. Shut-down (SIGTERM/SIGINT): stop
+scheduling, let running checks finish for a while, stop the sender and the web server,
+close the browser, release the lease.
 """
 
 from __future__ import annotations
@@ -18,15 +21,15 @@ from typing import Any
 
 import uvicorn
 
-from bot.jobs import run_check, unverified_tasks, verify
-from bot.lease import SchedulerLock
+from bot.jobs import run_check, unverified_tasks, verify_if_rectified
+from bot.lease import LeaseHeld, SchedulerLock
 from bot.migrate import is_current
 from bot.scheduler import CheckScheduler
 from bot.services import Services
+from bot.standby import scheduler_role_active
 from bot.web import Liveness, create_web_app
 from bot.web_server import server_config
 from tasks.catalog_sync import sync_catalog
-from tasks.models import TaskState
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class Daemon:
     _loop: asyncio.AbstractEventLoop | None = None
     _verifying: set[int] = field(default_factory=set)
     started: asyncio.Event = field(default_factory=asyncio.Event)
+    lock: SchedulerLock | None = None  # tests hand in one with a short lifetime
+    lease_renew_s: float = LEASE_RENEW_S
 
     async def run(self) -> None:
         services = self.services
@@ -58,7 +63,12 @@ class Daemon:
         with services.sessions.begin() as session:
             sync_catalog(session, services.catalog)
             services.maintenance.mirror_catalog(session, services.catalog)
-        lock = SchedulerLock(services.sessions, services.clock)
+        if scheduler_role_active(services.engine):
+            raise LeaseHeld(
+                "govpatrol scheduler 调度角色正在使用该数据库；请勿同时运行 govpatrol run"
+            )
+        lock = self.lock or SchedulerLock(services.sessions, services.clock)
+        self.lock = lock
         lock.acquire()
         services.sender.recover()
         background: list[asyncio.Task[None]] = []
@@ -75,7 +85,7 @@ class Daemon:
                     name="notification-sender",
                 )
             )
-            background.append(asyncio.create_task(self._renew(lock), name="lease"))
+            background.append(asyncio.create_task(self._keep_lease(lock), name="lease"))
             background.append(asyncio.create_task(self._chase(), name="chase"))
             background.append(asyncio.create_task(self._watch_canary(), name="canary"))
             if self.web:
@@ -103,7 +113,10 @@ class Daemon:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(task, timeout=10)
             await services.pool.close()
-            lock.release()
+            try:
+                lock.release()
+            except Exception:  # the database is down: the lease runs out by itself
+                log.warning("could not release the scheduler lease", exc_info=True)
             log.info("stopped")
 
     def verify_soon(self, task_id: int) -> None:
@@ -120,6 +133,10 @@ class Daemon:
 
     async def _run_check(self, check_id: str) -> object:
         if self.stop.is_set():
+            return None
+        if self.lock is not None and not self.lock.proven():
+            # Checked at fire time too: the renewal loop may not have noticed yet.
+            log.warning("%s not run: the scheduler lease is not proven", check_id)
             return None
         task = asyncio.current_task()
         if task is not None:
@@ -151,13 +168,8 @@ class Daemon:
             self._verifying.discard(task_id)
 
     async def _verify_once(self, task_id: int) -> object:
-        with self.services.sessions() as session:
-            task = self.services.desk.get(session, task_id)
-            check_id, state = task.check_id, task.state
-        if state != TaskState.RECTIFIED.value:
-            return None
         try:
-            return await verify(self.services, task_id, check_id)
+            return await verify_if_rectified(self.services, task_id)
         except Exception:
             log.exception("verification of task %s failed to run", task_id)
             return None
@@ -208,13 +220,34 @@ class Daemon:
         for task in pending:
             task.cancel()
 
-    async def _renew(self, lock: SchedulerLock) -> None:
+    async def _keep_lease(self, lock: SchedulerLock) -> None:
+        """Renew the lease forever; pause scheduling while it cannot be proven."""
         while not self.stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), timeout=LEASE_RENEW_S)
-            if not self.stop.is_set() and not lock.renew():
-                log.error("scheduler lease lost to another daemon; stopping")
-                self.stop.set()
+                await asyncio.wait_for(self.stop.wait(), timeout=self.lease_renew_s)
+            if self.stop.is_set() or self.scheduler is None:
+                continue
+            held = await self._prove(lock, paused=self.scheduler.paused)
+            if held and self.scheduler.paused:
+                log.warning("scheduler lease taken again; scheduling resumes")
+                self.scheduler.resume()
+            elif not held and not self.scheduler.paused:
+                log.error("scheduler lease not proven; scheduling paused until it is taken again")
+                self.scheduler.pause()
+
+    async def _prove(self, lock: SchedulerLock, *, paused: bool) -> bool:
+        """Renew the lease (or take it again while paused); False on any doubt."""
+        attempt = lock.acquire if paused else lock.renew
+        try:
+            # A hung connection must not outlive the proof: give up after one interval.
+            outcome = await asyncio.wait_for(asyncio.to_thread(attempt), timeout=self.lease_renew_s)
+        except LeaseHeld as held:
+            log.info("waiting for the scheduler lease: %s", held)
+            return False
+        except Exception as exc:
+            log.warning("scheduler lease not renewed: %s", exc)
+            return False
+        return outcome is not False and lock.proven()
 
     def _web_server(self) -> uvicorn.Server:
         settings = self.services.settings

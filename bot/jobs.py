@@ -11,9 +11,10 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.guards import Canary
@@ -23,7 +24,7 @@ from tasks.claims import current_claim, release_claim, take_claim
 from tasks.lifecycle import Actor
 from tasks.maintenance import maintenance_now
 from tasks.mass_failure import mass_failure
-from tasks.models import Run, RunPurpose, Task, TaskState
+from tasks.models import Run, RunPurpose, ScheduledRun, Task, TaskState
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ PURPOSE_LABELS = {
     RunPurpose.MANUAL.value: "手动巡检",
     RunPurpose.VERIFICATION.value: "复核巡检",
 }
+
+
+OnRecord = Callable[[Session, Run], None]
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,11 @@ async def run_check(
     purpose: RunPurpose = RunPurpose.SCHEDULED,
     task_id: int | None = None,
     record: bool = True,
+    on_record: OnRecord | None = None,
 ) -> RunReport:
     """Run the check once, record the run and apply it to the check's tasks.
+
+    ``on_record`` is called inside the transaction that records the run.
 
     Inside an approved maintenance window nothing runs. A check whose probe allows one
     run at a time (咨询: a second run would ask the desk twice) is claimed in the database
@@ -69,13 +76,13 @@ async def run_check(
         return _skipped(check_id, f"维护期内不巡检：{window.reason}，至 {until:%m-%d %H:%M}")
     probe = services.probes.get(check.probe)
     if probe is None or not probe.one_run_at_a_time:
-        return await _run_and_record(services, check_id, purpose, task_id, record)
+        return await _run_and_record(services, check_id, purpose, task_id, record, on_record)
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     busy = _claim(services, check_id, holder, purpose)
     if busy:
         return _skipped(check_id, busy)
     try:
-        return await _run_and_record(services, check_id, purpose, task_id, record)
+        return await _run_and_record(services, check_id, purpose, task_id, record, on_record)
     finally:
         with services.sessions.begin() as session:
             release_claim(session, check_id, holder)
@@ -87,6 +94,7 @@ async def _run_and_record(
     purpose: RunPurpose,
     task_id: int | None,
     record: bool,
+    on_record: OnRecord | None = None,
 ) -> RunReport:
     target, check = services.check(check_id)
     previous = _previous_run(services, check_id)
@@ -114,6 +122,8 @@ async def _run_and_record(
             purpose=purpose,
             task_id=task_id,
         )
+        if on_record is not None:
+            on_record(session, run)
         held = result.outcome is Outcome.FAIL and _hold(services, session, run)
         changed = services.tracker.apply_run(session, run, services.policy(check_id))
         if result.outcome in (Outcome.ERROR, Outcome.INCONCLUSIVE):
@@ -140,6 +150,38 @@ async def _run_and_record(
     return report
 
 
+async def run_scheduled(services: Services, scheduled_run_id: int) -> RunReport | None:
+    """Run a due run the scheduler deferred (a worker's job), recording it at most once.
+
+    A job retried after its worker died finds its run already recorded and does nothing.
+    """
+    with services.sessions() as session:
+        due = session.get(ScheduledRun, scheduled_run_id)
+        if due is None or due.run_id is not None:
+            return None
+        check_id = due.check_id
+    log.info("scheduled run %s of %s starts", scheduled_run_id, check_id)
+
+    def mark(session: Session, run: Run) -> None:
+        claimed = session.execute(
+            update(ScheduledRun)
+            .where(ScheduledRun.id == scheduled_run_id, ScheduledRun.run_id.is_(None))
+            .values(run_id=run.id)
+        ).rowcount  # type: ignore[attr-defined]
+        if not claimed:
+            raise AlreadyRecorded(f"scheduled run {scheduled_run_id} was recorded meanwhile")
+
+    try:
+        return await run_check(services, check_id, on_record=mark)
+    except AlreadyRecorded as exc:  # the transaction rolled back: nothing recorded twice
+        log.warning("%s", exc)
+        return None
+
+
+class AlreadyRecorded(Exception):
+    """Another attempt recorded this scheduled run first."""
+
+
 async def report_fixed(services: Services, task_id: int, actor: Actor, note: str) -> RunReport:
     """The unit reports the fix (整改说明); verify it at once by running the check again."""
     with services.sessions.begin() as session:
@@ -151,6 +193,17 @@ async def report_fixed(services: Services, task_id: int, actor: Actor, note: str
 async def verify(services: Services, task_id: int, check_id: str) -> RunReport:
     """The verification run (复核) of a rectified task."""
     return await run_check(services, check_id, purpose=RunPurpose.VERIFICATION, task_id=task_id)
+
+
+async def verify_if_rectified(services: Services, task_id: int) -> RunReport | None:
+    """The verification of a task still waiting for it; nothing if it is no longer rectified
+    (verified meanwhile, e.g. by a retried job), so a verification is applied once."""
+    with services.sessions() as session:
+        task = services.desk.get(session, task_id)
+        check_id, state = task.check_id, task.state
+    if state != TaskState.RECTIFIED.value:
+        return None
+    return await verify(services, task_id, check_id)
 
 
 def unverified_tasks(services: Services) -> list[int]:

@@ -3,6 +3,12 @@
 A second daemon on the same database refuses to start while the lease is held, so the
 same check is never scheduled twice. A crashed holder's lease runs out, or is taken over
 at once when the holder is known to be dead on this host.
+
+The holder may schedule only while it can *prove* it holds the lease: ``proven()`` is true
+until the last successful acquire or renewal, counted from before its statement was sent,
+plus the lease's lifetime less a safety margin. A renewal that fails (database down, the
+lease taken over) leaves the proof to run out; the daemon then pauses and tries to
+acquire again.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import time
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
@@ -31,13 +38,30 @@ class SchedulerLock:
         sessions: sessionmaker[Session],
         clock: Clock,
         ttl: dt.timedelta = dt.timedelta(seconds=90),
+        margin: dt.timedelta | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.ttl = ttl
+        # The proof ends this long before the lease itself, for clock skew between hosts.
+        self.margin = margin if margin is not None else ttl / 6
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
+        self._proven_until = 0.0  # time.monotonic() until which we know we hold it
+
+    def proven(self) -> bool:
+        """Whether this process can still prove it holds the lease."""
+        return time.monotonic() < self._proven_until
+
+    def _proved_since(self, sent: float) -> None:
+        self._proven_until = sent + (self.ttl - self.margin).total_seconds()
 
     def acquire(self) -> None:
+        """Take the lease, or raise ``LeaseHeld``; database errors pass through."""
+        sent = time.monotonic()
+        self._acquire()
+        self._proved_since(sent)
+
+    def _acquire(self) -> None:
         now = self.clock.now()
         with self.sessions.begin() as session:
             taken = session.execute(
@@ -69,7 +93,11 @@ class SchedulerLock:
             raise LeaseHeld("另一个守护进程刚刚启动并占用了该数据库") from None
 
     def renew(self) -> bool:
-        """Extend the lease; False if it was lost (another daemon took it over)."""
+        """Extend the lease; False if it was lost (another daemon took it over).
+
+        Database errors pass through; either way the proof is not extended.
+        """
+        sent = time.monotonic()
         now = self.clock.now()
         with self.sessions.begin() as session:
             renewed = session.execute(
@@ -77,9 +105,14 @@ class SchedulerLock:
                 .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == self.holder)
                 .values(expires_at=now + self.ttl)
             ).rowcount  # type: ignore[attr-defined]
+        if renewed:
+            self._proved_since(sent)
+        else:
+            self._proven_until = 0.0
         return bool(renewed)
 
     def release(self) -> None:
+        self._proven_until = 0.0
         with self.sessions.begin() as session:
             session.execute(
                 delete(SchedulerLease).where(

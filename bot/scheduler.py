@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_PAUSED
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -80,11 +81,14 @@ class CheckScheduler:
         sessions: sessionmaker[Session],
         zone: ZoneInfo,
         run_check: RunCheck,
+        last_times: Callable[[], dict[str, dt.datetime]] | None = None,
     ) -> None:
         self.catalog = catalog
         self.sessions = sessions
         self.zone = zone
         self.run_check = run_check
+        # When each check last ran (or was last handed on); the first runs count from it.
+        self.last_times = last_times or self._last_runs
         self.scheduler = AsyncIOScheduler(
             timezone=zone,
             job_defaults={
@@ -97,7 +101,7 @@ class CheckScheduler:
     def start(self) -> int:
         """Schedule every enabled check; return how many."""
         now = dt.datetime.now(self.zone)
-        last_runs = self._last_runs()
+        last_runs = self.last_times()
         checks = [(ident, check) for ident, _, check in self.catalog.checks() if check.enabled]
         # A trigger keeps no state of its own: checks on the same schedule share one, which
         # spares building tens of thousands of them (cron ones are dear) for a big catalog.
@@ -123,6 +127,26 @@ class CheckScheduler:
     def pause(self) -> None:
         if self.scheduler.running:
             self.scheduler.pause()
+
+    def resume(self) -> None:
+        """Schedule again after a pause, counting from the runs recorded meanwhile.
+
+        Another scheduler may have run the checks while this one was paused: each next
+        run is worked out again from the database, so no slot is run twice.
+        """
+        if self.scheduler.state != STATE_PAUSED:
+            return
+        now = dt.datetime.now(self.zone)
+        last_runs = self.last_times()
+        jobs = self.scheduler.get_jobs()
+        for index, job in enumerate(jobs):
+            first = first_run_time(job.trigger, last_runs.get(job.id), now, index, len(jobs))
+            job.modify(next_run_time=first)
+        self.scheduler.resume()
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.scheduler.state == STATE_PAUSED)
 
     def shutdown(self) -> None:
         if self.scheduler.running:

@@ -122,6 +122,24 @@ class Schedule(_Strict):
         return f"cron {self.cron}"
 
 
+class Location(_Strict):
+    """Where runs come from (互联网-电信, 政务外网 …): each has its own queue and workers."""
+
+    name: str = Field(min_length=1, max_length=30, pattern=r"^[^\s/]+$")
+
+    @field_validator("name")
+    @classmethod
+    def _fits_a_channel(cls, value: str) -> str:
+        # The queue's NOTIFY channel (``procrastinate_queue_v1#govpatrol.<name>``) must
+        # stay under PostgreSQL's 63 bytes: 30 bytes, ten Chinese characters.
+        if len(value.encode()) > 30:
+            raise ValueError("a location name is at most 30 bytes (ten Chinese characters)")
+        return value
+
+
+DEFAULT_LOCATION = "default"  # the one location of a catalog that names none
+
+
 class CheckSpec(_Strict):
     name: str = Field(default="", pattern=r"^$|" + _KEY)
     probe: str = Field(min_length=1)
@@ -131,6 +149,7 @@ class CheckSpec(_Strict):
     deadline_working_days: int | None = Field(default=None, ge=1, le=250)
     auto_close: bool = False
     enabled: bool = True
+    locations: list[str] | None = None  # None: every location of the catalog
 
     @property
     def check_name(self) -> str:
@@ -219,6 +238,7 @@ class Catalog(_Strict):
     maintenance_requests: MaintenanceLimits = MaintenanceLimits()
     scoring: ScoringPolicy = ScoringPolicy()
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
+    locations: list[Location] = Field(default_factory=list)
 
     # Lookups by code, key and check id, built once (catalogs hold thousands of targets).
     _units: dict[str, Unit] = PrivateAttr(default_factory=dict)
@@ -250,6 +270,13 @@ class Catalog(_Strict):
 
     def check(self, ident: str) -> tuple[TargetSpec, CheckSpec]:
         return self._checks[ident]
+
+    def location_names(self) -> list[str]:
+        return [location.name for location in self.locations] or [DEFAULT_LOCATION]
+
+    def locations_of(self, check: CheckSpec) -> list[str]:
+        """The locations a check runs from: its own list, or all of the catalog's."""
+        return list(check.locations) if check.locations else self.location_names()
 
 
 def check_id(target: TargetSpec, check: CheckSpec) -> str:

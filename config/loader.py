@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from config.catalog import Catalog
+from config.catalog import DEFAULT_LOCATION, Catalog
 from config.secrets import MissingSecretError, resolve_references
 
 PathPart = str | int
@@ -201,6 +201,11 @@ def _cross_references(
                         ("units", i, "contacts", j, "notify", k),
                         f"Apprise does not understand {url.masked}",
                     )
+    places = _first_positions(location.name for location in catalog.locations)
+    for i, place in enumerate(catalog.locations):
+        if places[place.name] != i:
+            yield ("locations", i, "name"), f"duplicate location {place.name!r}"
+    places = places or {DEFAULT_LOCATION: 0}
     keys = _first_positions(target.key for target in catalog.targets)
     for i, target in enumerate(catalog.targets):
         if keys[target.key] != i:
@@ -209,6 +214,13 @@ def _cross_references(
             yield ("targets", i, "unit"), f"unknown unit {target.unit!r}"
         names = _first_positions(check.check_name for check in target.checks)
         for j, check in enumerate(target.checks):
+            for k, location in enumerate(check.locations or ()):
+                if location not in places:
+                    yield (
+                        ("targets", i, "checks", j, "locations", k),
+                        f"unknown location {location!r} (the catalog's `locations` name "
+                        f"{', '.join(sorted(places))})",
+                    )
             if names[check.check_name] != j:
                 yield (
                     ("targets", i, "checks", j, "name"),

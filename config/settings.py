@@ -57,6 +57,12 @@ class Settings(BaseSettings):
 
     chromium_path: Path = Path("/usr/bin/chromium")
     browser_concurrency: int = Field(default=2, ge=1, le=64)
+    # ``govpatrol scheduler`` / ``worker`` (PostgreSQL only): how often the active
+    # scheduler proves its advisory lock and a standby tries to take it; how often a
+    # worker beats, and after how long without a beat its jobs count as stalled and retry.
+    scheduler_lock_check_s: float = Field(default=10.0, gt=0, le=60)
+    worker_heartbeat_s: float = Field(default=10.0, gt=0)
+    worker_stalled_s: float = Field(default=60.0, gt=0)
     # Contexts served before browser and driver restart: at the next idle moment, or, for a
     # daemon that is never idle, after new runs wait for the open ones to finish.
     browser_recycle_after: int = Field(default=500, ge=1)

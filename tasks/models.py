@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -356,3 +357,24 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ScheduledRun(Base):
+    """One due run the scheduler deferred to a location's queue (``govpatrol scheduler``).
+
+    The worker that runs it sets ``run_id`` in the transaction that records the run, so a
+    job retried after its worker died is recorded once.
+    """
+
+    __tablename__ = "scheduled_runs"
+    __table_args__ = (
+        UniqueConstraint("check_id", "location", "slot", name="uq_scheduled_runs_slot"),
+        Index("ix_scheduled_runs_check_slot", "check_id", "slot"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    check_id: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str] = mapped_column(String(80))
+    slot: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # when the run was due
+    deferred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))

@@ -84,3 +84,10 @@ def test_tracker_scale_measures_both_databases(tmp_path: Path, postgres_url: str
     for database in ("sqlite", "postgresql"):
         figures = record["results"][database]
         assert figures["sweep_tasks"] == 30 and figures["scorecards"] == 10
+
+
+@pytest.mark.postgres
+def test_queue_overhead_prints_latency_and_burst(tmp_path: Path) -> None:
+    record = bench("queue_overhead", "--jobs", "5", "--burst", "10", results=tmp_path)
+    assert record["start_ms"]["median"] > 0 and record["finish_ms"]["median"] > 0
+    assert record["burst_done_per_s"] > 0

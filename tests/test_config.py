@@ -176,3 +176,22 @@ def test_example_catalog_is_valid() -> None:
     }
     result = run_cli("check-config", "config/examples/catalog.yaml", env=env)
     assert result.returncode == 0, result.stderr
+
+
+def test_locations_route_checks_and_unknown_ones_are_named() -> None:
+    located = GOOD.replace(
+        "targets:", "locations: [{name: 互联网-电信}, {name: 政务外网}]\ntargets:"
+    ).replace("schedule: 10m", "schedule: 10m\n        locations: [政务外网]")
+    catalog = parse_catalog(located, probe_params=PARAMS, environ={"SMTP_PASSWORD": "x"})
+    _, _, check = catalog.checks()[0]
+    assert catalog.locations_of(check) == ["政务外网"]
+    assert catalog.location_names() == ["互联网-电信", "政务外网"]
+    unlocated = parse_catalog(GOOD, probe_params=PARAMS, environ={"SMTP_PASSWORD": "x"})
+    assert unlocated.locations_of(unlocated.checks()[0][2]) == ["default"]
+
+    found = problems(located.replace("locations: [政务外网]", "locations: [互联网-移动]"))
+    assert any(
+        "targets[0].checks[0].locations[0]: unknown location '互联网-移动'" in p for p in found
+    )
+    too_long = problems(located.replace("{name: 政务外网}", "{name: 省级政务外网第二接入区域节点}"))
+    assert any("locations[1].name" in p and "30 bytes" in p for p in found + too_long)

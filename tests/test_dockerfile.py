@@ -48,3 +48,25 @@ def test_runs_as_non_root_with_a_health_check() -> None:
     assert user and user[-1] not in ("root", "0")
     assert "HEALTHCHECK" in DOCKERFILE and "/healthz" in DOCKERFILE
     assert 'CMD ["run", "--upgrade"]' in DOCKERFILE
+
+
+def test_tini_reaps_chromiums_children() -> None:
+    assert re.search(r"\btini\b", DOCKERFILE.split("RUN useradd")[0])  # from Debian
+    assert 'ENTRYPOINT ["/usr/bin/tini", "--", "govpatrol"]' in DOCKERFILE
+
+
+def test_compose_runs_every_role_from_the_one_image() -> None:
+    import yaml
+
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    roles = [service.get("command", [None])[0] for service in services.values()]
+    assert roles.count("scheduler") == 2 and roles.count("worker") == 2
+    assert {"web", "db"} <= set(roles) and "postgres" in services
+    locations = {
+        s["command"][2] for s in services.values() if s.get("command", [""])[0] == "worker"
+    }
+    assert len(locations) == 2
+    for name, service in services.items():
+        if name != "postgres":
+            assert service["build"] == "." and "GOVPATROL_PUBLIC_URL" in service["environment"]
