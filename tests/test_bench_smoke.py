@@ -91,3 +91,18 @@ def test_queue_overhead_prints_latency_and_burst(tmp_path: Path) -> None:
     record = bench("queue_overhead", "--jobs", "5", "--burst", "10", results=tmp_path)
     assert record["start_ms"]["median"] > 0 and record["finish_ms"]["median"] > 0
     assert record["burst_done_per_s"] > 0
+
+
+def test_scripts_bench_counts_its_benchmarks_and_time(tmp_path: Path) -> None:
+    done = subprocess.run(
+        ["bash", "scripts/bench", "notify_throughput", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GOVPATROL_BENCH_RESULTS": str(tmp_path)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "== [1/1] notify_throughput (0 min elapsed)" in done.stdout
+    assert "== done: 1 of 1 in 0 min" in done.stdout
