@@ -97,7 +97,12 @@ def print_report(args: argparse.Namespace) -> int:
         for card in cards:
             print(
                 json.dumps(
-                    {**vars(card), "total": card.total, "month": str(month)},
+                    {
+                        **vars(card),
+                        "availability": card.availability.share,
+                        "total": card.total,
+                        "month": str(month),
+                    },
                     ensure_ascii=False,
                     default=str,
                 )

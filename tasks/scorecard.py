@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from config.catalog import Catalog, Severity
 from config.policies import ScoringPolicy
 from core.calendar import WorkingCalendar
+from tasks.availability import Availability, availability_by_target
 from tasks.lifecycle import REOPENINGS
 from tasks.models import RequestKind, RequestState, Task, TaskHistory, TaskRequest, TaskState
 
@@ -76,6 +77,8 @@ class Scorecard:
     indicator_tasks: dict[str, int] = field(default_factory=dict)  # item code → tasks
     deductions: dict[str, float] = field(default_factory=dict)  # item name → points off
     full_marks: float = 100.0  # M: 100 less the points of the items that do not apply
+    # of the unit's own targets' runs
+    availability: Availability = field(default_factory=lambda: Availability(0, 0))
     x: float = 100.0
     y: float = 0.0
     level: str = ""
@@ -111,6 +114,7 @@ TABLE_COLUMNS = (
     "复发/退回",
     "申诉成立",
     "平均整改(工作日)",
+    "可用率",
     "扣分得分X",
     "加分Y",
     "总分",
@@ -137,6 +141,7 @@ def table_rows(cards: list[Scorecard]) -> list[list[str]]:
                 str(card.reopened),
                 str(card.disputes_upheld),
                 mean,
+                card.availability.percent,
                 f"{card.x:g}",
                 f"{card.y:g}",
                 f"{card.total:g}",
@@ -219,6 +224,7 @@ def monthly_scorecards(
             card.open_at_end += 1
             card.overdue_at_end += end > task.deadline
     _count_reopens(session, cards, start_utc, end_utc)
+    _add_availability(session, catalog, cards, start_utc, end_utc)
     _count_upheld(session, cards, start_utc, end_utc)
     for card in cards.values():
         score(card, catalog.scoring)
@@ -268,6 +274,23 @@ def score(card: Scorecard, policy: ScoringPolicy) -> None:
     card.level = next((name for name, floor in thresholds if card.total >= floor), "低")
     card.red_list = card.total >= policy.red_list_at
     card.black_list = card.total < policy.black_list_below
+
+
+def _add_availability(
+    session: Session,
+    catalog: Catalog,
+    cards: dict[str, Scorecard],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> None:
+    per_target = availability_by_target(session, start, end)
+    for target in catalog.targets:
+        found, card = per_target.get(target.key), cards.get(target.unit)
+        if found is not None and card is not None:
+            card.availability = Availability(
+                card.availability.counted + found.counted,
+                card.availability.available + found.available,
+            )
 
 
 def _count_reopens(
