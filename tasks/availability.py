@@ -62,6 +62,9 @@ class DayFigures:
 class CheckHistory:
     check_id: str
     days: list[DayFigures]  # oldest first, one per day of the chart
+    availability: Availability  # over all the days
+    p50_ms: int | None  # over all the days
+    p95_ms: int | None
 
 
 def _site_down() -> ColumnElement[bool]:
@@ -148,7 +151,19 @@ def check_history(
                     percentile(taken, 95),
                 )
             )
-        histories.append(CheckHistory(check_id, figures))
+        every = sorted(d for day in figures for d in durations.get((check_id, day.day), []))
+        histories.append(
+            CheckHistory(
+                check_id,
+                figures,
+                Availability(
+                    sum(f.availability.counted for f in figures),
+                    sum(f.availability.available for f in figures),
+                ),
+                percentile(every, 50),
+                percentile(every, 95),
+            )
+        )
     return histories
 
 

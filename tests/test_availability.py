@@ -134,6 +134,8 @@ def test_target_page_draws_30_days_of_availability_and_p50_p95_per_check(
         ("p95", 1),
     ]
     assert page.text.count("<polyline") == 3  # a line needs two points
+    # 30 days of search: 1.5, 2, 4, 10 and 3 s, one of five down
+    assert "近 30 天可用率 <b>80.00%</b>；巡检耗时 p50 <b>3.0s</b>，p95 <b>10.0s</b>" in page.text
     # 11-02: runs of 2 s, 4 s and 10 s, one of them unreachable
     assert "11-02 可用率：66.7%" in page.text
     assert "11-02 p50：4.0s" in page.text and "11-02 p95：10.0s" in page.text

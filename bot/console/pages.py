@@ -145,7 +145,7 @@ def target(
         ).get(key, Availability(0, 0))
         histories = check_history(session, services.zone, [ident for ident, _ in checks], today)
     charts = [
-        (ident, *check_charts(history, PROBE_LABELS.get(check.probe, check.probe)))
+        (history, *check_charts(history, PROBE_LABELS.get(check.probe, check.probe)))
         for (ident, check), history in zip(checks, histories, strict=True)
     ]
     return templates.TemplateResponse(
@@ -158,6 +158,7 @@ def target(
             "unit_name": services.directory.unit_name(found.unit),
             "month": month,
             "charts": charts,
+            "seconds": lambda ms: "—" if ms is None else f"{ms / 1000:.1f}s",
         },
     )
 
