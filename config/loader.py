@@ -171,6 +171,9 @@ def _cross_references(catalog: Catalog) -> Iterable[tuple[tuple[PathPart, ...], 
                         ("units", i, "contacts", j, "notify", k),
                         f"Apprise does not understand {url.masked}",
                     )
+    for code in catalog.scoring.not_applicable:
+        if code not in codes:
+            yield ("scoring", "not_applicable", code), f"unknown unit {code!r}"
     keys = _first_positions(target.key for target in catalog.targets)
     for i, target in enumerate(catalog.targets):
         if keys[target.key] != i:

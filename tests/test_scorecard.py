@@ -183,6 +183,12 @@ def test_scoring_items_must_fit_in_100_points_and_be_known() -> None:
                 chase=SEED_002_SCORING.replace("opened_cap: 20", "opened_cap: 28"),
             )
         )
+    with pytest.raises(CatalogError, match="unknown unit 'countee'"):
+        parse_catalog(
+            tree_catalog(
+                "json://127.0.0.1:9", chase=SEED_002_SCORING.replace("{county:", "{countee:")
+            )
+        )
     with pytest.raises(CatalogError, match="unknown items"):
         parse_catalog(
             tree_catalog(
