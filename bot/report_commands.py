@@ -1,26 +1,88 @@
-"""``govpatrol report --month 2026-11``: the monthly scorecards (通报), ranked."""
+"""``govpatrol report --month 2026-11``: the monthly scorecards (通报), ranked;
+``govpatrol report ledger --from 2026-11-01 --to 2026-11-30 [--unit city]``: the 整改台账."""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import sys
+from pathlib import Path
 
 from bot.commands import services_from
+from bot.console.exports import ledger_book
+from bot.console.sheets import csv_bytes, xlsx_bytes
 from bot.task_commands import table
+from config.units import subtree
 from core.progress import Progress
+from tasks.ledger import COLUMNS as LEDGER_COLUMNS
+from tasks.ledger import ledger_rows
+from tasks.problem_list import Period
 from tasks.scorecard import TABLE_COLUMNS, Month, board_names, monthly_scorecards, table_rows
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = sub.add_parser("report", help="monthly unit scorecards (通报)")
-    report.add_argument("--month", required=True, help="e.g. 2026-11")
+    report.add_argument("--month", help="e.g. 2026-11")
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.set_defaults(handler=print_report)
+    kinds = report.add_subparsers(metavar="REPORT")
+    ledger = kinds.add_parser("ledger", help="the rectification ledger (整改台账), XLSX or CSV")
+    ledger.add_argument("--from", dest="first", required=True, help="e.g. 2026-11-01")
+    ledger.add_argument("--to", dest="last", required=True, help="e.g. 2026-11-30")
+    ledger.add_argument("--unit", default="", help="a unit code: that unit and those below it")
+    ledger.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    ledger.add_argument(
+        "--output", type=Path, help="file to write; - for stdout (default: 整改台账-FROM-TO.FORMAT)"
+    )
+    ledger.set_defaults(handler=write_ledger)
+
+
+def write_ledger(args: argparse.Namespace) -> int:
+    try:
+        period = Period(dt.date.fromisoformat(args.first), dt.date.fromisoformat(args.last))
+    except ValueError:
+        print("日期格式应为 2026-11-01", file=sys.stderr)
+        return 1
+    if period.last < period.first:
+        print("结束日期不能早于开始日期", file=sys.stderr)
+        return 1
+    services = services_from(args)
+    try:
+        units = subtree(services.catalog, args.unit) if args.unit else None
+    except KeyError:
+        print(f"没有该责任单位：{args.unit}", file=sys.stderr)
+        return 1
+    today = services.clock.now().astimezone(services.zone).date()
+    with services.sessions() as session:
+        rows = ledger_rows(
+            session,
+            services.catalog,
+            services.calendar,
+            services.zone,
+            period,
+            units if units is not None else [u.code for u in services.catalog.units],
+            today,
+        )
+    if args.format == "csv":
+        data = csv_bytes(LEDGER_COLUMNS, [row.cells(n) for n, row in enumerate(rows, 1)])
+    else:
+        data = xlsx_bytes(ledger_book(period, rows, today))
+    output = args.output or Path(f"整改台账-{period.first}-{period.last}.{args.format}")
+    if args.format == "csv" and str(output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    output.write_bytes(data)
+    print(f"整改台账（{period}）：{len(rows)} 项任务，已写入 {output}")
+    return 0
 
 
 def print_report(args: argparse.Namespace) -> int:
+    if not args.month:
+        print("请给出月份：govpatrol report --month 2026-11", file=sys.stderr)
+        return 1
     try:
         month = Month.parse(args.month)
     except ValueError as exc:
@@ -42,7 +104,12 @@ def print_report(args: argparse.Namespace) -> int:
         for card in cards:
             print(
                 json.dumps(
-                    {**vars(card), "total": card.total, "month": str(month)},
+                    {
+                        **vars(card),
+                        "availability": card.availability.share,
+                        "total": card.total,
+                        "month": str(month),
+                    },
                     ensure_ascii=False,
                     default=str,
                 )

@@ -206,6 +206,9 @@ def _cross_references(
         if places[place.name] != i:
             yield ("locations", i, "name"), f"duplicate location {place.name!r}"
     places = places or {DEFAULT_LOCATION: 0}
+    for code in catalog.scoring.not_applicable:
+        if code not in codes:
+            yield ("scoring", "not_applicable", code), f"unknown unit {code!r}"
     keys = _first_positions(target.key for target in catalog.targets)
     for i, target in enumerate(catalog.targets):
         if keys[target.key] != i:

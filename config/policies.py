@@ -68,7 +68,11 @@ class MaintenanceLimits(_Strict):
 
 
 class Deductions(_Strict):
-    """Monthly deduction part X (100 points); each item has its own cap (单项扣分上限)."""
+    """The task-behaviour items of the deduction part X, each with its own cap (单项扣分上限).
+
+    Their codes, for ``ScoringPolicy.not_applicable``: opened, overdue, overdue_days,
+    reopened, critical.
+    """
 
     per_task_opened: float = 1.0
     opened_cap: float = 30.0
@@ -80,6 +84,23 @@ class Deductions(_Strict):
     reopen_cap: float = 10.0
     per_critical_task: float = 1.0
     critical_cap: float = 10.0
+
+
+TASK_ITEMS = ("opened", "overdue", "overdue_days", "reopened", "critical")
+
+
+class IndicatorItem(_Strict):
+    """One indicator item of the deduction part X (a 二级指标 of seed 002, e.g. A1).
+
+    Each task of the month whose finding code starts with one of ``finding_codes``
+    deducts ``per_task``; the item's deductions stop at its ``points`` (分值).
+    """
+
+    code: str = Field(min_length=1, max_length=20)
+    name: str = Field(min_length=1)
+    points: float = Field(gt=0, le=100)
+    per_task: float = Field(default=1.0, ge=0)
+    finding_codes: tuple[str, ...] = ()
 
 
 class Bonus(_Strict):
@@ -95,12 +116,41 @@ class Bonus(_Strict):
 
 
 class ScoringPolicy(_Strict):
-    """Scoring in the style of the Guangxi monthly check (seed 002)."""
+    """Scoring in the style of the Guangxi monthly check (seed 002).
+
+    The item points of part X (the task items' caps and the indicators' points) add up
+    to at most 100. Items that do not apply to a unit (``not_applicable``: unit code →
+    item codes, seed 002's "没有的二级指标") leave it scored out of M = 100 − their points,
+    rescaled by N = 100 / M.
+    """
 
     deductions: Deductions = Deductions()
+    indicators: tuple[IndicatorItem, ...] = ()
+    not_applicable: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     bonus: Bonus = Bonus()
     levels: dict[str, float] = Field(
         default_factory=lambda: {"非常高": 90.0, "高": 80.0, "中": 70.0, "低": 0.0}
     )
     red_list_at: float = 80.0  # 红榜: total ≥ this
     black_list_below: float = 60.0  # 黑榜: total < this
+
+    @model_validator(mode="after")
+    def _items_fit_in_100(self) -> ScoringPolicy:
+        codes = [item.code for item in self.indicators]
+        if len(set(codes)) != len(codes) or set(codes) & set(TASK_ITEMS):
+            raise ValueError(f"indicator codes must be unique and not one of {TASK_ITEMS}")
+        total = sum(self.item_points().values())
+        if total > 100:
+            raise ValueError(f"the items of part X add up to {total:g} points, more than 100")
+        for unit, missing in self.not_applicable.items():
+            unknown = set(missing) - set(self.item_points())
+            if unknown:
+                raise ValueError(f"not_applicable.{unit} names unknown items: {sorted(unknown)}")
+        return self
+
+    def item_points(self) -> dict[str, float]:
+        """Every item code of part X with its points (a task item's cap)."""
+        d = self.deductions
+        caps = (d.opened_cap, d.overdue_cap, d.overdue_days_cap, d.reopen_cap, d.critical_cap)
+        points = dict(zip(TASK_ITEMS, caps, strict=True))
+        return {**points, **{item.code: item.points for item in self.indicators}}

@@ -1,11 +1,16 @@
 """Monthly unit scorecards (通报) in the style of the Guangxi monthly check (seed 002).
 
-    X (扣分指标, 100)  100 minus deductions; each item capped (单项扣分之和不超过分值)
+    X (扣分指标, 100)  100 minus deductions; each item capped (单项扣分之和不超过分值);
+                      a unit some items do not apply to: X = (M − 扣分) × N with
+                      M = 100 − those items' points and N = 100 / M
     Y (加分指标, 50)   scored only when X is above the threshold (70)
     total = X + Y     levels 非常高 [90,150] 高 [80,90) 中 [70,80) 低 [0,70);
                       红榜 total ≥ 80, 黑榜 total < 60
 
-Invalidated tasks (a dispute upheld) count for nothing but the "disputes upheld" figure.
+The items of X are the task-behaviour items (opened, overdue, overdue days, reopened,
+critical) and the catalog's indicator items, which count the month's tasks by finding
+code. Invalidated tasks (a dispute upheld) count for nothing but the "disputes upheld"
+figure.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from sqlalchemy.orm import Session
 from config.catalog import Catalog, Severity
 from config.policies import ScoringPolicy
 from core.calendar import WorkingCalendar
+from tasks.availability import Availability, availability_by_target
 from tasks.lifecycle import REOPENINGS
 from tasks.models import RequestKind, RequestState, Task, TaskHistory, TaskRequest, TaskState
 
@@ -75,7 +81,11 @@ class Scorecard:
     open_at_end: int = 0
     overdue_at_end: int = 0
     fix_days: list[int] = field(default_factory=list)
-    deductions: dict[str, float] = field(default_factory=dict)
+    indicator_tasks: dict[str, int] = field(default_factory=dict)  # item code → tasks
+    deductions: dict[str, float] = field(default_factory=dict)  # item name → points off
+    full_marks: float = 100.0  # M: 100 less the points of the items that do not apply
+    # of the unit's own targets' runs
+    availability: Availability = field(default_factory=lambda: Availability(0, 0))
     x: float = 100.0
     y: float = 0.0
     level: str = ""
@@ -91,6 +101,14 @@ class Scorecard:
         return sum(self.fix_days) / len(self.fix_days) if self.fix_days else None
 
 
+TASK_ITEM_NAMES = {
+    "opened": "新立整改任务",
+    "overdue": "超期任务",
+    "overdue_days": "超期工作日",
+    "reopened": "复核退回及复发",
+    "critical": "严重问题",
+}
+
 # The 通报 table as the CLI prints it and the console exports it: one row per unit, ranked.
 TABLE_COLUMNS = (
     "排名",
@@ -103,6 +121,7 @@ TABLE_COLUMNS = (
     "复发/退回",
     "申诉成立",
     "平均整改(工作日)",
+    "可用率",
     "扣分得分X",
     "加分Y",
     "总分",
@@ -129,6 +148,7 @@ def table_rows(cards: list[Scorecard]) -> list[list[str]]:
                 str(card.reopened),
                 str(card.disputes_upheld),
                 mean,
+                card.availability.percent,
                 f"{card.x:g}",
                 f"{card.y:g}",
                 f"{card.total:g}",
@@ -168,6 +188,7 @@ def monthly_scorecards(
     tasks = session.execute(
         select(
             Task.unit_code,
+            Task.finding_code,
             Task.state,
             Task.severity,
             Task.opened_at,
@@ -193,6 +214,9 @@ def monthly_scorecards(
         if opened >= month.first:
             card.opened += 1
             card.critical += task.severity == Severity.CRITICAL.value
+            for item in catalog.scoring.indicators:
+                if task.finding_code.startswith(item.finding_codes):
+                    card.indicator_tasks[item.code] = card.indicator_tasks.get(item.code, 0) + 1
             acked = local(task.acknowledged_at)
             if acked is not None and calendar.working_days_left(opened, acked) <= 1:
                 card.acknowledged_quickly += 1
@@ -211,6 +235,7 @@ def monthly_scorecards(
             card.open_at_end += 1
             card.overdue_at_end += end > task.deadline
     _count_reopens(session, cards, start_utc, end_utc)
+    _add_availability(session, catalog, cards, start_utc, end_utc)
     _count_upheld(session, cards, start_utc, end_utc)
     for card in cards.values():
         score(card, catalog.scoring)
@@ -220,14 +245,28 @@ def monthly_scorecards(
 def score(card: Scorecard, policy: ScoringPolicy) -> None:
     """Fill in X, Y, the level and the lists of ``card`` from its counts."""
     d = policy.deductions
-    card.deductions = {
-        "新立整改任务": min(card.opened * d.per_task_opened, d.opened_cap),
-        "超期任务": min(card.overdue * d.per_overdue_task, d.overdue_cap),
-        "超期工作日": min(card.overdue_days * d.per_overdue_day, d.overdue_days_cap),
-        "复核退回及复发": min(card.reopened * d.per_reopen, d.reopen_cap),
-        "严重问题": min(card.critical * d.per_critical_task, d.critical_cap),
+    raw = {
+        "opened": card.opened * d.per_task_opened,
+        "overdue": card.overdue * d.per_overdue_task,
+        "overdue_days": card.overdue_days * d.per_overdue_day,
+        "reopened": card.reopened * d.per_reopen,
+        "critical": card.critical * d.per_critical_task,
     }
-    card.x = round(max(0.0, 100.0 - sum(card.deductions.values())), 2)
+    names = dict(TASK_ITEM_NAMES)
+    for item in policy.indicators:
+        raw[item.code] = card.indicator_tasks.get(item.code, 0) * item.per_task
+        names[item.code] = f"{item.code} {item.name}"
+    points = policy.item_points()
+    missing = set(policy.not_applicable.get(card.unit_code, ()))
+    card.deductions = {
+        names[code]: min(value, points[code]) for code, value in raw.items() if code not in missing
+    }
+    card.full_marks = 100.0 - sum(points[code] for code in missing)
+    if card.full_marks > 0:
+        rescaled = (card.full_marks - sum(card.deductions.values())) * 100.0 / card.full_marks
+    else:  # nothing applies: nothing to deduct
+        rescaled = 100.0
+    card.x = round(max(0.0, rescaled), 2)
     b = policy.bonus
     if card.x > b.threshold:
         on_time = card.closed_on_time / card.closed if card.closed else float(card.opened == 0)
@@ -246,6 +285,23 @@ def score(card: Scorecard, policy: ScoringPolicy) -> None:
     card.level = next((name for name, floor in thresholds if card.total >= floor), "低")
     card.red_list = card.total >= policy.red_list_at
     card.black_list = card.total < policy.black_list_below
+
+
+def _add_availability(
+    session: Session,
+    catalog: Catalog,
+    cards: dict[str, Scorecard],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> None:
+    per_target = availability_by_target(session, start, end)
+    for target in catalog.targets:
+        found, card = per_target.get(target.key), cards.get(target.unit)
+        if found is not None and card is not None:
+            card.availability = Availability(
+                card.availability.counted + found.counted,
+                card.availability.available + found.available,
+            )
 
 
 def _count_reopens(

@@ -312,6 +312,9 @@ def test_api_answers_with_its_openapi_document_and_bearer_tokens(
     assert runs["total"] == 1 and runs["items"][0]["findings"][0]["code"] == "search.item_not_found"
     cards = client.get("/api/scorecards?month=2026-11", headers=bearer).json()
     assert {c["unit_code"] for c in cards} == {"province", "city", "county", "river"}
+    # The one run found a content problem: the site answered, so it was available.
+    by_unit = {c["unit_code"]: (c["availability"], c["full_marks"]) for c in cards}
+    assert by_unit["county"] == (1.0, 100.0) and by_unit["city"] == (None, 100.0)
     assert client.post("/api/tasks", headers=bearer).status_code == 405  # read-only
 
 

@@ -16,7 +16,7 @@ from bot.jobs import run_check
 from bot.services import Services
 from bot.web import create_web_app
 from core.clock import FakeClock
-from core.results import Finding
+from core.results import Finding, Outcome, ProbeResult
 from probes.pool import BrowserPool
 from sandbox.server import PortalSandbox, SandboxServer
 from tasks.lifecycle import Actor, Role
@@ -200,3 +200,31 @@ async def test_the_screenshot_of_a_real_failing_run_shows_in_the_console(
         shot = page.locator("img.shot").first
         await shot.wait_for()
         assert await shot.evaluate("img => img.complete && img.naturalWidth > 0")
+
+
+async def test_the_target_page_draws_its_charts_without_a_script(
+    services: Services, clock: FakeClock, console: str, page: Page
+) -> None:
+    for days_ago, seconds in ((3, 2.0), (2, 4.0), (1, 3.0)):
+        start = clock.now() - dt.timedelta(days=days_ago)
+        with services.sessions.begin() as session:
+            services.tracker.record_run(
+                session,
+                COUNTY_SEARCH,
+                ProbeResult(Outcome.PASS),
+                started_at=start,
+                finished_at=start + dt.timedelta(seconds=seconds),
+            )
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text))
+    await sign_in(page, console)
+    await page.goto(f"{console}/console/targets")
+    await page.get_by_role("link", name="示范县政务服务网").first.click()  # one row per check
+    await page.wait_for_url(f"{console}/console/targets/county-portal")
+    chart = page.locator(f'[id="{COUNTY_SEARCH}"] svg.chart').last  # the duration chart
+    box = await chart.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 50
+    assert await chart.locator("g.p50 circle").count() == 3
+    assert await chart.locator("g.p95 polyline").count() == 1
+    # no script and no inline handler, so nothing for the CSP to refuse
+    assert not [text for text in errors if "Content Security Policy" in text]

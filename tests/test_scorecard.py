@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from bot.cli import main
 from bot.services import Services
+from config.loader import CatalogError, parse_catalog
 from config.policies import ScoringPolicy
 from core.clock import FakeClock
 from core.progress import Progress
@@ -114,6 +116,114 @@ def test_report_command_ranks_units_and_names_the_lists(
     assert main(["report", "--month", "2026-11", "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("排名,责任单位,新立")
     assert main(["report", "--month", "11/2026"]) == 1
+
+
+# Seed 002's items in miniature: three indicator items and the task items, 100 points in
+# all (20 + 20 + 20 + 6 + 6 task caps, A1 10, A3 10, C2 8).
+SEED_002_SCORING = """
+scoring:
+  deductions:
+    {opened_cap: 20, overdue_cap: 20, overdue_days_cap: 20, reopen_cap: 6, critical_cap: 6}
+  indicators:
+    - {code: A1, name: 统一身份认证, points: 10, per_task: 5, finding_codes: [sso.]}
+    - {code: A3, name: 在线注册, points: 10, per_task: 5, finding_codes: [registration.]}
+    - {code: C2, name: 站内搜索, points: 8, per_task: 2, finding_codes: [search.]}
+  not_applicable: {county: [A1, A3]}
+"""
+
+
+def seed_002_policy() -> ScoringPolicy:
+    return parse_catalog(tree_catalog("json://127.0.0.1:9", chase=SEED_002_SCORING)).scoring
+
+
+def seed_card(unit: str, **counts: Any) -> Scorecard:
+    made = Scorecard(unit, "单位", **counts)
+    score(made, seed_002_policy())
+    return made
+
+
+def test_items_that_do_not_apply_rescale_x_as_seed_002_says() -> None:
+    counts: dict[str, Any] = {
+        "opened": 3,
+        "overdue": 1,
+        "overdue_days": 4,
+        "closed": 3,
+        "closed_on_time": 2,
+        "acknowledged_quickly": 3,
+        "indicator_tasks": {"C2": 3, "A1": 2},
+    }
+    # Without A1 and A3: M = 100 − 10 − 10 = 80, N = 100 / 80 = 1.25; A1's tasks count for
+    # nothing. 扣分 = opened 3 + overdue 2 + overdue days 2 + C2 3 × 2 = 13.
+    without = seed_card("county", **counts)
+    assert without.full_marks == 80.0
+    assert "A1 统一身份认证" not in without.deductions
+    assert without.deductions["C2 站内搜索"] == 6.0
+    assert without.x == (80 - 13) * 1.25 == 83.75
+    # Y = 20 × 2/3 on time + 10 quick + 10 none overdue + 10 fast = 43.33
+    assert without.y == 43.33 and without.total == 127.08
+    assert without.level == "非常高" and without.red_list
+    # The same month where every item applies: A1 2 × 5 = 10 more, X = 100 − 23.
+    every = seed_card("city", **counts)
+    assert (every.full_marks, every.x, every.deductions["A1 统一身份认证"]) == (100.0, 77.0, 10.0)
+
+
+def test_rescaled_x_caps_each_item_and_gives_no_bonus_at_70_or_below() -> None:
+    # opened 25 × 1 → cap 20; overdue 10 × 2 → cap 20; C2 5 × 2 → cap 8: (80 − 48) × 1.25
+    low = seed_card("county", opened=25, overdue=10, indicator_tasks={"C2": 5})
+    assert low.x == 40.0 and low.y == 0.0 and low.level == "低" and low.black_list
+    # opened 20 + overdue 2 × 2 = 24: (80 − 24) × 1.25 = 70, not above 70
+    edge = seed_card("county", opened=20, overdue=2, acknowledged_quickly=20)
+    assert (edge.x, edge.y, edge.total, edge.level) == (70.0, 0.0, 70.0, "中")
+    assert not edge.red_list and not edge.black_list
+
+
+def test_scoring_items_must_fit_in_100_points_and_be_known() -> None:
+    with pytest.raises(CatalogError, match="108 points"):
+        parse_catalog(
+            tree_catalog(
+                "json://127.0.0.1:9",
+                chase=SEED_002_SCORING.replace("opened_cap: 20", "opened_cap: 28"),
+            )
+        )
+    with pytest.raises(CatalogError, match="unknown unit 'countee'"):
+        parse_catalog(
+            tree_catalog(
+                "json://127.0.0.1:9", chase=SEED_002_SCORING.replace("{county:", "{countee:")
+            )
+        )
+    with pytest.raises(CatalogError, match="unknown items"):
+        parse_catalog(
+            tree_catalog(
+                "json://127.0.0.1:9", chase=SEED_002_SCORING.replace("[A1, A3]", "[A1, B9]")
+            )
+        )
+
+
+def test_a_month_of_tasks_scored_with_indicator_items(
+    make_services: ServicesFactory, engine: Engine, clock: FakeClock
+) -> None:
+    services = make_services(
+        tree_catalog("json://127.0.0.1:9", chase=SEED_002_SCORING), engine=engine, clock=clock
+    )
+    open_task(services, clock)  # two search tasks on 11-02, deadlines 11-09
+    open_task(services, clock, SECOND_CHECK)
+    with services.sessions() as session:
+        cards = monthly_scorecards(
+            session,
+            services.catalog,
+            services.calendar,
+            services.zone,
+            Month.parse("2026-11"),
+            dt.date(2026, 11, 5),
+        )
+    county = next(c for c in cards if c.unit_code == "county")
+    assert county.indicator_tasks == {"C2": 2}
+    # 扣分 = opened 2 + C2 2 × 2 = 6 out of M = 80: X = 74 × 1.25
+    assert (county.full_marks, county.x) == (80.0, 92.5)
+    # Y: none closed, none acknowledged; none overdue at the end (10), no fixes yet (10)
+    assert (county.y, county.total, county.level) == (20.0, 112.5, "非常高")
+    city = next(c for c in cards if c.unit_code == "city")
+    assert (city.full_marks, city.x, city.total) == (100.0, 100.0, 150.0)
 
 
 def test_counting_a_month_reports_its_progress(services: Services, clock: FakeClock) -> None:

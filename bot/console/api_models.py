@@ -144,7 +144,9 @@ class ScorecardOut(BaseModel):
     disputes_upheld: int
     mean_fix_days: float | None
     deductions: dict[str, float]
-    x: float = Field(description="扣分指标得分（100 减扣分）")
+    full_marks: float = Field(description="扣分指标满分 M（100 减不适用指标的分值）")
+    availability: float | None = Field(description="本单位巡检对象的月可用率（0–1）")
+    x: float = Field(description="扣分指标得分（(M − 扣分) × 100/M）")
     y: float = Field(description="加分指标得分")
     total: float
     level: str
@@ -167,6 +169,8 @@ class ScorecardOut(BaseModel):
             disputes_upheld=card.disputes_upheld,
             mean_fix_days=card.mean_fix_days,
             deductions=card.deductions,
+            full_marks=card.full_marks,
+            availability=card.availability.share,
             x=card.x,
             y=card.y,
             total=card.total,

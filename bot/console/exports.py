@@ -1,4 +1,5 @@
-"""Downloads: the problem list (问题清单, XLSX and CSV) and the monthly scorecards (XLSX)."""
+"""Downloads: the problem list (问题清单) and the rectification ledger (整改台账), XLSX and
+CSV, and the monthly scorecards (XLSX)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from openpyxl import Workbook
 
 from bot.console.auth import Viewer, page_viewer
 from bot.console.figures import local_today
@@ -16,6 +18,8 @@ from bot.query_bounds import supported_day
 from bot.services import Services
 from bot.web_state import get_services, get_templates
 from probes.guide_check import GUIDE_FINDING_CODES
+from tasks.ledger import COLUMNS as LEDGER_COLUMNS
+from tasks.ledger import LedgerRow, ledger_rows
 from tasks.problem_list import COLUMNS, Period, problem_rows
 from tasks.scorecard import (
     TABLE_COLUMNS,
@@ -27,6 +31,7 @@ from tasks.scorecard import (
 )
 
 PROBLEM_WIDTHS = (22, 14, 30, 80)
+LEDGER_WIDTHS = (6, 9, 22, 20, 12, 22, 50, 11, 11, 8, 30, 14, 11, 10)
 SCORECARD_WIDTHS = (6, 28, *([9] * (len(TABLE_COLUMNS) - 2)))
 router = APIRouter(prefix="/console/exports")
 
@@ -83,6 +88,32 @@ def problems_csv(
     return csv_response(COLUMNS, rows, f"问题清单-{period.first}-{period.last}.csv")
 
 
+@router.get("/ledger.xlsx")
+def ledger_xlsx(
+    start: str = "",
+    end: str = "",
+    unit: str = "",
+    viewer: Viewer = Depends(page_viewer),
+    services: Services = Depends(get_services),
+) -> Response:
+    period, rows = ledger(services, viewer, start, end, unit)
+    book = ledger_book(period, rows, local_today(services))
+    return xlsx_response(book, f"整改台账-{period.first}-{period.last}.xlsx")
+
+
+@router.get("/ledger.csv")
+def ledger_csv(
+    start: str = "",
+    end: str = "",
+    unit: str = "",
+    viewer: Viewer = Depends(page_viewer),
+    services: Services = Depends(get_services),
+) -> Response:
+    period, rows = ledger(services, viewer, start, end, unit)
+    cells = [row.cells(n) for n, row in enumerate(rows, 1)]
+    return csv_response(LEDGER_COLUMNS, cells, f"整改台账-{period.first}-{period.last}.csv")
+
+
 @router.get("/scorecards.xlsx")
 def scorecards_xlsx(
     month: str = "",
@@ -116,6 +147,37 @@ def problems(
             session, services.catalog, services.zone, period, units, GUIDE_FINDING_CODES
         )
     return period, [row.cells() for row in rows]
+
+
+def ledger(
+    services: Services, viewer: Viewer, start: str, end: str, unit: str
+) -> tuple[Period, list[LedgerRow]]:
+    """The ledger of the viewer's units (or of ``unit`` and those below it) in the period."""
+    if unit and not viewer.sees(unit):
+        raise HTTPException(404, "没有该责任单位")
+    period = parse_period(services, start, end)
+    units = units_for(services, TaskFilter(unit=unit), viewer.units)
+    with services.sessions() as session:
+        rows = ledger_rows(
+            session,
+            services.catalog,
+            services.calendar,
+            services.zone,
+            period,
+            units,
+            local_today(services),
+        )
+    return period, rows
+
+
+def ledger_book(period: Period, rows: list[LedgerRow], today: dt.date) -> Workbook:
+    """The ledger as a workbook: a title naming the period and the day it was drawn up."""
+    book = workbook()
+    sheet = Sheet(book, "整改台账", first=True)
+    sheet.title(f"整改台账（{period}，截至{today:%Y年%m月%d日}）", len(LEDGER_COLUMNS))
+    sheet.header(LEDGER_COLUMNS, LEDGER_WIDTHS)
+    sheet.rows(row.cells(n) for n, row in enumerate(rows, 1))
+    return book
 
 
 def scorecards(services: Services, month: Month, viewer: Viewer) -> list[Scorecard]:

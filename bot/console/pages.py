@@ -1,4 +1,5 @@
-"""The supervisor's pages: overview, task list, target board, units and the monthly ranking.
+"""The supervisor's pages: overview, task list, target board and target pages, units and
+the monthly ranking.
 
 Every page filters to the viewer's units; every value from a probed page goes through
 Jinja2 autoescaping (no ``|safe`` on such data anywhere in ``templates/console``).
@@ -13,8 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from bot.console.auth import Viewer, page_viewer
+from bot.console.charts import check_charts
 from bot.console.exports import parse_month, scorecards
-from bot.console.figures import DayCount, local_today, overview, target_board
+from bot.console.figures import DayCount, local_today, month_start, overview, target_board
 from bot.console.listing import (
     LEVEL_LABELS,
     SEVERITY_LABELS,
@@ -29,6 +31,7 @@ from bot.services import Services
 from bot.task_view import OUTCOME_LABELS, local_time
 from bot.web_state import get_services, get_templates
 from config.catalog import PROBE_LABELS, ContactRole
+from tasks.availability import Availability, availability_by_target, check_history
 from tasks.scorecard import Month, board_names
 
 CONTACT_ROLES = {
@@ -115,6 +118,48 @@ def targets(
         probes=PROBE_LABELS,
         outcomes=OUTCOME_LABELS,
         when=lambda moment: local_time(moment, services.zone) if moment else "—",
+    )
+
+
+@router.get("/targets/{key}", response_class=HTMLResponse)
+def target(
+    request: Request,
+    key: str,
+    viewer: Viewer = Depends(page_viewer),
+    services: Services = Depends(get_services),
+    templates: Jinja2Templates = Depends(get_templates),
+) -> Response:
+    """One target: this month's availability, and per check a 30-day chart of
+    availability and of run duration (p50, p95)."""
+    try:
+        found = services.catalog.target(key)
+    except KeyError:
+        raise HTTPException(404, "没有该巡检对象") from None
+    if not viewer.sees(found.unit):
+        raise HTTPException(404, "没有该巡检对象")
+    today = local_today(services)
+    checks = [(ident, check) for ident, spec, check in services.catalog.checks() if spec is found]
+    with services.sessions() as session:
+        month = availability_by_target(
+            session, month_start(services, today), services.clock.now(), [key]
+        ).get(key, Availability(0, 0))
+        histories = check_history(session, services.zone, [ident for ident, _ in checks], today)
+    charts = [
+        (history, *check_charts(history, PROBE_LABELS.get(check.probe, check.probe)))
+        for (ident, check), history in zip(checks, histories, strict=True)
+    ]
+    return templates.TemplateResponse(
+        request,
+        "console/target.html",
+        {
+            "viewer": viewer,
+            "nav": "targets",
+            "target": found,
+            "unit_name": services.directory.unit_name(found.unit),
+            "month": month,
+            "charts": charts,
+            "seconds": lambda ms: "—" if ms is None else f"{ms / 1000:.1f}s",
+        },
     )
 
 

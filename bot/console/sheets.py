@@ -74,23 +74,32 @@ def workbook() -> Workbook:
     return Workbook()
 
 
-def xlsx_response(book: Workbook, filename: str) -> Response:
+def xlsx_bytes(book: Workbook) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_response(book: Workbook, filename: str) -> Response:
     return Response(
-        buffer.getvalue(),
+        xlsx_bytes(book),
         media_type=XLSX_TYPE,
         headers={"Content-Disposition": attachment(filename)},
     )
 
 
-def csv_response(columns: Sequence[str], rows: Iterable[Sequence[Cell]], filename: str) -> Response:
+def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
+    """UTF-8 with a BOM (which makes Excel read UTF-8), formulas defused."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
     writer.writerows([csv_safe(value) for value in row] for row in rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def csv_response(columns: Sequence[str], rows: Iterable[Sequence[Cell]], filename: str) -> Response:
     return Response(
-        buffer.getvalue().encode("utf-8-sig"),  # the BOM makes Excel read UTF-8
+        csv_bytes(columns, rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": attachment(filename)},
     )

@@ -1,0 +1,175 @@
+"""Availability (可用率) and response time of the monitored portals, from every run.
+
+    counts as available     a pass; a fail whose findings are all about the content
+                            (no ``site.*`` finding)
+    counts as unavailable   a fail with a ``site.*`` finding (unreachable, HTTP error, …)
+    not counted             inconclusive and error runs (the monitor's own trouble), runs
+                            held during a mass failure (most likely ours too), and runs
+                            started inside an approved maintenance window
+
+Response time is the run's duration; the chart gives its p50 and p95 per check and day.
+Runs carry no location yet, so availability is per target (and per unit over its targets).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, select
+from sqlalchemy.orm import Session
+
+from core.results import Outcome
+from tasks.models import CheckRow, FindingRow, MaintenanceWindow, Run, WindowState
+
+SITE_FINDINGS = "site."
+CHART_DAYS = 30
+JUDGED = (Outcome.PASS.value, Outcome.FAIL.value)
+
+
+@dataclass(frozen=True)
+class Availability:
+    counted: int  # runs that judged the site
+    available: int
+
+    @property
+    def share(self) -> float | None:
+        """Available runs over counted runs, 0–1; None when no run counted."""
+        return self.available / self.counted if self.counted else None
+
+    @property
+    def percent(self) -> str:
+        """``99.95%``, or ``—`` when no run counted."""
+        share = self.share
+        return "—" if share is None else f"{share * 100:.2f}%"
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """One day of one check: availability and run duration."""
+
+    day: dt.date
+    availability: Availability
+    p50_ms: int | None
+    p95_ms: int | None
+
+
+@dataclass(frozen=True)
+class CheckHistory:
+    check_id: str
+    days: list[DayFigures]  # oldest first, one per day of the chart
+    availability: Availability  # over all the days
+    p50_ms: int | None  # over all the days
+    p95_ms: int | None
+
+
+def _site_down() -> ColumnElement[bool]:
+    return and_(
+        Run.outcome == Outcome.FAIL.value,
+        exists().where(FindingRow.run_id == Run.id, FindingRow.code.startswith(SITE_FINDINGS)),
+    )
+
+
+def _in_maintenance() -> ColumnElement[bool]:
+    return exists().where(
+        MaintenanceWindow.target_key == CheckRow.target_key,
+        MaintenanceWindow.state == WindowState.APPROVED.value,
+        MaintenanceWindow.starts_at <= Run.started_at,
+        MaintenanceWindow.ends_at > Run.started_at,
+    )
+
+
+def _counted(start: dt.datetime, end: dt.datetime) -> list[ColumnElement[bool]]:
+    return [
+        Run.started_at >= start,
+        Run.started_at < end,
+        Run.outcome.in_(JUDGED),
+        Run.held == false(),
+        ~_in_maintenance(),
+    ]
+
+
+def availability_by_target(
+    session: Session, start: dt.datetime, end: dt.datetime, targets: Collection[str] | None = None
+) -> dict[str, Availability]:
+    """Per target key, the availability of its runs started in [start, end)."""
+    query = (
+        select(
+            CheckRow.target_key,
+            func.count(Run.id),
+            func.sum(case((_site_down(), 0), else_=1)),
+        )
+        .join(CheckRow, CheckRow.id == Run.check_id)
+        .where(*_counted(start, end))
+        .group_by(CheckRow.target_key)
+    )
+    if targets is not None:
+        query = query.where(CheckRow.target_key.in_(list(targets)))
+    return {
+        key: Availability(int(counted), int(available or 0))
+        for key, counted, available in session.execute(query)
+    }
+
+
+def check_history(
+    session: Session,
+    zone: ZoneInfo,
+    check_ids: Sequence[str],
+    last_day: dt.date,
+    days: int = CHART_DAYS,
+) -> list[CheckHistory]:
+    """Per check, ``days`` days up to ``last_day`` (local): availability, p50 and p95."""
+    first = last_day - dt.timedelta(days=days - 1)
+    start = dt.datetime.combine(first, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    rows = session.execute(
+        select(Run.check_id, Run.started_at, Run.duration_ms, _site_down())
+        .join(CheckRow, CheckRow.id == Run.check_id)
+        .where(Run.check_id.in_(list(check_ids)), *_counted(start, end))
+    )
+    durations: dict[tuple[str, dt.date], list[int]] = defaultdict(list)
+    down: dict[tuple[str, dt.date], int] = defaultdict(int)
+    for check_id, started_at, duration_ms, site_down in rows:
+        key = (check_id, started_at.astimezone(zone).date())
+        durations[key].append(duration_ms)
+        down[key] += bool(site_down)
+    histories = []
+    for check_id in check_ids:
+        figures = []
+        for n in range(days):
+            day = first + dt.timedelta(days=n)
+            taken = sorted(durations.get((check_id, day), []))
+            figures.append(
+                DayFigures(
+                    day,
+                    Availability(len(taken), len(taken) - down.get((check_id, day), 0)),
+                    percentile(taken, 50),
+                    percentile(taken, 95),
+                )
+            )
+        every = sorted(d for day in figures for d in durations.get((check_id, day.day), []))
+        histories.append(
+            CheckHistory(
+                check_id,
+                figures,
+                Availability(
+                    sum(f.availability.counted for f in figures),
+                    sum(f.availability.available for f in figures),
+                ),
+                percentile(every, 50),
+                percentile(every, 95),
+            )
+        )
+    return histories
+
+
+def percentile(ordered: Sequence[int], pct: int) -> int | None:
+    """The nearest-rank percentile of sorted values: the smallest value with at least
+    ``pct``% of the values at or below it; None for no values."""
+    if not ordered:
+        return None
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
