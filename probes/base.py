@@ -26,6 +26,7 @@ from core.clock import Clock
 from core.results import Finding, ProbeResult
 from probes.errors import MonitorError, SiteUnreachable, classify_network_error, network_code
 from probes.evidence import RunEvidence
+from probes.landing import settle
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
@@ -79,7 +80,10 @@ class ProbeContext:
     async def goto(self, page: Page, url: str) -> Response | None:
         """Open ``url``; network-level failures become :class:`SiteUnreachable`."""
         try:
-            return await page.goto(url, wait_until="load")
+            response = await page.goto(url, wait_until="load")
+            # A script-rendered page is ready when its spinner is gone, not at `load`.
+            await settle(page, self.nav_timeout_ms)
+            return response
         except PlaywrightTimeout as exc:
             seconds = self.nav_timeout_ms / 1000
             raise SiteUnreachable(url, f"{seconds:.0f} 秒内未加载完成") from exc

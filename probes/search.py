@@ -12,9 +12,9 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from playwright.async_api import Locator, Page
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import Field, model_validator
 
 from config.catalog import Severity
@@ -22,6 +22,10 @@ from core.results import Finding, Outcome, ProbeResult
 from probes import locate
 from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive
+from probes.landing import Landing, act_and_land
+
+# Time for a submitted search to start loading something before the button is tried.
+REACT_MS = 5_000
 
 
 class CatalogSample(ProbeParams):
@@ -118,12 +122,31 @@ class SearchProbe(Probe):
             return _Outcome(item, error="搜索框消失")
         started = time.monotonic()
         await box.fill(item)
-        status = await _submit(page, box, ctx.selector("search_submit"), ctx.nav_timeout_ms)
+        landing = await _submit(page, box, ctx.selector("search_submit"), ctx.nav_timeout_ms)
         seconds = time.monotonic() - started
+        status = landing.status
         if status is not None and status >= 400:
             await ctx.evidence.capture(page, f"search-http-{status}")
             return _Outcome(
                 item, error=f"HTTP {status}", server_error=status >= 500, seconds=seconds
+            )
+        # A script-rendered portal: its search API's own answer says what went wrong.
+        api_status = landing.api_status
+        if api_status is not None and api_status >= 400:
+            await ctx.evidence.capture(page, f"search-api-{api_status}")
+            return _Outcome(
+                item,
+                error=f"HTTP {api_status}（检索接口 {_path(landing.api_url)}）",
+                server_error=api_status >= 500,
+                seconds=seconds,
+            )
+        if landing.api_failed:
+            await ctx.evidence.capture(page, "search-api-failed")
+            return _Outcome(
+                item,
+                error=f"检索接口无应答（{landing.api_failed}）",
+                server_error=True,
+                seconds=seconds,
             )
         marker = await locate.looks_like_error_page(page, params.error_markers)
         if marker is not None:
@@ -221,32 +244,30 @@ class SearchProbe(Probe):
         )
 
 
-async def _submit(
-    page: Page, box: Locator, configured_button: str | None, wait_ms: int
-) -> int | None:
-    """Submit the search as a citizen would; the HTTP status of the page it leads to."""
-    try:
-        async with page.expect_navigation(wait_until="load", timeout=wait_ms) as nav:
-            if configured_button:
-                await page.locator(configured_button).first.click()
-            else:
-                await box.press("Enter")
-        response = await nav.value
-        return response.status if response is not None else None
-    except PlaywrightTimeout:
-        pass
+async def _submit(page: Page, box: Locator, configured_button: str | None, wait_ms: int) -> Landing:
+    """Submit the search as a citizen would and wait for the results: a new page, or the
+    ``#/`` route and the search API answer of a script-rendered portal."""
+
+    async def press() -> None:
+        if configured_button:
+            await page.locator(configured_button).first.click()
+        else:
+            await box.press("Enter")
+
+    react_ms = min(wait_ms, REACT_MS)
+    landing = await act_and_land(page, press, wait_ms, react_ms=react_ms)
+    if landing.moved:
+        return landing
     # Enter did nothing (a script-driven form): click the search button instead.
     button = await locate.submit_button(page, configured_button)
     if button is None:
-        return None
-    try:
-        async with page.expect_navigation(wait_until="load", timeout=wait_ms) as nav:
-            await button.click()
-        response = await nav.value
-        return response.status if response is not None else None
-    except PlaywrightTimeout:
-        await page.wait_for_load_state("networkidle")  # results rendered in place
-        return None
+        return landing
+    return await act_and_land(page, button.click, wait_ms, react_ms=react_ms)
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _quoted(names: Iterable[str]) -> str:
