@@ -21,6 +21,9 @@ class IdentityFaults(FaultFields):
     account_locked: bool = False  # the test account is locked (too many wrong passwords)
     reject_valid_account: bool = False  # the right password is refused as wrong
     login_error: bool = False  # submitting the login form answers 500 系统繁忙
+    # The login form's 滑块验证 (the SPA-style province's identity portal): a request carrying
+    # the test bypass (X-Captcha-Bypass header or captcha_bypass cookie) sees no slider.
+    slider_captcha: bool = False
 
 
 @dataclass

@@ -58,6 +58,7 @@ def sso_catalog(
     entry_page: str = "/user",
     selectors: dict[str, str] | None = None,
     user_selector: str | None = None,
+    captcha_bypass: dict[str, str] | None = None,
 ) -> str:
     """The identity portal as a target of the province office, checked across its systems."""
     systems: list[dict[str, Any]] = []
@@ -74,6 +75,8 @@ def sso_catalog(
         "user_text": user_text or world.account.name,
         "systems": systems,
     }
+    if captcha_bypass is not None:
+        params["captcha_bypass"] = captcha_bypass
     return f"""
 units:
   - code: sf-zwb
@@ -379,3 +382,40 @@ async def test_two_failures_open_one_task_and_the_fixed_system_closes_it(
     )
     assert verified.outcome is Outcome.PASS, verified.result
     assert verified.changed_tasks == ((task_id, "closed"),)
+
+
+# -- the SPA-style province's identity portal: a slider CAPTCHA on the login form ----------
+
+BYPASS_BY_HEADER = {"token": "sandbox-captcha-bypass", "header": "X-Captcha-Bypass"}
+BYPASS_BY_COOKIE = {"token": "sandbox-captcha-bypass", "cookie": "captcha_bypass"}
+
+
+async def test_slider_captcha_without_bypass_is_inconclusive_not_login_failed(
+    make_services: ServicesFactory, sso: SsoSandbox
+) -> None:
+    sso.identity_faults.update({"slider_captcha": True})
+    report = await _run(make_services, sso)
+    assert report.outcome is Outcome.INCONCLUSIVE, report.result
+    assert "滑块" in report.result.error and "captcha_bypass" in report.result.error
+    assert not report.result.findings
+
+
+@pytest.mark.parametrize("bypass", [BYPASS_BY_HEADER, BYPASS_BY_COOKIE], ids=["header", "cookie"])
+async def test_slider_captcha_with_bypass_signs_in_everywhere(
+    make_services: ServicesFactory, sso: SsoSandbox, bypass: dict[str, str]
+) -> None:
+    sso.identity_faults.update({"slider_captcha": True})
+    report = await _run(make_services, sso, captcha_bypass=bypass)
+    assert report.outcome is Outcome.PASS, report.result
+    assert report.result.metrics["signed_in"] == 3
+
+
+async def test_slider_captcha_with_bypass_still_finds_relogin(
+    make_services: ServicesFactory, sso: SsoSandbox
+) -> None:
+    sso.identity_faults.update({"slider_captcha": True})
+    sso.system("scjg").faults.update({"ignore_ticket": True})
+    report = await _run(make_services, sso, captcha_bypass=BYPASS_BY_HEADER)
+    (finding,) = report.result.findings
+    assert finding.code == "sso.relogin_required"
+    assert finding.subjects == (SCJG,)
