@@ -22,6 +22,10 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Frame, Page, Request
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+# Time an action gets to start loading something (a page, a route, a request) before a
+# probe concludes it did nothing; what it started then gets the full timeout to land.
+REACT_MS = 5_000
+
 # Requests a page makes to render itself from data (not images, fonts or styles).
 _DATA_TYPES = frozenset({"fetch", "xhr"})
 
@@ -165,9 +169,8 @@ async def settle(page: Page, timeout_ms: float, watch: _Watch | None = None) -> 
     """Wait until the page is loaded, shows no loading indicator and (when watched) has
     no API request in flight; False when ``timeout_ms`` ran out first."""
     deadline = time.monotonic() + timeout_ms / 1000
-    if watch is not None:
-        with contextlib.suppress(PlaywrightError):
-            await page.evaluate(_TASKS_RUN_JS)
+    with contextlib.suppress(PlaywrightError):
+        await page.evaluate(_TASKS_RUN_JS)
     while True:
         if watch is not None:
             try:

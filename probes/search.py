@@ -22,10 +22,7 @@ from core.results import Finding, Outcome, ProbeResult
 from probes import locate
 from probes.base import Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive
-from probes.landing import Landing, act_and_land
-
-# Time for a submitted search to start loading something before the button is tried.
-REACT_MS = 5_000
+from probes.landing import REACT_MS, Landing, act_and_land
 
 
 class CatalogSample(ProbeParams):

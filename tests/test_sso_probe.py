@@ -69,7 +69,7 @@ def sso_catalog(
         if user_selector:
             entry["user_selector"] = user_selector
         systems.append(entry)
-    params = {
+    params: dict[str, Any] = {
         "username": world.account.username,
         "password": "${SSO_PASSWORD}",
         "user_text": user_text or world.account.name,

@@ -1,0 +1,100 @@
+"""The probes on the second sandbox style: a single-page portal rendering from JSON APIs
+behind a hash router and a spinner, with forms in dialogs and toasts gone after 3 s.
+
+Search runs on both styles in test_search_probe.py and SSO's slider CAPTCHA in
+test_sso_probe.py; here are the journeys whose SPA wording and waiting differ most, and
+the clean-rounds check: every SPA check, N rounds, no fault, no non-pass outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.jobs import RunReport, run_check
+from core.results import Outcome
+from sandbox.spa.server import SpaPortalSandbox
+from tests.catalogs import portal_catalog
+from tests.conftest import ServicesFactory
+
+pytestmark = pytest.mark.browser
+
+SEGMENTS = ["138", "170", "176", "199"]
+FILL = {"所属部门": "省市场监督管理局"}
+CLEAN_ROUNDS = 3
+
+
+async def _run(
+    make_services: ServicesFactory, spa: SpaPortalSandbox, probe: str, params: dict[str, Any]
+) -> RunReport:
+    services = make_services(portal_catalog(spa.url, probe=probe, params=params))
+    return await run_check(services, f"sf-portal/{probe}", record=False)
+
+
+def spa_checks() -> list[tuple[str, dict[str, Any]]]:
+    """Every check of the SPA portal as an operator configures it."""
+    return [
+        ("search", {"items": ["排污许可证核发", "公司设立登记", "教师资格认定"]}),
+        ("registration", {"segments": SEGMENTS}),
+        ("consultation", {"fill": FILL}),
+    ]
+
+
+async def test_registration_segment_rejected_by_the_form(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    spa_portal.registration.faults.update({"rejected_segments": ["176"]})
+    report = await _run(make_services, spa_portal, "registration", {"segments": SEGMENTS})
+    codes = {f.code: f for f in report.result.findings}
+    assert "registration.phone_segment_rejected" in codes, report.result
+    assert codes["registration.phone_segment_rejected"].subjects == ("176",)
+
+
+async def test_registration_segment_rejected_by_the_server_check(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    spa_portal.spa.update({"server_rejected_segments": ["170"]})
+    report = await _run(make_services, spa_portal, "registration", {"segments": SEGMENTS})
+    codes = {f.code: f for f in report.result.findings}
+    assert "registration.phone_segment_rejected" in codes, report.result
+    assert codes["registration.phone_segment_rejected"].subjects == ("170",)
+
+
+async def test_consultation_required_department_unknown_is_inconclusive(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    report = await _run(make_services, spa_portal, "consultation", {})
+    assert report.outcome is Outcome.INCONCLUSIVE, report.result
+    assert "所属部门" in report.result.error and "params.fill" in report.result.error
+    assert not spa_portal.consultation.letters()
+
+
+async def test_consultation_refusal_in_a_toast_is_quoted(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    spa_portal.consultation.faults.update({"submit_fails": True})
+    report = await _run(make_services, spa_portal, "consultation", {"fill": FILL})
+    (finding,) = report.result.findings
+    assert finding.code == "consultation.submit_failed"
+    assert "系统繁忙，信件提交失败" in finding.detail
+
+
+async def test_consultation_with_department_filled_is_submitted(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    report = await _run(make_services, spa_portal, "consultation", {"fill": FILL})
+    assert report.outcome is Outcome.PASS, report.result
+    (letter,) = spa_portal.consultation.letters()
+    assert letter.department == "省市场监督管理局"
+
+
+async def test_every_spa_check_passes_clean_rounds(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    outcomes: list[tuple[str, Outcome]] = []
+    for _ in range(CLEAN_ROUNDS):
+        for probe, params in spa_checks():
+            report = await _run(make_services, spa_portal, probe, params)
+            outcomes.append((probe, report.outcome))
+    assert [o for o in outcomes if o[1] is not Outcome.PASS] == []
