@@ -98,3 +98,32 @@ async def test_every_spa_check_passes_clean_rounds(
             report = await _run(make_services, spa_portal, probe, params)
             outcomes.append((probe, report.outcome))
     assert [o for o in outcomes if o[1] is not Outcome.PASS] == []
+
+
+def spa_guides(*items: str, **more: Any) -> dict[str, Any]:
+    return {"guides": {"items": [f"/#/item/{item}" for item in items], **more}}
+
+
+async def test_checklist_columns_follow_hash_routes(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    columns = {"columns": {"pages": ["/#/list/personal"]}}
+    report = await _run(make_services, spa_portal, "checklist", columns)
+    assert report.outcome is Outcome.PASS, report.result
+    assert report.result.metrics["categories_checked"] == 11
+
+    spa_portal.guides.update({"empty_themes": ["生育收养"]})
+    report = await _run(make_services, spa_portal, "checklist", columns)
+    (finding,) = report.result.findings
+    assert finding.code == "checklist.empty_column"
+    assert "生育收养" in finding.detail
+
+
+async def test_checklist_guide_in_tabs_missing_element(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    # Read through the tabs (办事流程 is a hidden panel); 设定依据 is shown as 办理依据.
+    spa_portal.guides.update({"missing_elements": ["gsslj:设定依据"]})
+    report = await _run(make_services, spa_portal, "checklist", spa_guides("gsslj", "sfzhl"))
+    missing = [f for f in report.result.findings if f.code == "checklist.guide_elements_missing"]
+    assert [f.detail for f in missing] == ["公司设立登记：缺失设定依据"]

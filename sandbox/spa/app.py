@@ -33,7 +33,7 @@ from sandbox.catalog import (
 )
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
-from sandbox.guide_faults import GuideFaults, _missing_for
+from sandbox.guide_faults import GuideFaults, _empty_themes, _missing_for
 from sandbox.layout import PORTAL_SITE
 from sandbox.registration_state import RegistrationDesk
 from sandbox.search import SearchIndex, normalize
@@ -113,13 +113,15 @@ def spa_routes(
         return JSONResponse({"hot": hot})
 
     async def listing(request: Request) -> Response:
+        # A column: its themes; with ?theme=, the items of one theme (none when emptied).
         await delay()
         audience = Audience.LEGAL if request.path_params["aud"] == "legal" else Audience.PERSONAL
-        themes = [
-            {"theme": theme, "items": [_card(i) for i in items_of_theme(audience, theme)]}
-            for theme in themes_of(audience)
-        ]
-        return JSONResponse({"themes": themes})
+        theme = request.query_params.get("theme")
+        if theme is None:
+            return JSONResponse({"themes": list(themes_of(audience))})
+        emptied = (audience, theme) in _empty_themes(guides)
+        items = [] if emptied else [_card(i) for i in items_of_theme(audience, theme)]
+        return JSONResponse({"theme": theme, "items": items})
 
     async def search(request: Request) -> Response:
         faults = portal.snapshot()

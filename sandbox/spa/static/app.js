@@ -72,10 +72,18 @@
     list: function (mine, aud) {
       return api('/api/list/' + encodeURIComponent(aud)).then(function (data) {
         if (mine !== seq) return;
-        view.innerHTML = '<h1>' + (aud === 'legal' ? '法人服务' : '个人服务') + '</h1>'
+        view.innerHTML = '<h1>' + (aud === 'legal' ? '法人服务' : '个人服务') + '</h1><ul class="themes">'
           + data.themes.map(function (t) {
-            return '<section><h2>' + esc(t.theme) + '</h2>' + t.items.map(card).join('') + '</section>';
-          }).join('');
+            return '<li><a href="#/theme/' + esc(aud) + '?name=' + encodeURIComponent(t) + '">' + esc(t) + '</a></li>';
+          }).join('') + '</ul>';
+      });
+    },
+    theme: function (mine, aud, query) {
+      var name = query.get('name') || '';
+      return api('/api/list/' + encodeURIComponent(aud) + '?theme=' + encodeURIComponent(name)).then(function (data) {
+        if (mine !== seq) return;
+        view.innerHTML = '<h1>' + esc(name) + '</h1>'
+          + (data.items.length ? data.items.map(card).join('') : '<p>暂无数据</p>');
       });
     },
     search: function (mine, _arg, query) {
@@ -112,9 +120,9 @@
         }).join('');
         view.innerHTML = '<h1>' + esc(data.name) + '</h1><p>实施机构：' + esc(data.dept) + '</p>'
           + '<div class="tabs" role="tablist">'
-          + '<button role="tab" aria-selected="true" data-tab="facts">基本信息</button>'
-          + '<button role="tab" aria-selected="false" data-tab="stuff">办理材料</button>'
-          + '<button role="tab" aria-selected="false" data-tab="flow">办事流程</button></div>'
+          + '<button role="tab" aria-selected="true" data-tab="facts" aria-controls="facts">基本信息</button>'
+          + '<button role="tab" aria-selected="false" data-tab="stuff" aria-controls="stuff">办理材料</button>'
+          + '<button role="tab" aria-selected="false" data-tab="flow" aria-controls="flow">办事流程</button></div>'
           + '<section role="tabpanel" id="facts"><dl class="facts">' + facts + '</dl></section>'
           + '<section role="tabpanel" id="stuff" hidden>'
           + (rows ? '<table class="' + (data.wide ? 'wide' : '') + '"><thead><tr><th>材料名称</th><th>来源渠道</th>'
