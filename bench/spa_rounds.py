@@ -48,6 +48,8 @@ def spa_catalog(portal: SpaPortalSandbox, sso: SsoSandbox) -> str:
         "search": {"items": ["排污许可证核发", "公司设立登记", "教师资格认定"]},
         "registration": {"segments": SEGMENTS},
         "consultation": {"fill": {"所属部门": "省市场监督管理局"}},
+        "mobile": {"pages": ["/#/item/gsslj"], "max_links": 2},
+        "checklist": {"columns": {"pages": ["/#/list/legal"]}},
     }
     portal_checks = "".join(
         f"""
@@ -83,6 +85,8 @@ CHECKS = (
     "spa-portal/search",
     "spa-portal/registration",
     "spa-portal/consultation",
+    "spa-portal/mobile",
+    "spa-portal/checklist",
     "spa-ids/sso",
 )
 

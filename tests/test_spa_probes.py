@@ -23,6 +23,7 @@ pytestmark = pytest.mark.browser
 SEGMENTS = ["138", "170", "176", "199"]
 FILL = {"所属部门": "省市场监督管理局"}
 CLEAN_ROUNDS = 3
+MOBILE = {"pages": ["/#/item/gsslj"], "max_links": 2}
 
 
 async def _run(
@@ -38,6 +39,8 @@ def spa_checks() -> list[tuple[str, dict[str, Any]]]:
         ("search", {"items": ["排污许可证核发", "公司设立登记", "教师资格认定"]}),
         ("registration", {"segments": SEGMENTS}),
         ("consultation", {"fill": FILL}),
+        ("mobile", MOBILE),
+        ("checklist", {"columns": {"pages": ["/#/list/legal"]}}),
     ]
 
 
@@ -127,3 +130,13 @@ async def test_checklist_guide_in_tabs_missing_element(
     report = await _run(make_services, spa_portal, "checklist", spa_guides("gsslj", "sfzhl"))
     missing = [f for f in report.result.findings if f.code == "checklist.guide_elements_missing"]
     assert [f.detail for f in missing] == ["公司设立登记：缺失设定依据"]
+
+
+async def test_mobile_guide_overflow_on_phones(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    spa_portal.spa.update({"mobile_overflow": True})
+    report = await _run(make_services, spa_portal, "mobile", {**MOBILE, "max_links": 0})
+    (finding,) = report.result.findings
+    assert finding.code == "mobile.horizontal_overflow"
+    assert "#/item/gsslj" in finding.detail and "table.wide" in finding.detail
