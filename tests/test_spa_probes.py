@@ -14,6 +14,7 @@ import pytest
 
 from bot.jobs import RunReport, run_check
 from core.results import Outcome
+from sandbox.registration import SMS_INBOX_PATH, SMS_TOKEN
 from sandbox.spa.server import SpaPortalSandbox
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.browser
 SEGMENTS = ["138", "170", "176", "199"]
 FILL = {"所属部门": "省市场监督管理局"}
 CLEAN_ROUNDS = 3
+TEST_PHONE = "13800138000"
 MOBILE = {"pages": ["/#/item/gsslj"], "max_links": 2}
 
 
@@ -140,3 +142,34 @@ async def test_mobile_guide_overflow_on_phones(
     (finding,) = report.result.findings
     assert finding.code == "mobile.horizontal_overflow"
     assert "#/item/gsslj" in finding.detail and "table.wide" in finding.detail
+
+
+def with_sms(spa: SpaPortalSandbox) -> dict[str, Any]:
+    inbox = spa.url + SMS_INBOX_PATH
+    sms = {"url": inbox, "token": "${SMS_TOKEN}", "limit_s": 5}
+    return {"segments": ["138"], "test_phone": TEST_PHONE, "sms_inbox": sms}
+
+
+async def _run_sms(
+    make_services: ServicesFactory, spa: SpaPortalSandbox, params: dict[str, Any]
+) -> RunReport:
+    catalog = portal_catalog(spa.url, probe="registration", params=params)
+    services = make_services(catalog, environ={"SMS_TOKEN": SMS_TOKEN})
+    return await run_check(services, "sf-portal/registration", record=False)
+
+
+async def test_registration_code_request_and_sms_on_the_spa(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    report = await _run_sms(make_services, spa_portal, with_sms(spa_portal))
+    assert report.outcome is Outcome.PASS, report.result
+
+
+async def test_registration_code_refusal_in_a_toast(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    spa_portal.registration.faults.update({"code_request_refused": True})
+    report = await _run_sms(make_services, spa_portal, with_sms(spa_portal))
+    codes = {f.code: f for f in report.result.findings}
+    assert "registration.code_request_failed" in codes, report.result
+    assert "短信发送失败" in codes["registration.code_request_failed"].detail

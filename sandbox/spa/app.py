@@ -35,6 +35,7 @@ from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import GuideFaults, _empty_themes, _missing_for
 from sandbox.layout import PORTAL_SITE
+from sandbox.registration import SMS_INBOX_PATH, registration_routes
 from sandbox.registration_state import RegistrationDesk
 from sandbox.search import SearchIndex, normalize
 from sandbox.site import create_site_app
@@ -220,6 +221,12 @@ def spa_routes(
         Route("/api/letters", consult, methods=["POST"]),
         Route("/api/letters/query", consult_query, methods=["POST"]),
         Mount("/spa", StaticFiles(directory=STATIC), name="spa"),
+        # 获取短信验证码 and the test SIM's inbox: the first portal's, on the same desk.
+        *(
+            route
+            for route in registration_routes(registration)
+            if getattr(route, "path", "") in ("/register/sms-code", SMS_INBOX_PATH)
+        ),
     ]
 
 

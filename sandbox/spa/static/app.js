@@ -170,6 +170,21 @@
           });
         });
         mobile.addEventListener('input', function () { err.textContent = ''; });
+        var send = document.getElementById('send');
+        send.addEventListener('click', function () {
+          api('/register/sms-code', {kind: kind, mobile: mobile.value.trim()}).then(function (answer) {
+            toast(answer.msg || '发送失败');
+            if (answer.code !== 0) return;
+            var left = 60;
+            send.disabled = true;
+            send.textContent = left + '秒后重新获取';
+            var timer = setInterval(function () {
+              left -= 1;
+              send.textContent = left + '秒后重新获取';
+              if (left <= 0) { clearInterval(timer); send.disabled = false; send.textContent = '获取短信验证码'; }
+            }, 1000);
+          });
+        });
         document.getElementById('reg').addEventListener('submit', function (e) {
           e.preventDefault();
           toast('请先获取短信验证码');
