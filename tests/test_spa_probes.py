@@ -176,8 +176,8 @@ async def test_registration_code_refusal_in_a_toast(
 
 
 @pytest.mark.xfail(
-    reason="the receipt says 您的信件查询码为：…; the tolerant receipt reader is on branch verdicts "
-    "(issue 14, class 1): until then the code is not kept and the follow-up cannot query",
+    reason="the receipt says 您的信件查询码为：…; the tolerant receipt reader is on branch "
+    "verdicts (issue 14, class 1): until then the code is not kept and the follow-up cannot query",
     strict=False,
 )
 async def test_consultation_follow_up_queries_with_the_code_after_wei(
