@@ -26,6 +26,10 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 # probe concludes it did nothing; what it started then gets the full timeout to land.
 REACT_MS = 5_000
 
+# Longest wait for a loading indicator to go once no request is in flight: an indicator
+# still shown after that is decoration (or a page that never finishes), not a pending answer.
+SPINNER_MS = 10_000
+
 # Requests a page makes to render itself from data (not images, fonts or styles).
 _DATA_TYPES = frozenset({"fetch", "xhr"})
 
@@ -43,9 +47,9 @@ _BUSY_JS = r"""
 """
 
 
-# Resolves once the page's queued tasks (a hashchange handler, a click's follow-up) have run
-# and a frame was drawn: whatever request they start has been sent by then.
-_TASKS_RUN_JS = "() => new Promise((r) => setTimeout(() => requestAnimationFrame(() => r(1)), 0))"
+# Resolves once the page's queued tasks (a hashchange handler, a click's follow-up) have run:
+# whatever request they start has been sent by then. Timers only: frames may not be drawn.
+_TASKS_RUN_JS = "() => new Promise((r) => setTimeout(() => setTimeout(() => r(1), 0), 0))"
 
 
 @dataclass
@@ -167,7 +171,8 @@ async def act_and_land(
 
 async def settle(page: Page, timeout_ms: float, watch: _Watch | None = None) -> bool:
     """Wait until the page is loaded, shows no loading indicator and (when watched) has
-    no API request in flight; False when ``timeout_ms`` ran out first."""
+    no API request in flight; False when ``timeout_ms`` ran out first. Requests in flight
+    get the whole ``timeout_ms``; an indicator alone at most ``SPINNER_MS``."""
     deadline = time.monotonic() + timeout_ms / 1000
     with contextlib.suppress(PlaywrightError):
         await page.evaluate(_TASKS_RUN_JS)
@@ -177,7 +182,7 @@ async def settle(page: Page, timeout_ms: float, watch: _Watch | None = None) -> 
                 await asyncio.wait_for(watch.quiet.wait(), max(0.0, deadline - time.monotonic()))
             except TimeoutError:
                 return False
-        left_ms = max(1.0, (deadline - time.monotonic()) * 1000)
+        left_ms = min(SPINNER_MS, max(1.0, (deadline - time.monotonic()) * 1000))
         try:
             await page.wait_for_function(f"() => !({_BUSY_JS})()", timeout=left_ms)
         except PlaywrightTimeout:

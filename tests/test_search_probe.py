@@ -148,7 +148,7 @@ async def test_spa_search_api_answering_slowly_is_slow_not_missing(
 async def test_spa_configured_selectors_and_sampled_hash_routes(
     make_services: ServicesFactory, spa_portal: SpaPortalSandbox
 ) -> None:
-    sample = {"pages": ["/#/list/personal"], "count": 2, "link_pattern": "#/item/"}
+    sample = {"pages": ["/#/theme/personal?name=社保救助"], "count": 2, "link_pattern": "#/item/"}
     selectors = {"search_input": "#kw", "result_item": ".card a"}
     report = await _run(make_services, spa_portal, params={"sample": sample}, selectors=selectors)
     assert report.outcome is Outcome.PASS, report.result
