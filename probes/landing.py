@@ -52,17 +52,30 @@ _BUSY_JS = r"""
 _TASKS_RUN_JS = "() => new Promise((r) => setTimeout(() => setTimeout(() => r(1), 0), 0))"
 
 
+@dataclass(frozen=True)
+class ApiAnswer:
+    """One request of the portal's API an action set off, and how it was answered."""
+
+    url: str
+    body: str  # the request's POST body ("" for GET)
+    status: int | None  # None: no answer at all
+    failure: str  # the network error when there was no answer
+    seconds: float  # from the action to the answer
+
+
 @dataclass
 class Landing:
     """Where an action landed: the document loaded (if any) and the API answers it caused."""
 
     moved: bool = False  # a document load, an address change or an API request happened
     status: int | None = None  # HTTP status of the document the action loaded
-    api_status: int | None = None  # the worst status among the API answers
-    api_url: str = ""  # the API request that answered worst (or last)
-    api_seconds: float = 0.0  # from the action to the last API answer
-    api_failed: str = ""  # a request that got no answer at all (network error)
-    api_statuses: list[int] = field(default_factory=list)
+    answers: list[ApiAnswer] = field(default_factory=list)
+
+    def worst(self, pattern: re.Pattern[str] | None = None) -> ApiAnswer | None:
+        """The worst answer (no answer, else the highest status) among the API requests
+        whose URL or body matches ``pattern`` (all of them without one)."""
+        mine = [a for a in self.answers if pattern is None or pattern.search(f"{a.url} {a.body}")]
+        return max(mine, key=lambda a: (a.status is None, a.status or 0), default=None)
 
 
 class _Watch:
@@ -98,14 +111,10 @@ class _Watch:
         if request not in self.pending:
             return
         self.pending.discard(request)
-        landing = self.landing
-        landing.api_seconds = time.monotonic() - self.started
-        if status is not None:
-            landing.api_statuses.append(status)
-            if landing.api_status is None or status >= landing.api_status:
-                landing.api_status, landing.api_url = status, request.url
-        elif failure:
-            landing.api_failed = f"{request.url}：{failure}"
+        answer = ApiAnswer(
+            request.url, request.post_data or "", status, failure, time.monotonic() - self.started
+        )
+        self.landing.answers.append(answer)
         if not self.pending:
             self.quiet.set()
 

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from playwright.async_api import Locator, Page
 from pydantic import Field, model_validator
@@ -48,6 +48,18 @@ class SearchParams(ProbeParams):
     top_n: int = Field(default=10, ge=1, le=100)
     slow_after_s: float = Field(default=8.0, gt=0)
     error_markers: list[str] = Field(default_factory=lambda: list(locate.ERROR_MARKERS))
+    # Regex on the URL (or POST body) of the portal's search API; default: a request that
+    # carries the searched words or whose path says search. Other API calls are not judged.
+    api_pattern: str | None = None
+
+    @model_validator(mode="after")
+    def _valid_api_pattern(self) -> SearchParams:
+        if self.api_pattern is not None:
+            try:
+                re.compile(self.api_pattern)
+            except re.error as exc:
+                raise ValueError(f"api_pattern is not a valid regular expression: {exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _something_to_search(self) -> SearchParams:
@@ -128,21 +140,14 @@ class SearchProbe(Probe):
                 item, error=f"HTTP {status}", server_error=status >= 500, seconds=seconds
             )
         # A script-rendered portal: its search API's own answer says what went wrong.
-        api_status = landing.api_status
-        if api_status is not None and api_status >= 400:
-            await ctx.evidence.capture(page, f"search-api-{api_status}")
+        answer = landing.worst(_search_api(item, params.api_pattern))
+        if answer is not None and (answer.status is None or answer.status >= 400):
+            await ctx.evidence.capture(page, f"search-api-{answer.status or 'failed'}")
+            said = f"HTTP {answer.status}" if answer.status else f"无应答（{answer.failure}）"
             return _Outcome(
                 item,
-                error=f"HTTP {api_status}（检索接口 {_path(landing.api_url)}）",
-                server_error=api_status >= 500,
-                seconds=seconds,
-            )
-        if landing.api_failed:
-            await ctx.evidence.capture(page, "search-api-failed")
-            return _Outcome(
-                item,
-                error=f"检索接口无应答（{landing.api_failed}）",
-                server_error=True,
+                error=f"{said}（检索接口 {_path(answer.url)}）",
+                server_error=answer.status is None or answer.status >= 500,
                 seconds=seconds,
             )
         marker = await locate.looks_like_error_page(page, params.error_markers)
@@ -260,6 +265,18 @@ async def _submit(page: Page, box: Locator, configured_button: str | None, wait_
     if button is None:
         return landing
     return await act_and_land(page, button.click, wait_ms, react_ms=react_ms)
+
+
+_SEARCH_PATH = re.compile(r"search|query|keyword|sousuo|jiansuo|retriev|/ss\b|/so\b", re.I)
+
+
+def _search_api(item: str, configured: str | None) -> re.Pattern[str]:
+    """Which API requests are the search itself: configured, or carrying the item's name
+    (plain or URL-encoded) or a search-like path."""
+    if configured:
+        return re.compile(configured)
+    words = {re.escape(item), re.escape(quote(item)), re.escape(quote_plus(item))}
+    return re.compile("|".join(sorted(words)) + "|" + _SEARCH_PATH.pattern, re.I)
 
 
 def _path(url: str) -> str:
