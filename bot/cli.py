@@ -116,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8001)
     sandbox.add_argument(
+        "--style",
+        choices=["classic", "spa"],
+        default="classic",
+        help="classic: server-rendered pages; spa: a single-page app on JSON APIs",
+    )
+    sandbox.add_argument(
         "--fault",
         action="append",
         default=[],

@@ -212,7 +212,7 @@ def probe_once(args: argparse.Namespace) -> int:
 def sandbox(args: argparse.Namespace) -> int:
     from sandbox.main import serve
 
-    return serve(args.host, args.port, args.fault)
+    return serve(args.host, args.port, args.fault, args.style)
 
 
 def demo(args: argparse.Namespace) -> int:

@@ -33,6 +33,7 @@ from probes.errors import (
     network_code,
 )
 from probes.evidence import RunEvidence
+from probes.landing import settle
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
@@ -149,7 +150,10 @@ class ProbeContext:
     async def goto(self, page: Page, url: str) -> Response | None:
         """Open ``url``; network-level failures become :class:`SiteUnreachable`."""
         try:
-            return await page.goto(url, wait_until="load")
+            response = await page.goto(url, wait_until="load")
+            # A script-rendered page is ready when its spinner is gone, not at `load`.
+            await settle(page, self.nav_timeout_ms)
+            return response
         except PlaywrightTimeout as exc:
             seconds = self.nav_timeout_ms / 1000
             raise SiteTimeout(url, f"{seconds:.0f} 秒内未加载完成") from exc

@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import re
 from typing import Literal
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urlsplit
 
 from playwright.async_api import Page
 from pydantic import Field, field_validator, model_validator
@@ -40,6 +40,7 @@ from probes.portal_links import (
     entry_candidates,
     is_category,
     lands_on,
+    page_address,
     page_heading,
     site_of,
 )
@@ -453,7 +454,7 @@ class _Inspection:
                 continue  # an empty or broken column is the columns part's business
             for _, href in await locate.main_links(self.page, self.ctx.selector("catalog")):
                 if pattern.search(href) and href not in exclude:
-                    hrefs.append(urldefrag(href).url)
+                    hrefs.append(page_address(href))
         unique = list(dict.fromkeys(hrefs))
         chooser = random.Random(f"{self.ctx.check_id}:{self.ctx.clock.now():%Y%m%d%H}")
         return chooser.sample(unique, min(sample.count, len(unique)))

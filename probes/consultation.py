@@ -101,6 +101,8 @@ class ConsultationParams(CheckParams):
     contact_phone: str = Field(default="13800138000", pattern=r"^1[3-9]\d{9}$")
     contact_email: str = ""
     kind: str = "咨询"  # the 信件类型 to choose when the form offers one
+    # Required fields the probe does not know: {label or CSS: option, true/false or text}.
+    fill: dict[str, str] = Field(default_factory=dict)
     marker_label: str = Field(default="巡检编号", min_length=1, max_length=10)
     # Regexes (first group = the value) for receipts and entries the readers do not know.
     receipt_number_pattern: str | None = None
@@ -160,7 +162,11 @@ class ConsultationProbe(Probe):
         marker = _marker(ctx, params)
         question = Question(pooled.title, f"{pooled.content}　【{marker}】")
         contact = Contact(
-            params.contact_name, params.contact_phone, params.contact_email, params.kind
+            params.contact_name,
+            params.contact_phone,
+            params.contact_email,
+            params.kind,
+            params.fill,
         )
         page = await ctx.new_page()
         answer = await submit_question(ctx, page, question, contact, params.reading)

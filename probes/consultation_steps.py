@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from playwright.async_api import Locator, Page
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from probes import locate
 from probes.base import ProbeContext
 from probes.consultation_state import CHINA, Consultation
+from probes.form_fill import fill_fields, unfilled_required
+from probes.landing import REACT_MS, act_and_land
 from probes.readers import QUERY_ENTRY, ReceiptCodes, read_receipt
 
 ENTRY_WORDS = re.compile(r"我要咨询|我要留言|我要写信|在线咨询|网上咨询|咨询投诉")
@@ -61,6 +63,7 @@ class Contact:
     phone: str
     email: str
     kind: str  # the 信件类型 to choose when the form asks
+    fill: Mapping[str, str] = field(default_factory=dict)  # params.fill: fields we do not know
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,8 @@ async def submit_question(
         return opened
     entry = opened
     content = await _field(page, ctx.selector("consult_content"), CONTENT_WORDS, "textarea")
+    if content is None:  # the form may open in a dialog behind a button (我要写信)
+        content = await _open_form_dialog(ctx, page)
     if content is None:
         await ctx.evidence.capture(page, "consult-no-form")
         if ctx.selector("consult_content"):
@@ -164,6 +169,15 @@ async def submit_question(
         if box is not None and value:
             await box.fill(value)
     await _agree(page)
+    unmatched = await fill_fields(page, contact.fill)
+    unknown = await unfilled_required(page)
+    if unmatched or unknown:
+        await ctx.evidence.capture(page, "consult-unknown-required")
+        named = "、".join(f"“{name}”" for name in [*unmatched, *unknown])
+        return Unjudgeable(
+            f"“我要咨询”表单的必填项{named}巡检无法填写；请在 params.fill 中按标签或 CSS 配置，"
+            "如 fill: {所属部门: 省市场监督管理局}"
+        )
     button = await _button(page, ctx.selector("consult_submit"), SUBMIT_WORDS, "textarea")
     if button is None:
         await ctx.evidence.capture(page, "consult-no-submit")
@@ -376,8 +390,8 @@ async def _goto_query_page(ctx: ProbeContext, page: Page, url: str) -> QueryAnsw
 
 async def _link(page: Page, configured: str | None, words: re.Pattern[str]) -> Locator | None:
     if configured:
-        return await locate.first_visible([page.locator(configured)])
-    return await locate.first_visible([page.get_by_role("link", name=words)])
+        return await locate.first_visible([page.locator(configured)], locate.EXPECT_MS)
+    return await locate.first_visible([page.get_by_role("link", name=words)], locate.EXPECT_MS)
 
 
 async def _field(
@@ -423,20 +437,30 @@ async def _agree(page: Page) -> None:
 
 
 async def _click_and_wait(page: Page, button: Locator, wait_ms: int) -> int | None:
-    """Click; the HTTP status of the page it leads to (None when it updated in place)."""
-    try:
-        async with page.expect_navigation(wait_until="load", timeout=wait_ms) as nav:
-            await button.click()
-        response = await nav.value
-        return response.status if response is not None else None
-    except PlaywrightTimeout:
-        await page.wait_for_load_state("networkidle")
+    """Click and wait for what it starts (a page, a ``#/`` route, an API answer) to land;
+    the HTTP status of the page it leads to (None when it updated in place). A message
+    shown in place (a toast gone after 3 s) is on the page when this returns."""
+    landing = await act_and_land(page, button.click, wait_ms, react_ms=min(wait_ms, REACT_MS))
+    return landing.status
+
+
+async def _open_form_dialog(ctx: ProbeContext, page: Page) -> Locator | None:
+    """Press the button that opens the letter form (我要写信…) and wait for its content field."""
+    opener = await locate.first_visible(
+        [page.get_by_role("button", name=ENTRY_WORDS), page.get_by_role("link", name=ENTRY_WORDS)],
+        locate.EXPECT_MS,
+    )
+    if opener is None:
         return None
+    await act_and_land(page, opener.click, ctx.nav_timeout_ms, react_ms=REACT_MS)
+    return await _field(page, ctx.selector("consult_content"), CONTENT_WORDS, "textarea")
 
 
 async def _page_message(page: Page) -> str:
     """What the page says went wrong: an alert, else the first line that sounds like it."""
-    alert = await locate.first_visible([page.get_by_role("alert")])
+    alert = await locate.first_visible(
+        [page.get_by_role("alert"), page.get_by_role("status"), page.locator(".toast")]
+    )
     text = await (alert or page.locator("main, body").first).inner_text()
     lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
     if alert is None:

@@ -103,6 +103,13 @@ _READ_GUIDE_JS = r"""
     add(dt.textContent, dds.map(textOf).join(' '), itemsOf(dds));
   }
 
+  // Tabs → the panel each one controls (hidden panels are still in the page, and a
+  // citizen clicking the tab reads them under the tab's name).
+  for (const tab of root.querySelectorAll('[role=tab]')) {
+    const panel = document.getElementById(tab.getAttribute('aria-controls') || '');
+    if (panel) add(tab.textContent, textOf(panel), itemsOf([panel]));
+  }
+
   // Headings and short label-like leaves → the siblings that follow, up to the next one.
   const level = (el) => {
     const m = /^H([1-6])$/.exec(el.tagName);

@@ -6,6 +6,7 @@ whose markup we have never seen, so no probe hard-codes one site's DOM.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 
@@ -29,8 +30,22 @@ def name_matches(wanted: str, shown: str) -> bool:
     return bool(target) and target in normalise(shown)
 
 
-async def first_visible(candidates: list[Locator]) -> Locator | None:
-    """The first visible element of the first candidate that has one, in candidate order."""
+# How long a helper waits for an element it expects on the page (script-rendered content).
+EXPECT_MS = 5_000
+
+
+async def first_visible(candidates: list[Locator], wait_ms: float = 0) -> Locator | None:
+    """The first visible element of the first candidate that has one, in candidate order.
+
+    With ``wait_ms``, waits up to that long for any candidate to become visible first, so a
+    page still rendering from its API is not read as lacking the element.
+    """
+    if wait_ms > 0 and candidates:
+        either = candidates[0]
+        for candidate in candidates[1:]:
+            either = either.or_(candidate)
+        with contextlib.suppress(PlaywrightError):  # timeout, or an invalid configured selector
+            await either.filter(visible=True).first.wait_for(state="visible", timeout=wait_ms)
     for candidate in candidates:
         # One round trip per candidate: the page filters by visibility itself.
         visible = candidate.filter(visible=True).first
@@ -42,9 +57,11 @@ async def first_visible(candidates: list[Locator]) -> Locator | None:
     return None
 
 
-async def search_box(page: Page, configured: str | None) -> Locator | None:
+async def search_box(
+    page: Page, configured: str | None, wait_ms: float = EXPECT_MS
+) -> Locator | None:
     if configured:
-        return await first_visible([page.locator(configured)])
+        return await first_visible([page.locator(configured)], wait_ms)
     return await first_visible(
         [
             page.get_by_role("searchbox"),
@@ -55,7 +72,8 @@ async def search_box(page: Page, configured: str | None) -> Locator | None:
                 "input[name=q], input[name*=keyword i], input[name*=search i], "
                 "input[name*=word i], input[id*=search i], input[id*=keyword i]"
             ),
-        ]
+        ],
+        wait_ms,
     )
 
 

@@ -55,7 +55,14 @@ async def all_links(page: Page, selector: str | None) -> list[tuple[str, str]]:
 
 async def content_links(page: Page) -> list[tuple[str, str]]:
     raw: list[dict[str, str]] = await page.evaluate(_CONTENT_LINKS_JS)
-    return [(item["text"], urldefrag(item["href"]).url) for item in raw]
+    return [(item["text"], page_address(item["href"])) for item in raw]
+
+
+def page_address(href: str) -> str:
+    """The address of the page a link opens: an in-page anchor (``#top``) is dropped, a
+    single-page app's hash route (``#/item/123``, ``#!/guide``) is the page itself."""
+    base, fragment = urldefrag(href)
+    return href if fragment.startswith(("/", "!/")) else base
 
 
 async def page_heading(page: Page) -> str:
@@ -114,6 +121,7 @@ def is_category(href: str, column_url: str, pattern: re.Pattern[str] | None) -> 
     here, column = urlsplit(href), urlsplit(column_url)
     if here.scheme not in ("http", "https") or here.netloc != column.netloc:
         return False
-    if urldefrag(href).url == urldefrag(column_url).url or here.path in ("", "/"):
+    same_page = page_address(href) == page_address(column_url)
+    if same_page or (here.path in ("", "/") and page_address(href) == urldefrag(href).url):
         return False
     return pattern is None or bool(pattern.search(href))

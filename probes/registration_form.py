@@ -328,7 +328,7 @@ async def pinned(page: Page, found: Locator | None, role: str) -> Locator | None
 
 async def phone_field(page: Page, configured: str | None) -> Locator | None:
     if configured:
-        return await locate.first_visible([page.locator(configured)])
+        return await locate.first_visible([page.locator(configured)], locate.EXPECT_MS)
     found = await locate.first_visible(
         [
             page.locator("input[type=tel]"),
@@ -338,7 +338,8 @@ async def phone_field(page: Page, configured: str | None) -> Locator | None:
                 "input[name*=mobile i], input[name*=phone i], input[id*=mobile i], "
                 "input[id*=phone i], input[name*=sjh i]"
             ),
-        ]
+        ],
+        locate.EXPECT_MS,  # a script-rendered form appears after its API answers
     )
     return await pinned(page, found, "phone")
 
@@ -359,11 +360,12 @@ async def code_button(page: Page, configured: str | None) -> Locator | None:
 async def link_to(page: Page, words: re.Pattern[str], configured: str | None) -> Locator | None:
     """The link (or tab, or button) a citizen would click for ``words``."""
     if configured:
-        return await locate.first_visible([page.locator(configured)])
+        return await locate.first_visible([page.locator(configured)], locate.EXPECT_MS)
     return await locate.first_visible(
         [
             page.get_by_role("link", name=words),
             page.get_by_role("tab", name=words),
             page.get_by_role("button", name=words),
-        ]
+        ],
+        locate.EXPECT_MS,
     )

@@ -12,9 +12,9 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote, quote_plus, urlsplit
 
 from playwright.async_api import Locator, Page
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import Field, model_validator
 
 from config.catalog import Severity
@@ -22,6 +22,7 @@ from core.results import Finding, Outcome, ProbeResult
 from probes import locate
 from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive
+from probes.landing import REACT_MS, Landing, act_and_land
 from probes.readers import says_no_results
 
 
@@ -55,6 +56,18 @@ class SearchParams(CheckParams):
     top_n: int = Field(default=10, ge=1, le=100)
     slow_after_s: float = Field(default=8.0, gt=0)
     error_markers: list[str] = Field(default_factory=lambda: list(locate.ERROR_MARKERS))
+    # Regex on the URL (or POST body) of the portal's search API; default: a request that
+    # carries the searched words or whose path says search. Other API calls are not judged.
+    api_pattern: str | None = None
+
+    @model_validator(mode="after")
+    def _valid_api_pattern(self) -> SearchParams:
+        if self.api_pattern is not None:
+            try:
+                re.compile(self.api_pattern)
+            except re.error as exc:
+                raise ValueError(f"api_pattern is not a valid regular expression: {exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _something_to_search(self) -> SearchParams:
@@ -136,12 +149,24 @@ class SearchProbe(Probe):
             )
         started = time.monotonic()
         await box.fill(item)
-        status = await _submit(page, box, ctx.selector("search_submit"), ctx.nav_timeout_ms)
+        landing = await _submit(page, box, ctx.selector("search_submit"), ctx.nav_timeout_ms)
         seconds = time.monotonic() - started
+        status = landing.status
         if status is not None and status >= 400:
             await ctx.evidence.capture(page, f"search-http-{status}")
             return _Outcome(
                 item, error=f"HTTP {status}", server_error=status >= 500, seconds=seconds
+            )
+        # A script-rendered portal: its search API's own answer says what went wrong.
+        answer = landing.worst(_search_api(item, params.api_pattern))
+        if answer is not None and (answer.status is None or answer.status >= 400):
+            await ctx.evidence.capture(page, f"search-api-{answer.status or 'failed'}")
+            said = f"HTTP {answer.status}" if answer.status else f"无应答（{answer.failure}）"
+            return _Outcome(
+                item,
+                error=f"{said}（检索接口 {_path(answer.url)}）",
+                server_error=answer.status is None or answer.status >= 500,
+                seconds=seconds,
             )
         marker = await locate.looks_like_error_page(page, params.error_markers)
         if marker is not None:
@@ -256,32 +281,42 @@ class SearchProbe(Probe):
         )
 
 
-async def _submit(
-    page: Page, box: Locator, configured_button: str | None, wait_ms: int
-) -> int | None:
-    """Submit the search as a citizen would; the HTTP status of the page it leads to."""
-    try:
-        async with page.expect_navigation(wait_until="load", timeout=wait_ms) as nav:
-            if configured_button:
-                await page.locator(configured_button).first.click()
-            else:
-                await box.press("Enter")
-        response = await nav.value
-        return response.status if response is not None else None
-    except PlaywrightTimeout:
-        pass
+async def _submit(page: Page, box: Locator, configured_button: str | None, wait_ms: int) -> Landing:
+    """Submit the search as a citizen would and wait for the results: a new page, or the
+    ``#/`` route and the search API answer of a script-rendered portal."""
+
+    async def press() -> None:
+        if configured_button:
+            await page.locator(configured_button).first.click()
+        else:
+            await box.press("Enter")
+
+    react_ms = min(wait_ms, REACT_MS)
+    landing = await act_and_land(page, press, wait_ms, react_ms=react_ms)
+    if landing.moved:
+        return landing
     # Enter did nothing (a script-driven form): click the search button instead.
     button = await locate.submit_button(page, configured_button)
     if button is None:
-        return None
-    try:
-        async with page.expect_navigation(wait_until="load", timeout=wait_ms) as nav:
-            await button.click()
-        response = await nav.value
-        return response.status if response is not None else None
-    except PlaywrightTimeout:
-        await page.wait_for_load_state("networkidle")  # results rendered in place
-        return None
+        return landing
+    return await act_and_land(page, button.click, wait_ms, react_ms=react_ms)
+
+
+_SEARCH_PATH = re.compile(r"search|query|keyword|sousuo|jiansuo|retriev|/ss\b|/so\b", re.I)
+
+
+def _search_api(item: str, configured: str | None) -> re.Pattern[str]:
+    """Which API requests are the search itself: configured, or carrying the item's name
+    (plain or URL-encoded) or a search-like path."""
+    if configured:
+        return re.compile(configured)
+    words = {re.escape(item), re.escape(quote(item)), re.escape(quote_plus(item))}
+    return re.compile("|".join(sorted(words)) + "|" + _SEARCH_PATH.pattern, re.I)
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 async def _text_inputs(page: Page) -> int:

@@ -25,7 +25,10 @@ from config.catalog import Severity
 from core.results import Finding, Outcome, ProbeResult
 from probes import locate
 from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, http_error_finding
+from probes.captcha import apply_captcha_bypass, with_bypass_query
 from probes.errors import Inconclusive
+from probes.registration_form import captcha_kind
+from probes.registration_params import CaptchaBypass
 from probes.sso_pages import (
     asks_to_register,
     click_through,
@@ -66,6 +69,7 @@ class SsoParams(CheckParams):
     # header (欢迎您，张三 | 退出) read by ``probes.readers.read_greeting``.
     user_text: str | None = None
     systems: list[DepartmentSystemParams] = Field(min_length=1)
+    captcha_bypass: CaptchaBypass | None = None  # as registration's: header, cookie or query
     locked_markers: list[str] = Field(default_factory=lambda: list(LOCKED_MARKERS))
     error_markers: list[str] = Field(default_factory=lambda: list(locate.ERROR_MARKERS))
 
@@ -115,7 +119,9 @@ class SsoProbe(Probe):
         """Sign in at the identity portal; a failing result when the portal refuses."""
         portal = ctx.target.name
         login_url = ctx.url("login", "/login")
-        response = await ctx.goto(page, login_url)
+        bypass = params.captcha_bypass
+        await apply_captcha_bypass(page.context, ctx.target.base_url, bypass)
+        response = await ctx.goto(page, with_bypass_query(login_url, bypass))
         if response is not None and response.status >= 400:
             return _failed(http_error_finding(f"{portal}登录页", login_url, response.status))
         user_box = await username_box(page, ctx.selector("username_input"))
@@ -130,6 +136,14 @@ class SsoProbe(Probe):
             return _failed(_login_failed(f"{portal}登录页（{login_url}）未找到账号或密码输入框"))
         if await verification_code_box(page, ctx.selector("captcha_input")) is not None:
             raise Inconclusive(f"{portal}登录页要求输入验证码，巡检测试账号无法自动登录")
+        if await captcha_kind(page, None) is not None:
+            await ctx.evidence.capture(page, "login-captcha")
+            help_ = (
+                "请配置 captcha_bypass（测试环境的验证码豁免）"
+                if bypass is None
+                else ("已配置的 captcha_bypass 未被接受")
+            )
+            raise Inconclusive(f"{portal}登录页要求完成滑块或图形验证码，无法自动登录；{help_}")
 
         account = f"使用巡检测试账号“{params.username}”登录{portal}"
         await user_box.fill(params.username)

@@ -13,7 +13,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from probes.locate import first_visible
+from probes.locate import EXPECT_MS, first_visible
 from probes.readers import read_greeting
 
 ACCOUNT_WORDS = re.compile(r"账号|帐号|用户名|手机号|身份证|证件号|登录名|account|user", re.I)
@@ -51,8 +51,9 @@ async def password_box(page: Page, configured: str | None) -> Locator | None:
 
 
 async def username_box(page: Page, configured: str | None) -> Locator | None:
+    """The account field of a login form, waited for (a login view may be script-rendered)."""
     if configured:
-        return await first_visible([page.locator(configured)])
+        return await first_visible([page.locator(configured)], EXPECT_MS)
     return await first_visible(
         [
             page.get_by_label(ACCOUNT_WORDS),
@@ -62,7 +63,8 @@ async def username_box(page: Page, configured: str | None) -> Locator | None:
                 "input[name*=user i], input[name*=account i], input[name*=login i], "
                 "input[id*=user i], input[id*=account i]"
             ),
-        ]
+        ],
+        EXPECT_MS,
     )
 
 

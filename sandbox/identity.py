@@ -26,10 +26,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sandbox.layout import NavLink, SiteInfo, render
+from sandbox.registration_state import BYPASS_TOKEN
 from sandbox.site import create_site_app
 from sandbox.sso_faults import IdentityFaults
 
 SESSION_COOKIE = "CASTGC"
+BYPASS_HEADER = "X-Captcha-Bypass"  # the same test bypass as the registration pages
+BYPASS_NAME = "captcha_bypass"
 TICKET_LIFETIME_S = 300.0
 CAS_NAMESPACE = "http://www.yale.edu/tp/cas"
 
@@ -147,6 +150,12 @@ def identity_routes(faults: IdentityFaults, directory: IdentityDirectory) -> lis
             status_code=status_code,
         )
 
+    def slider_shown(request: Request) -> bool:
+        if not faults.slider_captcha:
+            return False
+        bypass = request.headers.get(BYPASS_HEADER) or request.cookies.get(BYPASS_NAME)
+        return bypass != BYPASS_TOKEN
+
     def login_form(request: Request, service: str, error: str = "", username: str = "") -> Response:
         return page(
             request,
@@ -157,6 +166,7 @@ def identity_routes(faults: IdentityFaults, directory: IdentityDirectory) -> lis
             error=error,
             username=username,
             unlabelled=faults.login_form_unlabelled,
+            slider=slider_shown(request),
         )
 
     async def home(request: Request) -> Response:
@@ -196,6 +206,8 @@ def identity_routes(faults: IdentityFaults, directory: IdentityDirectory) -> lis
                 heading="系统繁忙",
                 message="登录服务暂时不可用，请稍后再试。",
             )
+        if slider_shown(request) and form.get("slider_ok") != "1":
+            return login_form(request, service, "请先完成滑块验证", username)
         account = directory.account(username)
         if account is not None and faults.account_locked:
             error = "该账号因连续输错密码次数过多已被锁定，请30分钟后再试，或通过“忘记密码”重置。"

@@ -16,11 +16,12 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-def serve(host: str, port: int, fault_args: list[str]) -> int:
+def serve(host: str, port: int, fault_args: list[str], style: str = "classic") -> int:
     """Serve every sandbox site with the given faults, blocking until interrupted.
 
     The portal listens on ``host``; the identity portal, department systems, government
-    portal and H5 site on their own loopback addresses, all on ``port`` (0: free ports).
+    portal and H5 site on their own loopback addresses, all on ``port`` (0: free ports);
+    ``style`` "spa" serves the single-page portal style instead of the server-rendered one.
     Returns 0 after a signal-triggered clean stop, 2 for bad fault arguments (message on
     stderr names the argument) and 1 when an address cannot be bound or a server dies.
     """
@@ -30,7 +31,7 @@ def serve(host: str, port: int, fault_args: list[str]) -> int:
         print(f"故障参数错误 / invalid fault argument: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        world = SandboxWorld.start(port, portal_host=host)
+        world = SandboxWorld.start(port, portal_host=host, style=style)
     except (OSError, RuntimeError) as exc:
         print(
             f"无法启动沙箱 / cannot start the sandbox on {host}:{port}: {exc}",

@@ -24,6 +24,9 @@ class IdentityFaults(FaultFields):
     # The account box has no label, placeholder or telltale name and the 登录 button is a
     # scripted span: only configured selectors find them (the sso probe's selector tests).
     login_form_unlabelled: bool = False
+    # The login form's 滑块验证 (the SPA-style province's identity portal): a request carrying
+    # the test bypass (X-Captcha-Bypass header or captcha_bypass cookie) sees no slider.
+    slider_captcha: bool = False
 
 
 @dataclass

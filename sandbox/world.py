@@ -22,6 +22,7 @@ from sandbox.faults import FaultError, FaultSection, parse_fault_args
 from sandbox.gov_portal import GovPortalSandbox
 from sandbox.mobile import MobileSandbox
 from sandbox.server import PortalSandbox
+from sandbox.spa.server import SpaPortalSandbox
 from sandbox.sso_world import SsoSandbox
 
 PORTAL_HOST = "127.0.0.1"
@@ -29,24 +30,39 @@ IDENTITY_HOST = "127.0.0.2"
 SYSTEM_HOSTS = ("127.0.0.3", "127.0.0.4", "127.0.0.5")
 GOV_HOST = "127.0.0.6"
 MOBILE_HOST = "127.0.0.8"
+STYLES = ("classic", "spa")
 
 
 @dataclass
 class SandboxWorld:
-    portal: PortalSandbox
+    portal: PortalSandbox | SpaPortalSandbox
     sso: SsoSandbox
     gov: GovPortalSandbox
     mobile: MobileSandbox
 
     @classmethod
-    def start(cls, port: int = 0, portal_host: str = PORTAL_HOST) -> SandboxWorld:
-        """Start every site (healthy); ``port`` 0 lets each site pick a free one."""
+    def start(
+        cls, port: int = 0, portal_host: str = PORTAL_HOST, style: str = "classic"
+    ) -> SandboxWorld:
+        """Start every site (healthy); ``port`` 0 lets each site pick a free one.
+
+        ``style`` "spa" serves the single-page portal (sandbox/spa) instead of the
+        server-rendered one, and its identity portal asks for a slider CAPTCHA.
+        """
+        if style not in STYLES:
+            raise ValueError(f"unknown sandbox style {style!r} (known: {', '.join(STYLES)})")
         started: list[Any] = []
         try:
-            portal = PortalSandbox.start(portal_host, port)
+            portal: PortalSandbox | SpaPortalSandbox
+            if style == "spa":
+                portal = SpaPortalSandbox.start(portal_host, port)
+            else:
+                portal = PortalSandbox.start(portal_host, port)
             started.append(portal)
             sso = SsoSandbox.start(IDENTITY_HOST, SYSTEM_HOSTS, port)
             started.append(sso)
+            if style == "spa":
+                sso.identity_faults.update({"slider_captcha": True})
             gov = GovPortalSandbox.start(portal.url, GOV_HOST, port)
             started.append(gov)
             mobile = MobileSandbox.start(MOBILE_HOST, port, desktop_url=portal.url + "/")

@@ -29,6 +29,7 @@ from probes.base import Probe
 from probes.pool import BrowserOptions, BrowserPool
 from probes.registry import params_models, probe_kinds
 from sandbox.server import PortalSandbox
+from sandbox.spa.server import SpaPortalSandbox
 from tasks.catalog_sync import sync_catalog
 
 REQUIRE_POSTGRES = os.environ.get("GOVPATROL_TEST_REQUIRE_POSTGRES") == "1"
@@ -141,6 +142,32 @@ def portal(portal_server: PortalSandbox) -> Iterator[PortalSandbox]:
     portal_server.reset()
     yield portal_server
     portal_server.reset()
+
+
+@pytest.fixture(scope="session")
+def spa_server() -> Iterator[SpaPortalSandbox]:
+    spa = SpaPortalSandbox.start("127.0.0.1", 0)
+    yield spa
+    spa.stop()
+
+
+@pytest.fixture
+def spa_portal(spa_server: SpaPortalSandbox) -> Iterator[SpaPortalSandbox]:
+    """The single-page portal (hash router, JSON APIs, spinner), healthy for every test."""
+    spa_server.reset()
+    yield spa_server
+    spa_server.reset()
+
+
+AnyPortal = PortalSandbox | SpaPortalSandbox
+
+
+@pytest.fixture(params=["classic", "spa"])
+def any_portal(request: pytest.FixtureRequest) -> AnyPortal:
+    """The test runs on both sandbox styles: server-rendered pages and the single-page app."""
+    fixture = "portal" if request.param == "classic" else "spa_portal"
+    found: AnyPortal = request.getfixturevalue(fixture)
+    return found
 
 
 @pytest.fixture

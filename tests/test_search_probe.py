@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bot.jobs import RunReport, run_check
 from core.results import Outcome
 from sandbox.server import PortalSandbox
+from sandbox.spa.server import SpaPortalSandbox
 from tests.catalogs import portal_catalog
-from tests.conftest import ServicesFactory
+from tests.conftest import AnyPortal, ServicesFactory
 
 pytestmark = pytest.mark.browser
 
 CHECK = "sf-portal/search"
 
 
-async def _run(make_services: ServicesFactory, portal: PortalSandbox, **catalog: Any) -> RunReport:
-    services = make_services(portal_catalog(portal.url, **catalog))
+async def _run(make_services: ServicesFactory, portal: AnyPortal, **catalog: object) -> RunReport:
+    services = make_services(portal_catalog(portal.url, **catalog))  # type: ignore[arg-type]
     return await run_check(services, CHECK, record=False)
 
 
-async def test_healthy_portal_passes(make_services: ServicesFactory, portal: PortalSandbox) -> None:
+async def test_healthy_portal_passes(make_services: ServicesFactory, any_portal: AnyPortal) -> None:
     report = await _run(
         make_services,
-        portal,
+        any_portal,
         params={"items": ["排污许可证核发", "特种设备作业人员资格认定", "教师资格认定"]},
     )
     assert report.outcome is Outcome.PASS, report.result
@@ -34,10 +33,10 @@ async def test_healthy_portal_passes(make_services: ServicesFactory, portal: Por
 
 
 async def test_item_missing_from_index_is_named(
-    make_services: ServicesFactory, portal: PortalSandbox
+    make_services: ServicesFactory, any_portal: AnyPortal
 ) -> None:
-    portal.faults.update({"items_missing": ["排污许可证核发"]})
-    report = await _run(make_services, portal)
+    any_portal.faults.update({"items_missing": ["排污许可证核发"]})
+    report = await _run(make_services, any_portal)
     assert report.outcome is Outcome.FAIL
     (finding,) = report.result.findings
     assert finding.code == "search.item_not_found"
@@ -48,20 +47,20 @@ async def test_item_missing_from_index_is_named(
 
 
 async def test_search_returning_nothing_fails_every_item(
-    make_services: ServicesFactory, portal: PortalSandbox
+    make_services: ServicesFactory, any_portal: AnyPortal
 ) -> None:
-    portal.faults.update({"search_empty": True})
-    report = await _run(make_services, portal)
+    any_portal.faults.update({"search_empty": True})
+    report = await _run(make_services, any_portal)
     (finding,) = report.result.findings
     assert finding.code == "search.item_not_found"
     assert set(finding.subjects) == {"排污许可证核发", "公司设立登记"}
 
 
 async def test_keyword_leading_to_error_page(
-    make_services: ServicesFactory, portal: PortalSandbox
+    make_services: ServicesFactory, any_portal: AnyPortal
 ) -> None:
-    portal.faults.update({"error_keywords": ["排污"]})
-    report = await _run(make_services, portal)
+    any_portal.faults.update({"error_keywords": ["排污"]})
+    report = await _run(make_services, any_portal)
     assert report.outcome is Outcome.FAIL
     (finding,) = report.result.findings
     assert finding.code == "search.error_page"
@@ -69,10 +68,10 @@ async def test_keyword_leading_to_error_page(
 
 
 async def test_search_500_makes_search_unavailable(
-    make_services: ServicesFactory, portal: PortalSandbox
+    make_services: ServicesFactory, any_portal: AnyPortal
 ) -> None:
-    portal.faults.update({"search_500": True})
-    report = await _run(make_services, portal)
+    any_portal.faults.update({"search_500": True})
+    report = await _run(make_services, any_portal)
     (finding,) = report.result.findings
     assert finding.code == "search.unavailable"
     assert "HTTP 500" in finding.detail
@@ -91,20 +90,20 @@ async def test_slow_search_is_reported_with_its_time(
 
 
 async def test_site_down_is_an_http_error_finding(
-    make_services: ServicesFactory, portal: PortalSandbox
+    make_services: ServicesFactory, any_portal: AnyPortal
 ) -> None:
-    portal.faults.update({"site_down": True})
-    report = await _run(make_services, portal)
+    any_portal.faults.update({"site_down": True})
+    report = await _run(make_services, any_portal)
     (finding,) = report.result.findings
     assert finding.code == "site.http_error"
     assert "HTTP 503" in finding.detail
 
 
 async def test_page_without_search_box(
-    make_services: ServicesFactory, portal: PortalSandbox
+    make_services: ServicesFactory, any_portal: AnyPortal
 ) -> None:
     # The configured selector finds nothing: as on a portal that removed its search box.
-    report = await _run(make_services, portal, selectors={"search_input": "#no-such-box"})
+    report = await _run(make_services, any_portal, selectors={"search_input": "#no-such-box"})
     (finding,) = report.result.findings
     assert finding.code == "search.unavailable"
     assert "未找到站内搜索框" in finding.detail
@@ -164,3 +163,23 @@ async def test_an_empty_result_list_the_page_announces_is_still_a_missing_item(
         selectors={"result_item": ".result-list li"},
     )
     assert [f.code for f in report.result.findings] == ["search.item_not_found"]
+
+
+async def test_spa_search_api_answering_slowly_is_slow_not_missing(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    spa_portal.spa.update({"search_delay_ms": 9000})
+    report = await _run(make_services, spa_portal, params={"items": ["公司设立登记"]})
+    (finding,) = report.result.findings
+    assert finding.code == "search.slow"
+    assert "公司设立登记" in finding.detail and "超过 8 秒" in finding.detail
+
+
+async def test_spa_configured_selectors_and_sampled_hash_routes(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    sample = {"pages": ["/#/theme/personal?name=社保救助"], "count": 2, "link_pattern": "#/item/"}
+    selectors = {"search_input": "#kw", "result_item": ".card a"}
+    report = await _run(make_services, spa_portal, params={"sample": sample}, selectors=selectors)
+    assert report.outcome is Outcome.PASS, report.result
+    assert report.result.metrics["searched"] == 2

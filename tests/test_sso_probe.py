@@ -59,6 +59,7 @@ def sso_catalog(
     selectors: dict[str, str] | None = None,
     user_selector: str | None = None,
     greeting_only: bool = False,
+    captcha_bypass: dict[str, str] | None = None,
 ) -> str:
     """The identity portal as a target of the province office, checked across its systems;
     ``greeting_only``: no user_text anywhere, as an operator who read only the README."""
@@ -70,7 +71,7 @@ def sso_catalog(
         if user_selector:
             entry["user_selector"] = user_selector
         systems.append(entry)
-    params = {
+    params: dict[str, Any] = {
         "username": world.account.username,
         "password": "${SSO_PASSWORD}",
         "user_text": user_text or world.account.name,
@@ -78,6 +79,8 @@ def sso_catalog(
     }
     if greeting_only:
         del params["user_text"]
+    if captcha_bypass is not None:
+        params["captcha_bypass"] = captcha_bypass
     return f"""
 units:
   - code: sf-zwb
@@ -409,3 +412,40 @@ async def test_greeting_reader_still_sees_a_system_asking_to_log_in_again(
     sso.system("rst").faults.update({"ignore_ticket": True})
     report = await _run(make_services, sso, greeting_only=True)
     assert [f.code for f in report.result.findings] == ["sso.relogin_required"]
+
+
+# -- the SPA-style province's identity portal: a slider CAPTCHA on the login form ----------
+
+BYPASS_BY_HEADER = {"token": "sandbox-captcha-bypass", "header": "X-Captcha-Bypass"}
+BYPASS_BY_COOKIE = {"token": "sandbox-captcha-bypass", "cookie": "captcha_bypass"}
+
+
+async def test_slider_captcha_without_bypass_is_inconclusive_not_login_failed(
+    make_services: ServicesFactory, sso: SsoSandbox
+) -> None:
+    sso.identity_faults.update({"slider_captcha": True})
+    report = await _run(make_services, sso)
+    assert report.outcome is Outcome.INCONCLUSIVE, report.result
+    assert "滑块" in report.result.error and "captcha_bypass" in report.result.error
+    assert not report.result.findings
+
+
+@pytest.mark.parametrize("bypass", [BYPASS_BY_HEADER, BYPASS_BY_COOKIE], ids=["header", "cookie"])
+async def test_slider_captcha_with_bypass_signs_in_everywhere(
+    make_services: ServicesFactory, sso: SsoSandbox, bypass: dict[str, str]
+) -> None:
+    sso.identity_faults.update({"slider_captcha": True})
+    report = await _run(make_services, sso, captcha_bypass=bypass)
+    assert report.outcome is Outcome.PASS, report.result
+    assert report.result.metrics["signed_in"] == 3
+
+
+async def test_slider_captcha_with_bypass_still_finds_relogin(
+    make_services: ServicesFactory, sso: SsoSandbox
+) -> None:
+    sso.identity_faults.update({"slider_captcha": True})
+    sso.system("scjg").faults.update({"ignore_ticket": True})
+    report = await _run(make_services, sso, captcha_bypass=BYPASS_BY_HEADER)
+    (finding,) = report.result.findings
+    assert finding.code == "sso.relogin_required"
+    assert finding.subjects == (SCJG,)

@@ -1,0 +1,274 @@
+// 示范省一体化政务服务平台: a hash router rendering every view from the /api/ answers.
+(function () {
+  'use strict';
+  var view = document.getElementById('view');
+  var seq = 0; // the newest route wins: answers of older routes are dropped
+
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+    });
+  }
+
+  function api(path, body) {
+    var init = body === undefined ? {} : {
+      method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)
+    };
+    return fetch(path, init).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        data.httpStatus = r.status;
+        return data;
+      });
+    });
+  }
+
+  function spinner() {
+    view.innerHTML = '<div class="loading" role="progressbar" aria-busy="true">正在加载，请稍候…</div>';
+  }
+
+  function toast(text) {
+    var box = document.createElement('div');
+    box.className = 'toast';
+    box.setAttribute('role', 'status');
+    box.textContent = text;
+    document.getElementById('toasts').appendChild(box);
+    setTimeout(function () { box.remove(); }, 3000);
+  }
+
+  function finder(value) {
+    return '<form class="finder" role="search" id="finder">'
+      + '<input id="kw" type="text" placeholder="请输入您要查找的事项" value="' + esc(value || '') + '">'
+      + '<button type="submit">检索</button></form>';
+  }
+
+  function bindFinder() {
+    var form = document.getElementById('finder');
+    if (!form) return;
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var kw = document.getElementById('kw').value.trim();
+      location.hash = '#/search?q=' + encodeURIComponent(kw) + '&page=1';
+    });
+  }
+
+  function card(item) {
+    return '<div class="card"><a href="#/item/' + esc(item.id) + '">' + esc(item.name) + '</a>'
+      + '<span>' + esc(item.dept) + '</span></div>';
+  }
+
+  function failed(data) {
+    view.innerHTML = '<h1>服务暂时无法访问</h1><p>' + esc(data.msg || '请稍后再试') + '</p>';
+  }
+
+  var views = {
+    home: function (mine) {
+      return api('/api/home').then(function (data) {
+        if (mine !== seq) return;
+        view.innerHTML = '<h1>欢迎访问示范省一体化政务服务平台</h1>' + finder('')
+          + '<h2>高频服务</h2>' + data.hot.map(card).join('');
+        bindFinder();
+      });
+    },
+    list: function (mine, aud) {
+      return api('/api/list/' + encodeURIComponent(aud)).then(function (data) {
+        if (mine !== seq) return;
+        view.innerHTML = '<h1>' + (aud === 'legal' ? '法人服务' : '个人服务') + '</h1><ul class="themes">'
+          + data.themes.map(function (t) {
+            return '<li><a href="#/theme/' + esc(aud) + '?name=' + encodeURIComponent(t) + '">' + esc(t) + '</a></li>';
+          }).join('') + '</ul>';
+      });
+    },
+    theme: function (mine, aud, query) {
+      var name = query.get('name') || '';
+      return api('/api/list/' + encodeURIComponent(aud) + '?theme=' + encodeURIComponent(name)).then(function (data) {
+        if (mine !== seq) return;
+        view.innerHTML = '<h1>' + esc(name) + '</h1>'
+          + (data.items.length ? data.items.map(card).join('') : '<p>暂无数据</p>');
+      });
+    },
+    search: function (mine, _arg, query) {
+      var q = query.get('q') || '';
+      var page = parseInt(query.get('page') || '1', 10) || 1;
+      return api('/api/search?q=' + encodeURIComponent(q) + '&page=' + page).then(function (data) {
+        if (mine !== seq) return;
+        if (data.httpStatus >= 400) { failed(data); return; }
+        var pages = Math.max(1, Math.ceil(data.total / data.size));
+        var more = page < pages ? '<button type="button" id="next">下一页</button>' : '';
+        view.innerHTML = finder(q) + '<p>共找到 ' + data.total + ' 个相关事项</p>'
+          + (data.list.length ? data.list.map(card).join('') : '<p>未找到相关事项，请更换关键词</p>')
+          + '<div class="pager"><span>第 ' + page + ' / ' + pages + ' 页</span>' + more + '</div>';
+        bindFinder();
+        var next = document.getElementById('next');
+        if (next) next.addEventListener('click', function () {
+          location.hash = '#/search?q=' + encodeURIComponent(q) + '&page=' + (page + 1);
+        });
+      });
+    },
+    item: function (mine, id) {
+      return api('/api/items/' + encodeURIComponent(id)).then(function (data) {
+        if (mine !== seq) return;
+        if (data.httpStatus >= 400) { failed(data); return; }
+        var facts = data.info.map(function (e) {
+          return '<dt>' + esc(e[0]) + '</dt><dd>' + esc(e[1]) + '</dd>';
+        }).join('');
+        var rows = data.materials.map(function (m) {
+          return '<tr><td>' + esc(m.name) + '</td><td>' + esc(m.from) + '</td><td>' + esc(m.shape)
+            + '</td><td>' + esc(m.count) + '</td><td><a href="#/item/' + esc(data.id) + '">查看</a></td></tr>';
+        }).join('');
+        var steps = data.steps.map(function (s) {
+          return '<li><strong>' + esc(s.name) + '</strong>（' + esc(s.limit) + '）' + esc(s.what) + '</li>';
+        }).join('');
+        view.innerHTML = '<h1>' + esc(data.name) + '</h1><p>实施机构：' + esc(data.dept) + '</p>'
+          + '<div class="tabs" role="tablist">'
+          + '<button role="tab" aria-selected="true" data-tab="facts" aria-controls="facts">基本信息</button>'
+          + '<button role="tab" aria-selected="false" data-tab="stuff" aria-controls="stuff">办理材料</button>'
+          + '<button role="tab" aria-selected="false" data-tab="flow" aria-controls="flow">办事流程</button></div>'
+          + '<section role="tabpanel" id="facts"><dl class="facts">' + facts + '</dl></section>'
+          + '<section role="tabpanel" id="stuff" hidden>'
+          + (rows ? '<table class="' + (data.wide ? 'wide' : '') + '"><thead><tr><th>材料名称</th><th>来源渠道</th>'
+            + '<th>材料形式</th><th>份数</th><th>示例样表</th></tr></thead><tbody>' + rows
+            + '</tbody></table>' : '') + '</section>'
+          + '<section role="tabpanel" id="flow" hidden>' + (steps ? '<ol>' + steps + '</ol>' : '') + '</section>'
+          + (data.wide ? '<table class="wide"><tr><td>办理结果：' + esc(data.result) + '</td></tr></table>' : '');
+        view.querySelectorAll('[role=tab]').forEach(function (tab) {
+          tab.addEventListener('click', function () {
+            view.querySelectorAll('[role=tab]').forEach(function (t) {
+              t.setAttribute('aria-selected', String(t === tab));
+              document.getElementById(t.dataset.tab).hidden = t !== tab;
+            });
+          });
+        });
+      });
+    },
+    register: function (mine, kind) {
+      if (!kind) {
+        view.innerHTML = '<h1>新用户注册</h1><p>请选择注册类型：</p><ul>'
+          + '<li><a href="#/register/personal">个人用户注册</a></li>'
+          + '<li><a href="#/register/legal">法人用户注册</a></li></ul>';
+        return Promise.resolve();
+      }
+      return api('/api/register/rules?kind=' + encodeURIComponent(kind)).then(function (data) {
+        if (mine !== seq) return;
+        var pattern = new RegExp(data.pattern);
+        view.innerHTML = '<h1>' + (kind === 'legal' ? '法人用户注册' : '个人用户注册') + '</h1>'
+          + '<form id="reg" novalidate>'
+          + '<div class="row"><label for="mobile">手机号码</label><input id="mobile" type="tel" maxlength="11">'
+          + '<span class="err" id="mobile-err"></span></div>'
+          + '<div class="row"><label for="pwd">设置密码</label><input id="pwd" type="password"></div>'
+          + '<div class="row"><label for="sms">短信验证码</label><input id="sms">'
+          + '<button type="button" id="send">获取短信验证码</button></div>'
+          + '<button type="submit">立即注册</button></form>';
+        var mobile = document.getElementById('mobile');
+        var err = document.getElementById('mobile-err');
+        mobile.addEventListener('blur', function () {
+          err.textContent = '';
+          var phone = mobile.value.trim();
+          if (!phone) return;
+          if (!pattern.test(phone)) { err.textContent = '手机号码格式有误'; return; }
+          api('/api/register/phone-check', {phone: phone}).then(function (answer) {
+            if (mobile.value.trim() === phone && !answer.ok) err.textContent = answer.msg;
+          });
+        });
+        mobile.addEventListener('input', function () { err.textContent = ''; });
+        var send = document.getElementById('send');
+        send.addEventListener('click', function () {
+          api('/register/sms-code', {kind: kind, mobile: mobile.value.trim()}).then(function (answer) {
+            toast(answer.msg || '发送失败');
+            if (answer.code !== 0) return;
+            var left = 60;
+            send.disabled = true;
+            send.textContent = left + '秒后重新获取';
+            var timer = setInterval(function () {
+              left -= 1;
+              send.textContent = left + '秒后重新获取';
+              if (left <= 0) { clearInterval(timer); send.disabled = false; send.textContent = '获取短信验证码'; }
+            }, 1000);
+          });
+        });
+        document.getElementById('reg').addEventListener('submit', function (e) {
+          e.preventDefault();
+          toast('请先获取短信验证码');
+        });
+      });
+    },
+    consult: function (mine) {
+      return api('/api/departments').then(function (data) {
+        if (mine !== seq) return;
+        var options = data.list.map(function (d) {
+          return '<option value="' + esc(d.code) + '">' + esc(d.name) + '</option>';
+        }).join('');
+        view.innerHTML = '<h1>在线咨询</h1><p>您可以就办事过程中的问题写信咨询，我们将在5个工作日内答复。</p>'
+          + '<button type="button" id="write">我要写信</button>'
+          + '<p><a href="#/query">办理结果查询</a></p>'
+          + '<dialog id="letter" aria-label="写信咨询"><form id="letter-form" method="dialog" novalidate>'
+          + '<div class="row"><label for="l-kind">信件类型</label><select id="l-kind">'
+          + '<option>咨询</option><option>投诉</option><option>建议</option></select></div>'
+          + '<div class="row"><label for="l-dept">所属部门</label><select id="l-dept" required>'
+          + '<option value="">--请选择--</option>' + options + '</select></div>'
+          + '<div class="row"><label for="l-title">信件标题</label><input id="l-title"></div>'
+          + '<div class="row"><label for="l-content">信件内容</label><textarea id="l-content" rows="5"></textarea></div>'
+          + '<div class="row"><label for="l-name">姓名</label><input id="l-name"></div>'
+          + '<div class="row"><label for="l-phone">手机号码</label><input id="l-phone"></div>'
+          + '<button type="submit">提交</button> <button type="button" id="l-close">取消</button>'
+          + '</form></dialog>';
+        var dialog = document.getElementById('letter');
+        document.getElementById('write').addEventListener('click', function () { dialog.showModal(); });
+        document.getElementById('l-close').addEventListener('click', function () { dialog.close(); });
+        document.getElementById('letter-form').addEventListener('submit', function (e) {
+          e.preventDefault();
+          var value = function (id) { return document.getElementById(id).value.trim(); };
+          if (!value('l-dept')) { toast('请选择所属部门'); return; }
+          api('/api/letters', {
+            kind: value('l-kind'), dept: value('l-dept'), title: value('l-title'),
+            content: value('l-content'), name: value('l-name'), phone: value('l-phone')
+          }).then(function (answer) {
+            if (!answer.ok) { toast(answer.msg || '提交失败'); return; }
+            dialog.close();
+            toast('提交成功！信件编号：' + answer.number + '，您的信件查询码为：' + answer.code + '，请妥善保存。');
+          });
+        });
+      });
+    },
+    query: function () {
+      view.innerHTML = '<h1>办理结果查询</h1><form id="ask" novalidate>'
+        + '<div class="row"><label for="q-number">信件编号</label><input id="q-number"></div>'
+        + '<div class="row"><label for="q-code">查询码</label><input id="q-code"></div>'
+        + '<button type="submit">查询</button></form><div id="answer"></div>';
+      document.getElementById('ask').addEventListener('submit', function (e) {
+        e.preventDefault();
+        var answerBox = document.getElementById('answer');
+        answerBox.innerHTML = '<div class="loading" role="progressbar" aria-busy="true">正在查询…</div>';
+        api('/api/letters/query', {
+          number: document.getElementById('q-number').value.trim(),
+          code: document.getElementById('q-code').value.trim()
+        }).then(function (data) {
+          if (data.httpStatus >= 400) { answerBox.innerHTML = '<h2>系统异常</h2><p>请稍后再试</p>'; return; }
+          if (!data.ok) { answerBox.innerHTML = '<p class="err">' + esc(data.msg) + '</p>'; return; }
+          answerBox.innerHTML = '<dl class="facts"><dt>信件编号</dt><dd>' + esc(data.number) + '</dd>'
+            + '<dt>信件标题</dt><dd>' + esc(data.title) + '</dd>'
+            + '<dt>提交时间</dt><dd>' + esc(data.submitted) + '</dd></dl>'
+            + '<p>办理状态：' + esc(data.status) + '</p>'
+            + (data.reply ? '<p>答复时间：' + esc(data.replied) + '</p><p>答复内容：' + esc(data.reply) + '</p>' : '');
+        });
+      });
+      return Promise.resolve();
+    }
+  };
+
+  function route() {
+    var mine = ++seq;
+    var hash = location.hash.replace(/^#\/?/, '');
+    var path = hash.split('?')[0];
+    var query = new URLSearchParams(hash.split('?')[1] || '');
+    var parts = path.split('/');
+    var name = parts[0] || 'home';
+    var handler = views[name] || views.home;
+    spinner();
+    handler(mine, decodeURIComponent(parts[1] || ''), query).catch(function () {
+      if (mine === seq) failed({});
+    });
+  }
+
+  window.addEventListener('hashchange', route);
+  route();
+})();
