@@ -49,7 +49,10 @@ def spa_catalog(portal: SpaPortalSandbox, sso: SsoSandbox) -> str:
         "registration": {"segments": SEGMENTS},
         "consultation": {"fill": {"所属部门": "省市场监督管理局"}},
         "mobile": {"pages": ["/#/item/gsslj"], "max_links": 2},
-        "checklist": {"columns": {"pages": ["/#/list/legal"]}},
+        "checklist": {
+            "columns": {"pages": ["/#/list/legal"]},
+            "guides": {"items": ["/#/item/gsslj", "/#/item/sfzhl"]},
+        },
     }
     portal_checks = "".join(
         f"""

@@ -168,12 +168,25 @@ _READ_GUIDE_JS = r"""
   for (const a of root.querySelectorAll('a[href]')) {
     if (inChrome(a)) continue;
     const text = clean(a.textContent) || clean(a.getAttribute('title'));
-    if (!(a.hasAttribute('download') || fileLike.test(a.href) || /下载/.test(text))) continue;
     const row = a.closest('tr');
+    // A link in a table column headed 示例样表/表格下载… is that column's file, whatever its
+    // own words (查看, 点击查看) or address (a route of a single-page app).
+    let column = '';
+    const cell = a.closest('td, th');
+    const table = row && row.closest('table');
+    const head = table && (table.tHead ? table.tHead.rows[0] : table.rows[0]);
+    if (cell && head && head !== row && head.cells[cell.cellIndex]) {
+      column = clean(head.cells[cell.cellIndex].textContent);
+    }
+    const fileColumn = /样表|样本|示范|范本|范例|示例|下载|空白表|表格/.test(column);
+    if (!(a.hasAttribute('download') || fileLike.test(a.href) || /下载/.test(text) || fileColumn)) {
+      continue;
+    }
     const dd = a.closest('dd');
     let context = '';
     const rowLabel = row && row.querySelector(':scope > th');
-    if (rowLabel) context = clean(rowLabel.textContent);
+    if (fileColumn) context = column;
+    else if (rowLabel) context = clean(rowLabel.textContent);
     else if (dd && dd.previousElementSibling) {
       context = clean(dd.previousElementSibling.textContent);
     }

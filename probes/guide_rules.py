@@ -171,9 +171,13 @@ def unclear_material_formats(
     names_entry = next((e for e in entries if normalise_label(e.label) in labels and e.items), None)
     if names_entry is not None:
         count = len(names_entry.items)
-        columns = [e.items for e in entries if len(e.items) == count]
+        # Each cell under its column's name: a bare “1” under 份数 states the copies.
+        labelled = [(e.label, e.items) for e in entries if len(e.items) == count]
         rows = [
-            (name, " ".join(column[i] for column in columns))
+            (
+                name,
+                " ".join(f"{label}：{items[i]}" for label, items in labelled if items[i].strip()),
+            )
             for i, name in enumerate(names_entry.items)
         ]
     else:

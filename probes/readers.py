@@ -163,7 +163,13 @@ MATERIAL_FORMAT_ASPECTS: Aspects = (
         "纸质/电子",
         re.compile(r"纸质|电子|原件|复印件|复制件|影印件|打印件|扫描件|PDF|pdf|书面"),
     ),
-    ("份数", re.compile(r"[0-9一二两三四五六七八九十]+\s*[份张本套]")),
+    # “2份”, or a bare number under a 份数 column (its cells are read as “份数：1”).
+    (
+        "份数",
+        re.compile(
+            r"[0-9一二两三四五六七八九十]+\s*[份张本套]|份数[:：]\s*[0-9一二两三四五六七八九十]+"
+        ),
+    ),
 )
 
 

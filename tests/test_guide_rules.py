@@ -129,6 +129,16 @@ def test_material_format_is_read_across_the_table_row() -> None:
     ]
 
 
+def test_a_bare_number_under_a_copies_column_states_the_copies() -> None:
+    # “份数 | 1”: the column names what the cell counts (issue 14, the SPA's materials table).
+    table = (
+        Labelled("材料名称", "", ("营业执照", "身份证明")),
+        Labelled("材料形式", "", ("纸质原件", "纸质复印件")),
+        Labelled("份数", "", ("1", "")),
+    )
+    assert unclear_material_formats(table) == [("身份证明", ("份数",))]
+
+
 def test_material_format_in_a_materials_list_is_read_from_each_line() -> None:
     listed = (
         Labelled("申请材料", "", ("申请书原件1份（纸质）", "身份证复印件一份，纸质或电子", "照片")),

@@ -42,7 +42,13 @@ def spa_checks() -> list[tuple[str, dict[str, Any]]]:
         ("registration", {"segments": SEGMENTS}),
         ("consultation", {"fill": FILL}),
         ("mobile", MOBILE),
-        ("checklist", {"columns": {"pages": ["/#/list/legal"]}}),
+        (
+            "checklist",
+            {
+                "columns": {"pages": ["/#/list/legal"]},
+                "guides": {"items": ["/#/item/gsslj", "/#/item/sfzhl"]},
+            },
+        ),
     ]
 
 
@@ -122,6 +128,16 @@ async def test_checklist_columns_follow_hash_routes(
     (finding,) = report.result.findings
     assert finding.code == "checklist.empty_column"
     assert "生育收养" in finding.detail
+
+
+async def test_healthy_spa_guides_are_read_whole(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    # 份数 given as a bare “1” under its column, and a 示例样表 column of 查看 links: both
+    # are stated, and were read as missing before (issue 14, rendered guides).
+    report = await _run(make_services, spa_portal, "checklist", spa_guides("gsslj", "sfzhl"))
+    assert report.outcome is Outcome.PASS, report.result
+    assert report.result.metrics["guides_checked"] == 2
 
 
 async def test_checklist_guide_in_tabs_missing_element(

@@ -35,6 +35,7 @@ from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import GuideFaults, _empty_themes, _missing_for
 from sandbox.layout import PORTAL_SITE
+from sandbox.portal import blank_form, sample_form
 from sandbox.registration import SMS_INBOX_PATH, registration_routes
 from sandbox.registration_state import RegistrationDesk
 from sandbox.search import SearchIndex, normalize
@@ -88,6 +89,8 @@ def _guide(item: ServiceItem, guides: GuideFaults, spa: SpaFaults) -> dict[str, 
         if "办理流程" in missing
         else [{"name": s.name, "what": s.description, "limit": s.time_limit} for s in item.process],
         "wide": spa.mobile_overflow,
+        "blank_form": {"name": item.blank_form_name, "href": f"/files/{item.id}/blank.docx"},
+        "sample_form": f"/files/{item.id}/sample.pdf",
     }
 
 
@@ -220,6 +223,9 @@ def spa_routes(
         Route("/api/departments", departments, methods=["GET"]),
         Route("/api/letters", consult, methods=["POST"]),
         Route("/api/letters/query", consult_query, methods=["POST"]),
+        # The guides' form files: the first portal's, under the same paths.
+        Route("/files/{item_id}/blank.docx", blank_form, methods=["GET"]),
+        Route("/files/{item_id}/sample.pdf", sample_form, methods=["GET"]),
         Mount("/spa", StaticFiles(directory=STATIC), name="spa"),
         # 获取短信验证码 and the test SIM's inbox: the first portal's, on the same desk.
         *(

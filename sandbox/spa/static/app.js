@@ -110,10 +110,11 @@
         if (data.httpStatus >= 400) { failed(data); return; }
         var facts = data.info.map(function (e) {
           return '<dt>' + esc(e[0]) + '</dt><dd>' + esc(e[1]) + '</dd>';
-        }).join('');
+        }).join('') + '<dt>空白表格</dt><dd><a href="' + esc(data.blank_form.href) + '">'
+          + esc(data.blank_form.name) + '</a></dd>';
         var rows = data.materials.map(function (m) {
           return '<tr><td>' + esc(m.name) + '</td><td>' + esc(m.from) + '</td><td>' + esc(m.shape)
-            + '</td><td>' + esc(m.count) + '</td><td><a href="#/item/' + esc(data.id) + '">查看</a></td></tr>';
+            + '</td><td>' + esc(m.count) + '</td><td><a href="' + esc(data.sample_form) + '">查看</a></td></tr>';
         }).join('');
         var steps = data.steps.map(function (s) {
           return '<li><strong>' + esc(s.name) + '</strong>（' + esc(s.limit) + '）' + esc(s.what) + '</li>';
