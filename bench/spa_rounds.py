@@ -16,11 +16,13 @@ import json
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bench.common import CHROMIUM, median, percentile, report, rounded, table, wire
 from bot.jobs import run_check
+from bot.services import Services
 from core.results import Outcome
 from probes.pool import BrowserOptions, BrowserPool
 from sandbox.departments import masked
@@ -99,35 +101,36 @@ async def rounds(count: int, workdir: Path) -> dict[str, Any]:
     sso = SsoSandbox.start()
     sso.identity_faults.update({"slider_captcha": True})
     pool = BrowserPool(BrowserOptions(executable_path=CHROMIUM), concurrency=2)
-    outcomes: dict[str, Counter[str]] = {check: Counter() for check in CHECKS}
-    seconds: dict[str, list[float]] = {check: [] for check in CHECKS}
-    problems: list[str] = []
     try:
         services = wire(workdir, spa_catalog(portal, sso), pool=pool)
-        for number in range(1, count + 1):
-            for check in CHECKS:
-                started = time.monotonic()
-                result = (await run_check(services, check, record=False)).result
-                seconds[check].append(time.monotonic() - started)
-                outcomes[check][result.outcome.value] += 1
-                if result.outcome is not Outcome.PASS:
-                    said = result.error or "；".join(f.code for f in result.findings)
-                    problems.append(f"round {number} {check}: {result.outcome.value} {said}")
+        return await play_rounds(services, CHECKS, count)
     finally:
         await pool.close()
         sso.stop()
         portal.stop()
+
+
+async def play_rounds(services: Services, checks: Sequence[str], count: int) -> dict[str, Any]:
+    """Run every check ``count`` times (recording nothing); tally outcomes and times."""
+    outcomes: dict[str, Counter[str]] = {check: Counter() for check in checks}
+    seconds: dict[str, list[float]] = {check: [] for check in checks}
+    problems: list[str] = []
+    for number in range(1, count + 1):
+        for check in checks:
+            started = time.monotonic()
+            result = (await run_check(services, check, record=False)).result
+            seconds[check].append(time.monotonic() - started)
+            outcomes[check][result.outcome.value] += 1
+            if result.outcome is not Outcome.PASS:
+                said = result.error or "；".join(f.code for f in result.findings)
+                problems.append(f"round {number} {check}: {result.outcome.value} {said}")
     return {"outcomes": outcomes, "seconds": seconds, "problems": problems}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=20)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        found = asyncio.run(rounds(args.rounds, Path(tmp)))
+def report_rounds(name: str, checks: Sequence[str], found: dict[str, Any], count: int) -> None:
+    """Print the per-check table and the ``BENCH`` line of a clean-rounds benchmark."""
     rows = []
-    for check in CHECKS:
+    for check in checks:
         counted, times = found["outcomes"][check], found["seconds"][check]
         not_pass = sum(n for outcome, n in counted.items() if outcome != Outcome.PASS.value)
         rows.append(
@@ -143,13 +146,22 @@ def main() -> None:
     if found["problems"]:
         text += "\n" + "\n".join(found["problems"])
     figures = {
-        "rounds": args.rounds,
+        "rounds": count,
         "non_pass": sum(row[2] for row in rows),
         "checks": {
             row[0]: {"pass": row[1], "non_pass": row[2], "median_s": row[3]} for row in rows
         },
     }
-    report("spa_rounds", figures, text)
+    report(name, figures, text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        found = asyncio.run(rounds(args.rounds, Path(tmp)))
+    report_rounds("spa_rounds", CHECKS, found, args.rounds)
 
 
 if __name__ == "__main__":
