@@ -462,8 +462,9 @@ async def test_site_down_during_the_follow_up_is_an_outage_and_the_letter_kept(
 
 
 async def test_a_query_entry_named_in_unknown_words_is_inconclusive_until_configured(
-    make_services: ServicesFactory, portal: DeskPortal, engine: Engine
+    make_services: ServicesFactory, portal: DeskPortal, sqlite_engine: Engine
 ) -> None:
+    engine = sqlite_engine  # a probe's reading: one database is enough
     portal.desk.faults.update({"query_label": "查看进展", "never_reply": True})
     made = _services(make_services, portal, engine)
     assert (await run_at(made, portal, SUBMITTED)).outcome is Outcome.PASS
