@@ -88,6 +88,7 @@ def _closed_port() -> int:
         ("GOVPATROL_BROWSER_CONCURRENCY", "abc"),
         ("GOVPATROL_DATA_DIR", "/proc/nope"),
     ],
+    ids=["database-closed-port", "database-bogus-scheme", "concurrency", "data-dir"],
 )
 def test_bad_setting_is_one_chinese_line_naming_it_and_exit_2(
     setting: str, value: str, data_env: dict[str, str]
