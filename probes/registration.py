@@ -237,7 +237,7 @@ class RegistrationProbe(Probe):
             report.cannot_judge.append(
                 f"测试手机号{report.phone_shown}点击“获取验证码”后提示“{answer.message}”，"
                 f"未说明号码本身有误，无法判定{report.code_segment}号段能否获取验证码"
-                "（可能是巡检请求过于频繁；可调低巡检频率）"
+                "（可能是巡检请求过于频繁；可放宽该巡检项的 schedule）"
             )
             await ctx.evidence.capture(page, f"{report.kind}-code-request-busy")
             return

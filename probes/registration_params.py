@@ -84,8 +84,9 @@ class RegistrationParams(CheckParams):
     # The operator's SIMs of several segments: each run requests a code for the next one, so
     # over successive runs every segment listed here meets the server's own check.
     test_phones: list[str] | None = Field(default=None, min_length=1)
-    # Words of the portal refusing a number (regex, first group quoted), replacing the
-    # built-in reader (手机号码格式不正确, 不支持该号段, 号码无效…).
+    # Words of the portal refusing a number (regex, first group quoted) at 获取验证码 or in a
+    # blur-time check's answer, replacing the built-in reader (手机号码格式不正确, 不支持该号段,
+    # 号码无效…); the form's own messages are still read by their usual words.
     phone_rejection_pattern: str | None = None
     sms_inbox: SmsInboxParams | None = None
     captcha_bypass: CaptchaBypass | None = None

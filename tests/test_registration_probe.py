@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot.jobs import RunReport, report_fixed, run_check
 from bot.receivers import WebhookCatcher
 from core.clock import FakeClock
 from core.results import Outcome
+from probes.registration_params import RegistrationParams
 from probes.segments import mainland_mobile_segments, sample_number
 from probes.sms import GatewayShape, MemorySmsInbox, extract_code, wait_for_code
 from sandbox.faults import FaultError, PortalFaults
@@ -339,6 +341,17 @@ def test_registration_faults_refuse_bad_values_naming_the_field() -> None:
     assert bad_segment.value.field == "rejected_segments"
     faults.update({"rejected_segments": ["176", "170"]})
     assert faults.phone_regex() == r"^(?!176|170)1[3-9]\d{9}$"
+
+
+def test_test_phones_are_checked_and_exclusive_of_test_phone() -> None:
+    params = RegistrationParams.model_validate({"test_phones": [13800138000, "17012345678"]})
+    assert params.phones == ("13800138000", "17012345678")
+    with pytest.raises(ValidationError, match="test_phones must be 11-digit"):
+        RegistrationParams.model_validate({"test_phones": ["13800138000", "12345"]})
+    with pytest.raises(ValidationError, match="not both"):
+        RegistrationParams.model_validate({"test_phone": TEST_PHONE, "test_phones": [TEST_PHONE]})
+    with pytest.raises(ValidationError, match="phone_rejection_pattern"):
+        RegistrationParams.model_validate({"phone_rejection_pattern": "(unclosed"})
 
 
 async def test_two_failing_runs_open_one_task_and_the_verified_fix_closes_it(
