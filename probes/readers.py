@@ -257,10 +257,11 @@ def says_no_results(text: str) -> bool:
 
 # -- refusals of a phone number ----------------------------------------------------------------
 
-# What a message names when it refuses the number itself (not its SMS, not a code).
+# What a message names when it refuses the number itself (not its SMS, not a code). Not
+# 不存在: a registration page's availability check saying 手机号不存在 means "free to use".
 _NUMBER_NOUN = re.compile(r"手机|号码|号段|电话|mobile|phone", re.IGNORECASE)
 _NUMBER_VERDICT = re.compile(
-    r"不正确|不对|有误|错误|无效|不合法|非法|不支持|不符合|不可用|不存在|不允许|不能使用|受限|"
+    r"不正确|不对|有误|错误|无效|不合法|非法|不支持|不符合|不可用|不允许|不能使用|受限|"
     r"请输入正确|请填写正确|请输入有效|请输入合法|请更换|invalid|incorrect|not supported",
     re.IGNORECASE,
 )
@@ -307,13 +308,22 @@ def is_busy_refusal(text: str) -> bool:
     return bool(BUSY_REFUSAL.search(folded)) and not SEND_FAILED.search(folded)
 
 
-_SUCCESS_KEYS = ("ok", "success", "valid", "available", "usable")
+_SUCCESS_FLAGS = ("ok", "success", "valid", "available", "usable")
+_STATUS_KEYS = ("code", "status", "errcode", "errCode", "resultCode", "retCode")
+_SUCCESS_STATUSES = frozenset({"0", "200", "ok", "success", "true"})
 
 
 def read_number_rejection_in_answer(data: object, pattern: str | None = None) -> str:
     """The words of a portal's JSON answer (a blur-time availability check, a code request)
-    that refuse the number; "" when it does not, or says it succeeded (``ok: true``)."""
-    if isinstance(data, dict) and any(data.get(key) is True for key in _SUCCESS_KEYS):
+    that refuse the number; "" when it does not, or when the answer says it succeeded
+    (``ok: true``, ``code: 0``, ``status: "ok"``…): a hint carried by a success is no refusal."""
+    if isinstance(data, dict) and (
+        any(data.get(key) is True for key in _SUCCESS_FLAGS)
+        or any(
+            key in data and str(data[key]).strip().lower() in _SUCCESS_STATUSES
+            for key in _STATUS_KEYS
+        )
+    ):
         return ""
     for text in _strings(data, depth=3):
         quote = read_number_rejection(text, pattern)

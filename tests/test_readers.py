@@ -182,6 +182,7 @@ def test_a_refusal_of_the_number_is_read_and_quoted_short(said: str, quote: str)
         "操作过于频繁，请稍后再试",
         "验证码已发送，请注意查收",
         "该手机号已注册，请直接登录",
+        "该手机号不存在，可以注册",  # an availability check: free to use
     ],
 )
 def test_other_refusals_are_not_a_rejection_of_the_number(said: str) -> None:
@@ -217,4 +218,9 @@ def test_a_json_answer_refusing_the_number_is_read_unless_it_says_ok() -> None:
     assert read_number_rejection_in_answer(nested) == "暂不支持该号段"
     assert read_number_rejection_in_answer({"ok": True, "msg": "请输入正确的手机号码"}) == ""
     assert read_number_rejection_in_answer({"ok": True, "msg": ""}) == ""
+    hint = {"code": 0, "msg": "成功", "tip": "请输入正确的手机号码"}
+    assert read_number_rejection_in_answer(hint) == ""
+    assert read_number_rejection_in_answer({"status": "error", "message": "该号码无效"}) == (
+        "该号码无效"
+    )
     assert read_number_rejection_in_answer(["无关", 3]) == ""
