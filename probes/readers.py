@@ -253,3 +253,89 @@ NO_RESULTS = re.compile(
 def says_no_results(text: str) -> bool:
     """Whether a results page says it found nothing (未找到相关结果, 共 0 条…)."""
     return bool(NO_RESULTS.search(fold(text)))
+
+
+# -- refusals of a phone number ----------------------------------------------------------------
+
+# What a message names when it refuses the number itself (not its SMS, not a code). Not
+# 不存在: a registration page's availability check saying 手机号不存在 means "free to use".
+_NUMBER_NOUN = re.compile(r"手机|号码|号段|电话|mobile|phone", re.IGNORECASE)
+_NUMBER_VERDICT = re.compile(
+    r"不正确|不对|有误|错误|无效|不合法|非法|不支持|不符合|不可用|不允许|不能使用|受限|"
+    r"请输入正确|请填写正确|请输入有效|请输入合法|请更换|invalid|incorrect|not supported",
+    re.IGNORECASE,
+)
+# Codes named in a message are not the number: 手机验证码错误 refuses a code.
+_CODE_WORDS = re.compile(r"(手机|短信|图形|图片)?(验证码|校验码|动态码)")
+# A refusal that says only "not now": the request itself (perhaps the monitor's own pace).
+BUSY_REFUSAL = re.compile(r"频繁|过于频繁|次数|上限|太快|稍后|稍候|繁忙|忙碌|排队|超时|请勿重复")
+# A message that says the sending failed: the portal's SMS, not the number, is at fault.
+SEND_FAILED = re.compile(r"失败|无法发送|发送异常|未能发送|不能发送")
+_CLAUSES = re.compile(r"[，,。；;！!？?\n]+")
+QUOTE_LIMIT = 30  # characters of a quoted refusal
+
+
+def read_number_rejection(text: str, pattern: str | None = None) -> str:
+    """The words in ``text`` that refuse a phone number (手机号码格式不正确, 暂不支持该号段,
+    该号码无效…), short enough to quote; "" when ``text`` does not refuse the number.
+
+    A clause counts when it names the number (手机/号码/号段) and a verdict on it (不正确,
+    无效, 不支持…); a code named in it (手机验证码错误) is not the number. The quote is the
+    clause, or within a whole form line (words separated by spaces) the part that refuses.
+    A configured ``pattern`` replaces these words (its first group, else the match).
+    """
+    folded = fold(text)
+    if pattern:
+        return _configured(pattern, folded)[:QUOTE_LIMIT]
+    for clause in _CLAUSES.split(folded):
+        if not _refuses_number(clause):
+            continue
+        parts = [part for part in clause.split() if _refuses_number(part)]
+        quote = (parts[0] if parts else " ".join(clause.split())).strip()
+        return quote[:QUOTE_LIMIT]
+    return ""
+
+
+def _refuses_number(words: str) -> bool:
+    bare = _CODE_WORDS.sub("", words)
+    return bool(_NUMBER_NOUN.search(bare) and _NUMBER_VERDICT.search(bare))
+
+
+def is_busy_refusal(text: str) -> bool:
+    """Whether a refusal says only "not now" (操作过于频繁, 系统繁忙，请稍后再试) and not
+    that sending failed (短信发送失败，请稍后再试 says the portal's SMS is broken)."""
+    folded = fold(text)
+    return bool(BUSY_REFUSAL.search(folded)) and not SEND_FAILED.search(folded)
+
+
+_SUCCESS_FLAGS = ("ok", "success", "valid", "available", "usable")
+_STATUS_KEYS = ("code", "status", "errcode", "errCode", "resultCode", "retCode")
+_SUCCESS_STATUSES = frozenset({"0", "200", "ok", "success", "true"})
+
+
+def read_number_rejection_in_answer(data: object, pattern: str | None = None) -> str:
+    """The words of a portal's JSON answer (a blur-time availability check, a code request)
+    that refuse the number; "" when it does not, or when the answer says it succeeded
+    (``ok: true``, ``code: 0``, ``status: "ok"``…): a hint carried by a success is no refusal."""
+    if isinstance(data, dict) and (
+        any(data.get(key) is True for key in _SUCCESS_FLAGS)
+        or any(
+            key in data and str(data[key]).strip().lower() in _SUCCESS_STATUSES
+            for key in _STATUS_KEYS
+        )
+    ):
+        return ""
+    for text in _strings(data, depth=3):
+        quote = read_number_rejection(text, pattern)
+        if quote:
+            return quote
+    return ""
+
+
+def _strings(data: object, depth: int) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    if depth <= 0:
+        return []
+    values = data.values() if isinstance(data, dict) else data if isinstance(data, list) else ()
+    return [text for value in values for text in _strings(value, depth - 1)]

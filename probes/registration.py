@@ -3,9 +3,16 @@
 Journey, for the personal (个人) and the legal-person (法人) form: open the home page,
 follow its 注册 link to the form; type a number of every mainland mobile segment into the
 phone field and read the form's verdict (no SMS is requested for these, see
-``probes.registration_form``); click 获取验证码 once for the configured test number; when
-an SMS inbox is configured, wait for the code on the test SIM; optionally complete the
-registration, log in and cancel the test account again.
+``probes.registration_form``); click 获取验证码 once for one of the operator's test SIMs;
+when an SMS inbox is configured, wait for the code on the test SIM; optionally complete
+the registration, log in and cancel the test account again.
+
+A server that refuses a segment only when the code is requested is met by rotating the
+code request over ``test_phones`` (SIMs of several segments): the position rides in the
+run's state, so over successive runs every configured segment gets a real request. A
+refusal worded as a rejection of the number is that segment's finding; one that only says
+"not now" (频繁, 稍后再试, 系统繁忙) is inconclusive. Segments without a test SIM are judged
+by the form's own validation and its blur-time checks only; no SMS goes to a stranger.
 
 A CAPTCHA before 获取验证码 needs a bypass token that the test environment honours
 (``captcha_bypass``); without one the run is inconclusive, never a failure.
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import AsyncIterator
@@ -25,11 +33,13 @@ from playwright.async_api import BrowserContext, Locator, Page, Route
 from core.results import Outcome, ProbeResult
 from probes import locate
 from probes.base import Probe, ProbeContext, http_error_finding
+from probes.readers import is_busy_refusal
 from probes.registration_account import register_and_cancel
 from probes.registration_form import (
     ENTRY_WORDS,
     FORM_WORDS,
     PageActivity,
+    SegmentVerdict,
     captcha_kind,
     code_button,
     judge_number,
@@ -54,6 +64,7 @@ CAPTCHA_NAMES = {"graphic": "图形验证码", "slider": "滑块验证"}
 # its own clock, so a little slack; older messages are remembered and never taken as new.
 INBOX_LOOKBACK = dt.timedelta(minutes=2)
 CLOSE_TIMEOUT_S = 10.0
+ROTATION = "registration_test_phone"  # key in the run's state: index of the next test SIM
 
 
 class RegistrationProbe(Probe):
@@ -77,13 +88,26 @@ class RegistrationProbe(Probe):
                 shape=params.sms_inbox.fields.shape(),
             )
         reports = []
+        position = _rotation(ctx.state, len(params.phones))
+        test_phone = params.phones[position] if params.phones else None
         async with _journey_context(ctx, params) as browser:
             await _apply_bypass(ctx, browser, params.captcha_bypass)
             for form in params.forms:
-                report = FormReport(form.kind, phone_shown=masked(params.test_phone or ""))
-                await self._check_form(ctx, browser, params, form, inbox, report)
+                report = FormReport(
+                    form.kind,
+                    phone_shown=masked(test_phone or ""),
+                    code_segment=(test_phone or "")[:3],
+                )
+                await self._check_form(ctx, browser, params, form, inbox, report, test_phone)
                 reports.append(report)
-        return judge(reports)
+        result = judge(reports)
+        if not params.phones:
+            return result
+        # A refused SIM stays in turn until it passes, so the task opens after repeated
+        # runs and its verification asks the same segment again.
+        refused = any(r.code_rejected is not None for r in reports)
+        following = position if refused else (position + 1) % len(params.phones)
+        return dataclasses.replace(result, state={**ctx.state, ROTATION: following})
 
     async def _check_form(
         self,
@@ -93,6 +117,7 @@ class RegistrationProbe(Probe):
         form: RegistrationForm,
         inbox: SmsInbox | None,
         report: FormReport,
+        test_phone: str | None,
     ) -> None:
         page = await browser.new_page()
         page.set_default_timeout(ctx.nav_timeout_ms)
@@ -126,18 +151,32 @@ class RegistrationProbe(Probe):
             for segment in params.segments or mainland_mobile_segments():
                 number = sample_number(segment)
                 verdict = await judge_number(
-                    page, activity, phone, segment, number, baseline, params.settle_ms
+                    page,
+                    activity,
+                    phone,
+                    segment,
+                    number,
+                    baseline,
+                    params.settle_ms,
+                    params.phone_rejection_pattern,
                 )
                 report.verdicts.append(verdict)
         if report.rejected:
             # Show the first rejected number with its message, as a citizen would see it.
             first = report.rejected[0]
             await judge_number(
-                page, activity, phone, first.segment, first.number, baseline, params.settle_ms
+                page,
+                activity,
+                phone,
+                first.segment,
+                first.number,
+                baseline,
+                params.settle_ms,
+                params.phone_rejection_pattern,
             )
             await ctx.evidence.capture(page, f"{form.kind}-segment-{first.segment}-rejected")
-        if params.test_phone is not None:
-            await self._request_code(ctx, params, page, activity, phone, inbox, report)
+        if test_phone is not None:
+            await self._request_code(ctx, params, page, activity, phone, inbox, report, test_phone)
 
     async def _request_code(
         self,
@@ -148,8 +187,8 @@ class RegistrationProbe(Probe):
         phone: Locator,
         inbox: SmsInbox | None,
         report: FormReport,
+        test_phone: str,
     ) -> None:
-        assert params.test_phone is not None
         scope = phone.locator("xpath=ancestor::form[1]")
         captcha = await captcha_kind(
             page, scope if await scope.count() else None, ctx.selector("captcha")
@@ -170,17 +209,37 @@ class RegistrationProbe(Probe):
             return
         since = dt.datetime.now(dt.UTC) - INBOX_LOOKBACK
         try:
-            earlier = await message_ids(inbox, params.test_phone, since) if inbox else set()
+            earlier = await message_ids(inbox, test_phone, since) if inbox else set()
         except SmsInboxUnavailable as exc:
             report.cannot_judge.append(f"{exc}，未请求验证码")
             return
         clicked = time.monotonic()
         answer = await request_code(
-            page, activity, phone, button, params.test_phone, params.code_answer_s
+            page,
+            activity,
+            phone,
+            button,
+            test_phone,
+            params.code_answer_s,
+            params.phone_rejection_pattern,
         )
         if answer.captcha:
             report.cannot_judge.append(_captcha_doubt("", params.captcha_bypass, answer.message))
             await ctx.evidence.capture(page, f"{report.kind}-captcha-after-click")
+            return
+        if answer.number_refused:
+            report.code_rejected = SegmentVerdict(
+                report.code_segment, test_phone, False, answer.number_refused
+            )
+            await ctx.evidence.capture(page, f"{report.kind}-code-number-refused")
+            return
+        if not answer.sent and answer.shown and is_busy_refusal(answer.message):
+            report.cannot_judge.append(
+                f"测试手机号{report.phone_shown}点击“获取验证码”后提示“{answer.message}”，"
+                f"未说明号码本身有误，无法判定{report.code_segment}号段能否获取验证码"
+                "（可能是巡检请求过于频繁；可放宽该巡检项的 schedule）"
+            )
+            await ctx.evidence.capture(page, f"{report.kind}-code-request-busy")
             return
         if not answer.sent:
             said = f"提示“{answer.message}”" if answer.shown else answer.message
@@ -193,7 +252,7 @@ class RegistrationProbe(Probe):
         try:
             received = await wait_for_code(
                 inbox,
-                params.test_phone,
+                test_phone,
                 since=since,
                 ignore_ids=earlier,
                 limit_s=params.sms_inbox.limit_s,
@@ -215,7 +274,7 @@ class RegistrationProbe(Probe):
                 page,
                 activity,
                 phone,
-                params.test_phone,
+                test_phone,
                 received.code,
                 params.complete,
                 report,
@@ -343,6 +402,14 @@ async def _untraced(ctx: ProbeContext) -> AsyncIterator[None]:
         return
     async with ctx.pause_trace():
         yield
+
+
+def _rotation(state: dict[str, object], count: int) -> int:
+    """This run's place in the test SIMs' rotation, from the previous run's state."""
+    position = state.get(ROTATION)
+    if count == 0 or not isinstance(position, int) or isinstance(position, bool):
+        return 0
+    return position % count
 
 
 def _captcha_doubt(kind: str, bypass: CaptchaBypass | None, shown: str = "") -> str:

@@ -11,12 +11,12 @@ import re
 from typing import Any
 
 from playwright.async_api import Locator, Page
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import Field, SecretStr
 
 from probes import locate
 from probes.base import ProbeContext, ProbeParams
 from probes.errors import MonitorError
+from probes.landing import REACT_MS, act_and_land
 from probes.registration_form import SUBMIT_WORDS, PageActivity
 from probes.registration_verdict import FormReport
 
@@ -87,7 +87,7 @@ async def register_and_cancel(
     if submit is None:
         report.register_failure = "注册页面找不到“注册”提交按钮"
         return
-    said = await _answer_to(page, submit, activity)
+    said = await _answer_to(ctx, page, submit, activity)
     if not any(REGISTERED.search(line) for line in said):
         message = next((line for line in said if FAILED.search(line)), None)
         message = message or next(iter(said), "页面无提示")
@@ -151,16 +151,16 @@ def _value_for(words: str, fields: dict[str, str]) -> str | None:
     return fields[max(matches, key=len)] if matches else None
 
 
-async def _answer_to(page: Page, button: Locator, activity: PageActivity) -> list[str]:
+async def _answer_to(
+    ctx: ProbeContext, page: Page, button: Locator, activity: PageActivity
+) -> list[str]:
     """Click ``button`` and return what the page said that it did not say before: new
-    lines of text (a step bar reading "3 注册成功" is not an answer) and dialogs."""
+    lines of text (a step bar reading "3 注册成功" is not an answer) and dialogs. The
+    answer is read the moment it lands (a new page, or an API answer shown in place), so
+    a toast that goes after 3 s is still there."""
     before = await _lines(page)
     mark, dialogs = activity.started, len(activity.dialogs)
-    try:
-        async with page.expect_navigation(wait_until="load", timeout=10_000):
-            await button.click()
-    except PlaywrightTimeout:
-        pass  # answered in place, without a new page
+    await act_and_land(page, button.click, ctx.nav_timeout_ms, react_ms=REACT_MS)
     await activity.settle(mark, 0)
     after = await _lines(page)
     return [*activity.dialogs[dialogs:], *(line for line in after if line not in before)]
@@ -209,7 +209,7 @@ async def _log_in(
     await account.fill(test_phone)
     async with ctx.secret_typing():
         await password.fill(details.password.get_secret_value())
-    said = await _answer_to(page, button, activity)
+    said = await _answer_to(ctx, page, button, activity)
     still_asking = await locate.first_visible([page.locator("input[type=password]")])
     return still_asking is None and any(LOGGED_IN.search(line) for line in said)
 
@@ -223,7 +223,7 @@ async def _cancel(
     )
     if control is None:
         return False
-    said = await _answer_to(page, control, activity)
+    said = await _answer_to(ctx, page, control, activity)
     for _ in range(2):  # a confirmation step, perhaps asking for the password again
         if any(CANCELLED.search(line) for line in said):
             return True
@@ -234,5 +234,5 @@ async def _cancel(
         confirm = await locate.first_visible([page.get_by_role("button", name=CONFIRM_WORDS)])
         if confirm is None:
             return False
-        said = await _answer_to(page, confirm, activity)
+        said = await _answer_to(ctx, page, confirm, activity)
     return any(CANCELLED.search(line) for line in said)

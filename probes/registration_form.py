@@ -8,7 +8,13 @@ the typing set off (a server-side format check) until it ends, then ``settle_ms`
 debounced checks. The verdict is "rejected" when the field is invalid by HTML constraint
 (``pattern``, ``type``), is marked ``aria-invalid``, or a new message with rejection words
 (不对, 不正确, 有误, 请输入正确…) appeared in the field's row, in an alert/toast, or in a
-dialog. "New" means absent before the first number was typed, so static hints never count.
+dialog, or the JSON answer of a check the page made when the field was left (an availability
+check) refuses the number even though the page shows nothing. "New" means absent before the
+first number was typed, so static hints never count.
+
+The server's own check at 获取验证码 is met only with a real number: the probe requests a code
+for one of the operator's test SIMs per run (``request_code``), and a refusal worded as a
+rejection of the number is that segment's verdict.
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from playwright.async_api import Dialog, Locator, Page, Request, Response
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from probes import locate
+from probes.readers import read_number_rejection, read_number_rejection_in_answer
 
 ENTRY_WORDS = re.compile(r"^\s*(用户|个人|免费|立即|新用户)?注\s*册(账号|账户)?\s*$")
 FORM_WORDS = {
@@ -39,7 +47,8 @@ REJECTION = re.compile(
 )
 CODE_SENT = re.compile(r"已发送|发送成功|已下发|请注意查收|请查收|验证码已")
 CODE_REFUSED = re.compile(
-    r"失败|错误|不对|不正确|异常|频繁|稍后|繁忙|不能|无法|暂停|超时|过期|非法|限制|上限|不支持"
+    r"失败|错误|不对|不正确|异常|频繁|稍后|稍候|繁忙|不能|无法|暂停|超时|过期|非法|限制|上限|"
+    r"不支持|过多|重试"
 )
 COUNTDOWN = re.compile(r"\d+\s*(s|秒)|重新(获取|发送)", re.IGNORECASE)
 CAPTCHA_WORDS = re.compile(r"图形验证码|图片验证码|滑块|安全验证|拼图|人机验证")
@@ -127,6 +136,7 @@ class PageActivity:
     dialogs: list[str] = field(default_factory=list)
     failed_statuses: list[tuple[str, int]] = field(default_factory=list)
     answered: int = 0
+    answers: list[Response] = field(default_factory=list)  # of xhr/fetch requests, in order
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -150,12 +160,24 @@ class PageActivity:
     def _response(self, response: Response) -> None:
         if response.request.resource_type in ("xhr", "fetch"):
             self.answered += 1
+            self.answers.append(response)
             if response.status >= 400:
                 self.failed_statuses.append((response.url, response.status))
 
     async def _dialog(self, dialog: Dialog) -> None:
         self.dialogs.append(dialog.message.strip())
         await dialog.accept()
+
+    async def refusal_since(self, mark: int, pattern: str | None) -> str:
+        """The words refusing the number in a JSON answer after the ``mark``-th answer."""
+        for response in self.answers[mark:]:
+            if "json" not in (response.headers.get("content-type") or ""):
+                continue
+            with contextlib.suppress(PlaywrightError, ValueError):
+                quote = read_number_rejection_in_answer(await response.json(), pattern)
+                if quote:
+                    return quote
+        return ""
 
     async def settle(self, since_started: int, settle_ms: int, limit_s: float = 10.0) -> None:
         """Wait for the page's reaction: frames, then requests started since the mark."""
@@ -207,9 +229,11 @@ async def judge_number(
     number: str,
     baseline: frozenset[str],
     settle_ms: int,
+    pattern: str | None = None,
 ) -> SegmentVerdict:
-    """Type ``number`` into the phone field, leave it, and read what the form says."""
-    mark, dialogs = activity.started, len(activity.dialogs)
+    """Type ``number`` into the phone field, leave it, and read what the form says (and
+    what a check the page made on leaving the field answered)."""
+    mark, dialogs, answers = activity.started, len(activity.dialogs), len(activity.answers)
     await phone.fill(number)
     reading = await read_messages(phone, leave=True)
     if activity.started > mark or settle_ms:  # a server-side check, or a debounced one
@@ -218,7 +242,11 @@ async def judge_number(
     said = [*activity.dialogs[dialogs:], *sorted(reading.lines - baseline)]
     rejection = next((line for line in said if REJECTION.search(line)), None)
     if rejection is not None:
-        return SegmentVerdict(segment, number, False, rejection)
+        quote = read_number_rejection(rejection, pattern) or rejection
+        return SegmentVerdict(segment, number, False, quote)
+    answered = await activity.refusal_since(answers, pattern)
+    if answered:  # the server refused it, though the page shows nothing (yet)
+        return SegmentVerdict(segment, number, False, answered)
     if not reading.valid:
         return SegmentVerdict(segment, number, False, reading.validation or "输入格式不符合要求")
     if reading.aria_invalid:
@@ -234,6 +262,7 @@ class CodeRequest:
     message: str = ""  # what the page said, or (``shown`` False) what the bot observed
     shown: bool = True
     captcha: bool = False  # a CAPTCHA stood in the way (shown, or asked for)
+    number_refused: str = ""  # the words refusing the number itself (手机号码格式不正确…)
 
 
 # The text a code request may change: the form's, and that of alerts and toasts.
@@ -261,8 +290,10 @@ async def request_code(
     button: Locator,
     number: str,
     wait_s: float,
+    pattern: str | None = None,
 ) -> CodeRequest:
-    """Type the test number, click 获取验证码 once and read the page's answer."""
+    """Type the test number, click 获取验证码 once and read the page's answer; a refusal
+    of the number itself (shown, or in the request's JSON answer) is ``number_refused``."""
     await phone.fill(number)
     await phone.blur()
     await activity.settle(activity.started, 0)
@@ -270,7 +301,7 @@ async def request_code(
     before_text = str(await button.evaluate(_ANSWER_TEXT_JS))
     original = (await _button_text(button)).strip()
     mark, dialogs, failures = activity.started, len(activity.dialogs), len(activity.failed_statuses)
-    answered = activity.answered
+    answered, answers = activity.answered, len(activity.answers)
     await button.click()
     with contextlib.suppress(PlaywrightTimeout):  # no reaction at all is judged below
         await page.wait_for_function(
@@ -287,6 +318,11 @@ async def request_code(
         sent_line is None and await captcha_kind(page, None) is not None
     ):
         return CodeRequest(False, captcha_line or "", captcha=True)
+    if sent_line is None:
+        quote = next((q for line in said if (q := read_number_rejection(line, pattern))), "")
+        quote = quote or await activity.refusal_since(answers, pattern)
+        if quote:
+            return CodeRequest(False, quote, number_refused=quote)
     refused = next((line for line in said if CODE_REFUSED.search(line)), None)
     if refused is not None:
         return CodeRequest(False, refused)

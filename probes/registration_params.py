@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from probes import locate
-from probes.base import CheckParams, ProbeParams
+from probes.base import CheckParams, ProbeParams, valid_regex
 from probes.registration_account import AccountDetails
 from probes.segments import is_mainland_mobile, sample_number
 from probes.sms import DEFAULT_CODE_PATTERN, GatewayShape
@@ -81,6 +81,13 @@ class RegistrationParams(CheckParams):
     )
     segments: list[str] | None = None  # default: every segment phonenumbers knows
     test_phone: str | None = None  # the bot's own SIM; without it 获取验证码 is not tried
+    # The operator's SIMs of several segments: each run requests a code for the next one, so
+    # over successive runs every segment listed here meets the server's own check.
+    test_phones: list[str] | None = Field(default=None, min_length=1)
+    # Words of the portal refusing a number (regex, first group quoted) at 获取验证码 or in a
+    # blur-time check's answer, replacing the built-in reader (手机号码格式不正确, 不支持该号段,
+    # 号码无效…); the form's own messages are still read by their usual words.
+    phone_rejection_pattern: str | None = None
     sms_inbox: SmsInboxParams | None = None
     captcha_bypass: CaptchaBypass | None = None
     complete: AccountDetails | None = None  # register for real, log in, cancel the account
@@ -96,7 +103,7 @@ class RegistrationParams(CheckParams):
             return [{"kind": item} if isinstance(item, str) else item for item in value]
         return value
 
-    @field_validator("segments", "test_phone", mode="before")
+    @field_validator("segments", "test_phone", "test_phones", mode="before")
     @classmethod
     def _digits_as_text(cls, value: object) -> object:
         # YAML reads `segments: [176, 170]` and an unquoted phone number as integers.
@@ -121,10 +128,35 @@ class RegistrationParams(CheckParams):
             raise ValueError("test_phone must be an 11-digit mainland mobile number")
         return value
 
+    @field_validator("test_phones")
+    @classmethod
+    def _mobiles(cls, value: list[str] | None) -> list[str] | None:
+        bad = [phone for phone in value or [] if not is_mainland_mobile(phone)]
+        if bad:
+            shown = ", ".join(f"{p[:3]}…" for p in bad)
+            raise ValueError(f"test_phones must be 11-digit mainland mobile numbers: {shown}")
+        return value
+
+    @field_validator("phone_rejection_pattern")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        return valid_regex(value)
+
+    @property
+    def phones(self) -> tuple[str, ...]:
+        """The test SIMs 获取验证码 rotates over (empty: it is not tried)."""
+        if self.test_phones:
+            return tuple(self.test_phones)
+        return (self.test_phone,) if self.test_phone else ()
+
     @model_validator(mode="after")
     def _consistent(self) -> RegistrationParams:
-        if self.sms_inbox is not None and self.test_phone is None:
-            raise ValueError("sms_inbox needs the test_phone whose messages it holds")
+        if self.test_phone is not None and self.test_phones:
+            raise ValueError("give test_phone or test_phones, not both")
+        if self.sms_inbox is not None and not self.phones:
+            raise ValueError(
+                "sms_inbox needs the test_phone (or test_phones) whose messages it holds"
+            )
         if self.complete is not None and self.sms_inbox is None:
             raise ValueError("complete needs sms_inbox: the code must be read to register")
         return self

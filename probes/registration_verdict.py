@@ -16,6 +16,7 @@ from typing import Any
 from config.catalog import Severity
 from core.results import Finding, Outcome, ProbeResult
 from probes.registration_form import SegmentVerdict
+from probes.segments import masked
 
 FORM_LABELS = {"personal": "个人用户注册", "legal": "法人用户注册"}
 TITLE = "在线注册功能不可用"
@@ -37,20 +38,35 @@ class FormReport:
     account_left: bool = False  # the test account could not be cancelled afterwards
     cannot_judge: list[str] = field(default_factory=list)
     phone_shown: str = ""  # the test number, masked
+    # The test number's segment refused by the server at 获取验证码, the form having let it
+    # through: the sweep cannot see this, only a real code request can.
+    code_rejected: SegmentVerdict | None = None
+    code_segment: str = ""  # the segment of this run's test number
 
     @property
     def label(self) -> str:
         return FORM_LABELS[self.kind]
 
     @property
-    def rejected(self) -> list[SegmentVerdict]:
+    def swept_rejected(self) -> list[SegmentVerdict]:
+        """Segments the form's own validation (and its blur-time checks) refused."""
         return [v for v in self.verdicts if not v.accepted]
+
+    @property
+    def rejected(self) -> list[SegmentVerdict]:
+        """Every segment refused, by the form or by the server at 获取验证码."""
+        swept = self.swept_rejected
+        extra = self.code_rejected
+        if extra is None or extra.segment in {v.segment for v in swept}:
+            return swept
+        return [*swept, extra]
 
     def metrics(self) -> dict[str, Any]:
         return {
             "url": self.url,
             "segments_checked": len(self.verdicts),
             "segments_rejected": [v.segment for v in self.rejected],
+            "code_segment": self.code_segment,
             "code_request": "failed"
             if self.code_failure
             else ("sent" if self.code_message else ""),
@@ -109,12 +125,21 @@ def _segments(reports: list[FormReport]) -> Finding | None:
         return None
     parts = []
     for report in affected:
-        segments = "、".join(v.segment for v in report.rejected)
-        message, _ = Counter(v.message for v in report.rejected).most_common(1)[0]
-        parts.append(
-            f"{report.label}：个别号段（如{segments}）注册显示“{message}”"
-            f"（共检查 {len(report.verdicts)} 个号段，{len(report.rejected)} 个被拒绝）"
-        )
+        swept = report.swept_rejected
+        if swept:
+            segments = "、".join(v.segment for v in swept)
+            message, _ = Counter(v.message for v in swept).most_common(1)[0]
+            parts.append(
+                f"{report.label}：个别号段（如{segments}）注册显示“{message}”"
+                f"（共检查 {len(report.verdicts)} 个号段，{len(swept)} 个被拒绝）"
+            )
+        server = report.code_rejected
+        if server is not None and server.segment not in {v.segment for v in swept}:
+            parts.append(
+                f"{report.label}：{server.segment}号段手机号点击“获取验证码”后提示"
+                f"“{server.message}”（测试手机号{masked(server.number)}，表单自身校验未提示），"
+                "无法注册"
+            )
     segments_all = sorted({v.segment for r in affected for v in r.rejected})
     return Finding(
         code="registration.phone_segment_rejected",
@@ -177,7 +202,10 @@ def _passed(reports: list[FormReport]) -> str:
     checked = max((len(r.verdicts) for r in reports), default=0)
     parts = [f"{labels}：{checked} 个手机号段均可填写"]
     if any(r.code_message for r in reports):
-        parts.append("获取验证码正常")
+        tried = sorted({r.code_segment for r in reports if r.code_message and r.code_segment})
+        parts.append(
+            f"获取验证码正常（{'、'.join(tried)}号段测试手机号）" if tried else "获取验证码正常"
+        )
     if any(r.sms_seconds is not None for r in reports):
         slowest = max(r.sms_seconds or 0.0 for r in reports)
         parts.append(f"短信验证码 {slowest:.1f} 秒内送达")

@@ -229,6 +229,10 @@ class _Pages:
                 answer is None or str(payload.get("captcha", "")).upper() != answer
             ):
                 return JSONResponse({"code": 1003, "msg": "图形验证码错误"})
+        if phone[:3] in faults.code_rejected_segments:
+            return JSONResponse({"code": 1004, "msg": "暂不支持该号段，请更换手机号码"})
+        if faults.code_request_throttled:
+            return JSONResponse({"code": 4290, "msg": "操作过于频繁，请稍后再试"})
         if faults.code_request_refused:
             return JSONResponse({"code": 5001, "msg": "短信发送失败，请稍后再试"})
         code = self.desk.issue_code(kind, phone)

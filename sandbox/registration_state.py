@@ -39,6 +39,10 @@ class RegistrationFaults(FaultFields):
     """
 
     rejected_segments: list[str] = field(default_factory=list)  # e.g. ["176", "170"]
+    # Accepted by the form's own check, refused by the server when 获取验证码 is pressed.
+    code_rejected_segments: list[str] = field(default_factory=list)
+    # 获取验证码 answers "too often": the request, not the number, is refused.
+    code_request_throttled: bool = False
     phone_pattern: str = ""  # the form's own regex instead of the healthy one
     affected_forms: list[str] = field(default_factory=lambda: list(FORM_KINDS))
     code_request_refused: bool = False  # 获取验证码 answers 短信发送失败
@@ -86,7 +90,9 @@ class RegistrationFaults(FaultFields):
                 re.compile(value)
             except re.error as exc:
                 raise FaultError(name, f"not a regular expression: {exc}") from None
-        if name == "rejected_segments" and (bad := [v for v in value if not _SEGMENT.match(v)]):
+        if name in ("rejected_segments", "code_rejected_segments") and (
+            bad := [v for v in value if not _SEGMENT.match(v)]
+        ):
             raise FaultError(name, f"not a mobile segment such as 176: {', '.join(bad)}")
         if name == "affected_forms" and (bad := [v for v in value if v not in FORM_KINDS]):
             raise FaultError(name, f"unknown form {', '.join(bad)}; forms: personal, legal")

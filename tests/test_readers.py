@@ -9,9 +9,12 @@ from probes.guide_rules import unclear_time_limits as unclear_limits
 from probes.readers import (
     PhoneKind,
     ReceiptCodes,
+    is_busy_refusal,
     is_query_entry,
     phones_in,
     read_greeting,
+    read_number_rejection,
+    read_number_rejection_in_answer,
     read_receipt,
     time_limit_is_clear,
     unsaid_format_aspects,
@@ -150,3 +153,74 @@ def test_unknown_material_aspect_in_the_catalog_is_refused() -> None:
 
     with pytest.raises(ValidationError, match="unknown aspect"):
         GuideParams.model_validate({"items": ["/item/1"], "material_format_patterns": {"x": "y"}})
+
+
+@pytest.mark.parametrize(
+    ("said", "quote"),
+    [
+        ("手机号码格式不正确", "手机号码格式不正确"),
+        ("手机号格式不对", "手机号格式不对"),
+        ("暂不支持该号段，请更换手机号码", "暂不支持该号段"),
+        ("该号码无效，无法发送验证码", "该号码无效"),
+        ("请输入正确的手机号码！", "请输入正确的手机号码"),
+        ("Invalid mobile number", "Invalid mobile number"),
+        ("虚拟运营商号段不支持注册。", "虚拟运营商号段不支持注册"),
+        # A whole form line: only the part that refuses is quoted.
+        ("手机号码 17012345678 获取验证码 手机号码有误", "手机号码有误"),
+    ],
+)
+def test_a_refusal_of_the_number_is_read_and_quoted_short(said: str, quote: str) -> None:
+    assert read_number_rejection(said) == quote
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "短信发送失败，请稍后再试",
+        "手机验证码错误",
+        "图形验证码不正确",
+        "操作过于频繁，请稍后再试",
+        "验证码已发送，请注意查收",
+        "该手机号已注册，请直接登录",
+        "该手机号不存在，可以注册",  # an availability check: free to use
+    ],
+)
+def test_other_refusals_are_not_a_rejection_of_the_number(said: str) -> None:
+    assert read_number_rejection(said) == ""
+
+
+def test_a_configured_pattern_replaces_the_rejection_words() -> None:
+    said = "该号暂不能办理业务"
+    assert read_number_rejection(said) == ""
+    assert read_number_rejection(said, r"(该号暂不能办理\w*)") == "该号暂不能办理业务"
+    assert read_number_rejection("手机号码格式不正确", r"该号暂不能办理") == ""
+
+
+@pytest.mark.parametrize(
+    ("said", "busy"),
+    [
+        ("操作过于频繁，请稍后再试", True),
+        ("系统繁忙，请稍后再试", True),
+        ("获取次数过多，请1分钟后重试", True),
+        ("短信发送失败，请稍后再试", False),
+        ("验证码下发失败，请稍候重试", False),
+    ],
+)
+def test_not_now_refusals_are_told_from_failures(said: str, busy: bool) -> None:
+    assert is_busy_refusal(said) is busy
+
+
+def test_a_json_answer_refusing_the_number_is_read_unless_it_says_ok() -> None:
+    assert read_number_rejection_in_answer(
+        {"ok": False, "msg": "该手机号码不正确，请重新输入"}
+    ) == ("该手机号码不正确")
+    nested = {"code": 1004, "data": {"errMsg": "暂不支持该号段"}}
+    assert read_number_rejection_in_answer(nested) == "暂不支持该号段"
+    assert read_number_rejection_in_answer({"ok": True, "msg": "请输入正确的手机号码"}) == ""
+    assert read_number_rejection_in_answer({"ok": True, "msg": ""}) == ""
+    hint = {"code": 0, "msg": "成功", "tip": "请输入正确的手机号码"}
+    assert read_number_rejection_in_answer(hint) == ""
+    assert read_number_rejection_in_answer({"status": "error", "message": "该号码无效"}) == (
+        "该号码无效"
+    )
+    assert read_number_rejection_in_answer(["无关", 3]) == ""

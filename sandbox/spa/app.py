@@ -10,7 +10,6 @@ fault sections as the first portal, with wording of its own wherever a probe rea
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +40,10 @@ from sandbox.registration_state import RegistrationDesk
 from sandbox.search import SearchIndex, normalize
 from sandbox.site import create_site_app
 from sandbox.spa.faults import SpaFaults
+from sandbox.spa.registration import spa_registration_routes
 
 STATIC = Path(__file__).parent / "static"
 PAGE_SIZE = 10
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
 def _card(item: ServiceItem) -> dict[str, str]:
@@ -156,19 +155,6 @@ def spa_routes(
             return JSONResponse({"code": 404, "msg": "事项不存在"}, status_code=404)
         return JSONResponse(_guide(item, guides, spa))
 
-    async def register_rules(request: Request) -> Response:
-        await delay()
-        kind = request.query_params.get("kind", "personal")
-        return JSONResponse({"pattern": registration.faults.for_form(kind).phone_regex()})
-
-    async def phone_check(request: Request) -> Response:
-        # The availability check many portals make when the phone field is left.
-        await delay()
-        phone = str((await request.json()).get("phone", ""))
-        if not _PHONE.match(phone) or phone[:3] in spa.server_rejected_segments:
-            return JSONResponse({"ok": False, "msg": "该手机号码不正确，请重新输入"})
-        return JSONResponse({"ok": True, "msg": ""})
-
     async def departments(request: Request) -> Response:
         await delay()
         return JSONResponse({"list": [{"code": d.code, "name": d.name} for d in DEPARTMENTS]})
@@ -218,8 +204,7 @@ def spa_routes(
         Route("/api/list/{aud}", listing, methods=["GET"]),
         Route("/api/search", search, methods=["GET"]),
         Route("/api/items/{item_id}", guide, methods=["GET"]),
-        Route("/api/register/rules", register_rules, methods=["GET"]),
-        Route("/api/register/phone-check", phone_check, methods=["POST"]),
+        *spa_registration_routes(registration, spa, delay),
         Route("/api/departments", departments, methods=["GET"]),
         Route("/api/letters", consult, methods=["POST"]),
         Route("/api/letters/query", consult_query, methods=["POST"]),
@@ -227,11 +212,11 @@ def spa_routes(
         Route("/files/{item_id}/blank.docx", blank_form, methods=["GET"]),
         Route("/files/{item_id}/sample.pdf", sample_form, methods=["GET"]),
         Mount("/spa", StaticFiles(directory=STATIC), name="spa"),
-        # 获取短信验证码 and the test SIM's inbox: the first portal's, on the same desk.
+        # The test SIM's inbox: the first portal's, on the same desk.
         *(
             route
             for route in registration_routes(registration)
-            if getattr(route, "path", "") in ("/register/sms-code", SMS_INBOX_PATH)
+            if getattr(route, "path", "") == SMS_INBOX_PATH
         ),
     ]
 

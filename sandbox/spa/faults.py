@@ -23,6 +23,9 @@ class SpaFaults(FaultFields):
     api_delay_ms: int = DEFAULT_API_DELAY_MS
     search_delay_ms: int = 0  # extra delay of the search API only (9000: a 9 s answer)
     server_rejected_segments: list[str] = field(default_factory=list)  # refused by the API
+    # The view keeps the blur-time check's refusal to itself (it only disables 获取短信验证码):
+    # the refusal is in the check's JSON answer, not on the page.
+    blur_check_silent: bool = False
     mobile_overflow: bool = False  # guide pages carry a table wider than a phone
 
     def _check_rules(self, name: str, value: Any) -> None:

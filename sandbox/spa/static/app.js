@@ -151,14 +151,31 @@
       return api('/api/register/rules?kind=' + encodeURIComponent(kind)).then(function (data) {
         if (mine !== seq) return;
         var pattern = new RegExp(data.pattern);
+        var slide = data.captcha
+          ? '<div class="row slide" id="slide"><span class="slide-track">向右滑动完成安全验证</span>'
+            + '<span class="slide-knob" role="slider" aria-label="滑动验证" aria-valuenow="0" tabindex="0">→</span></div>'
+          : '';
         view.innerHTML = '<h1>' + (kind === 'legal' ? '法人用户注册' : '个人用户注册') + '</h1>'
           + '<form id="reg" novalidate>'
           + '<div class="row"><label for="mobile">手机号码</label><input id="mobile" type="tel" maxlength="11">'
-          + '<span class="err" id="mobile-err"></span></div>'
+          + '<span class="err" id="mobile-err"></span></div>' + slide
           + '<div class="row"><label for="pwd">设置密码</label><input id="pwd" type="password"></div>'
           + '<div class="row"><label for="sms">短信验证码</label><input id="sms">'
           + '<button type="button" id="send">获取短信验证码</button></div>'
           + '<button type="submit">立即注册</button></form>';
+        var verified = false; // set once the knob is dragged to the end (a citizen's hand)
+        var knob = view.querySelector('.slide-knob');
+        if (knob) knob.addEventListener('mousedown', function (e) {
+          var x0 = e.clientX;
+          var move = function (m) {
+            if (m.clientX - x0 < 200) return;
+            verified = true;
+            knob.setAttribute('aria-valuenow', '100');
+            view.querySelector('.slide-track').textContent = '验证通过';
+            document.removeEventListener('mousemove', move);
+          };
+          document.addEventListener('mousemove', move);
+        });
         var mobile = document.getElementById('mobile');
         var err = document.getElementById('mobile-err');
         mobile.addEventListener('blur', function () {
@@ -167,15 +184,16 @@
           if (!phone) return;
           if (!pattern.test(phone)) { err.textContent = '手机号码格式有误'; return; }
           api('/api/register/phone-check', {phone: phone}).then(function (answer) {
-            if (mobile.value.trim() === phone && !answer.ok) err.textContent = answer.msg;
+            // A silent portal keeps the refusal to itself until the citizen goes further.
+            if (mobile.value.trim() === phone && !answer.ok && !data.silent) err.textContent = answer.msg;
           });
         });
         mobile.addEventListener('input', function () { err.textContent = ''; });
         var send = document.getElementById('send');
         send.addEventListener('click', function () {
-          api('/register/sms-code', {kind: kind, mobile: mobile.value.trim()}).then(function (answer) {
-            toast(answer.msg || '发送失败');
-            if (answer.code !== 0) return;
+          api('/api/register/sms', {kind: kind, mobile: mobile.value.trim(), verified: verified}).then(function (answer) {
+            toast(answer.message || '发送失败');
+            if (answer.status !== 'ok') return;
             var left = 60;
             send.disabled = true;
             send.textContent = left + '秒后重新获取';
@@ -188,7 +206,12 @@
         });
         document.getElementById('reg').addEventListener('submit', function (e) {
           e.preventDefault();
-          toast('请先获取短信验证码');
+          var code = document.getElementById('sms').value.trim();
+          if (!code) { toast('请先获取短信验证码'); return; }
+          api('/api/register', {
+            kind: kind, mobile: mobile.value.trim(), code: code,
+            password: document.getElementById('pwd').value
+          }).then(function (answer) { toast(answer.message || '注册失败'); });
         });
       });
     },
