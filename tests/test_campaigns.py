@@ -72,6 +72,7 @@ def test_campaign_tasks_get_its_deadline_and_its_page_counts_progress_per_unit(
             "ends_on": "2026-11-13",
             "deadline": "2026-11-30",
             "unit": "county",
+            "checks": [COUNTY_SEARCH, COUNTY_GUIDES],
             "codes": "search.*，checklist.entry_missing",
         },
     )
@@ -119,6 +120,7 @@ def test_campaign_tasks_get_its_deadline_and_its_page_counts_progress_per_unit(
     assert county == ["示范县政务服务中心", "2", "2", "1", "1", "1", "0", "1", "50%"]
     assert len(cells) == 18  # the county and the total; the river county is out of scope
     assert "2026-11-30" in page.text
+    assert f"巡检项 {COUNTY_GUIDES}、{COUNTY_SEARCH}" in page.text
 
 
 def test_campaign_rules_and_the_cli(
