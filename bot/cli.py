@@ -52,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from bot import (
+        campaign_commands,
         commands,
         consultations,
         maintenance_commands,
@@ -111,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     notify_commands.add_parsers(sub)
     consultations.add_parsers(sub)
     user_commands.add_parsers(sub)
+    campaign_commands.add_parsers(sub)
 
     sandbox = sub.add_parser("sandbox", help="serve the demo portal 示范省政务服务网")
     sandbox.add_argument("--host", default="127.0.0.1")

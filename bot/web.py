@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 
 from bot.console.app import mount_console
+from bot.public_pages import router as public_router
 from bot.services import Services
 from bot.unit_pages import OnRectified, mount_unit_pages
 from bot.web_server import trust_forwarded_headers
@@ -45,6 +46,7 @@ def create_web_app(
     app.include_router(health_router)
     mount_unit_pages(app, services.settings.signing_key(), on_rectified)
     mount_console(app, services)
+    app.include_router(public_router)  # the published 通报, no login
     app.exception_handler(RequestValidationError)(incomplete)
     app.exception_handler(HTTPException)(refused)
     trust_forwarded_headers(app, services.settings)

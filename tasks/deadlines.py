@@ -32,3 +32,12 @@ def deadline_for(
 ) -> Deadline:
     """The deadline of a task opened at ``opened_at`` with ``days`` working days."""
     return calendar.add_working_days(opened_at.astimezone(zone).date(), days)
+
+
+def fixed_deadline(
+    calendar: WorkingCalendar, opened_at: dt.datetime, due: dt.date, zone: ZoneInfo
+) -> tuple[Deadline, int]:
+    """A campaign's fixed deadline (专项整改的统一整改时限) for a task opened at
+    ``opened_at``, and the working days that leaves (the notices name them)."""
+    opened = opened_at.astimezone(zone).date()
+    return Deadline(due, estimated=False), max(0, calendar.working_days_left(opened, due))

@@ -196,6 +196,8 @@ class Task(Base):
     # Bumped by every change; a change claims the task by the version it read
     # (tasks.lifecycle), so two concurrent changes cannot both apply.
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The 专项整改 whose fixed deadline the task got when it opened (tasks.campaigns).
+    campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     history: Mapped[list[TaskHistory]] = relationship(
         back_populates="task", order_by="TaskHistory.id"
@@ -378,3 +380,38 @@ class ScheduledRun(Base):
     slot: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # when the run was due
     deferred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+
+
+class Campaign(Base):
+    """A 专项整改: tasks opened in its scope during its period share one fixed deadline.
+
+    Empty ``units`` / ``checks`` / ``finding_codes`` mean "any". ``units`` is the unit
+    subtree resolved when the campaign was created (the notice names those units).
+    """
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_period", "starts_on", "ends_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    deadline: Mapped[dt.date] = mapped_column(Date)  # 整改时限, the same for every task
+    starts_on: Mapped[dt.date] = mapped_column(Date)  # tasks opened from this day …
+    ends_on: Mapped[dt.date] = mapped_column(Date)  # … to this day (inclusive) join it
+    unit_code: Mapped[str | None] = mapped_column(String(64))  # the subtree's root
+    units: Mapped[list[str]] = mapped_column(JSON, default=list)
+    checks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    finding_codes: Mapped[list[str]] = mapped_column(JSON, default=list)  # codes or ``x.*``
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Bulletin(Base):
+    """A month's 通报 published to the public pages, frozen as it was published."""
+
+    __tablename__ = "bulletins"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11"
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    published_by: Mapped[str] = mapped_column(String(120))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)

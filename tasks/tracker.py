@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from config.catalog import DeadlinePolicy, Severity
 from core.calendar import WorkingCalendar
 from core.results import Finding, Outcome, ProbeResult
-from tasks.deadlines import deadline_for, working_days_for
+from tasks.campaigns import campaign_for
+from tasks.deadlines import deadline_for, fixed_deadline, working_days_for
 from tasks.lifecycle import SYSTEM, AlreadyMoved, TaskAction, TaskLifecycle
 from tasks.models import (
     ACTIVE_STATES,
@@ -216,6 +217,16 @@ class TaskTracker:
             self.deadlines, finding.code, Severity(finding.severity), check.deadline_working_days
         )
         deadline = deadline_for(self.calendar, run.finished_at, days, self.zone)
+        day = run.finished_at.astimezone(self.zone).date()
+        campaign = campaign_for(session, check.check_id, check.unit_code, finding.code, day)
+        joined: dict[str, Any] = {}
+        why = ""
+        if campaign is not None:
+            deadline, days = fixed_deadline(
+                self.calendar, run.finished_at, campaign.deadline, self.zone
+            )
+            joined = {"campaign_id": campaign.id}
+            why = f"；纳入专项整改“{campaign.name}”，统一整改时限 {campaign.deadline}"
         if recent is not None:
             recurred = {
                 "occurrences": Task.occurrences + 1,
@@ -230,9 +241,10 @@ class TaskTracker:
                 "original_deadline": deadline.due,
                 "working_days": days,
                 "chase_level": 0,
+                **joined,
             }
             return self._apply(
-                session, recent, TaskAction.RECURRED, "销号后问题复现", run, recurred
+                session, recent, TaskAction.RECURRED, "销号后问题复现" + why, run, recurred
             )
         values = {
             "check_id": check.check_id,
@@ -251,8 +263,9 @@ class TaskTracker:
             "first_run_id": run.id,
             "last_run_id": run.id,
             "last_seen_at": run.finished_at,
+            **joined,
         }
-        reason = f"连续 {check.failure_threshold} 次巡检发现该问题"
+        reason = f"连续 {check.failure_threshold} 次巡检发现该问题{why}"
         task = self.lifecycle.open(session, values, reason, run)
         if task is None:
             # Another worker opened it a moment ago: this run is one more occurrence of it.

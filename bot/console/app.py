@@ -9,7 +9,16 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot.console import exports, login, maintenance, metrics, pages, task_pages
+from bot.console import (
+    bulletins,
+    campaigns,
+    exports,
+    login,
+    maintenance,
+    metrics,
+    pages,
+    task_pages,
+)
 from bot.console.api import api_app
 from bot.console.auth import ConsoleAuth, LoginRequired
 from bot.console.maintenance import WindowNotices
@@ -27,7 +36,8 @@ CONSOLE_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-GUARDED = ("/console", "/api", "/metrics", "/u/")  # /u/: the units' signed-link pages
+# /u/: the units' signed-link pages; /public/: the published 通报 (no scripts either)
+GUARDED = ("/console", "/api", "/metrics", "/u/", "/public/")
 
 
 def mount_console(app: FastAPI, services: Services) -> None:
@@ -47,6 +57,8 @@ def mount_console(app: FastAPI, services: Services) -> None:
     app.include_router(exports.router)
     app.include_router(metrics.router)
     app.include_router(maintenance.router)
+    app.include_router(campaigns.router)
+    app.include_router(bulletins.router)
     app.mount("/api", api_app(services, auth))
     app.get("/", include_in_schema=False)(root)
     app.exception_handler(LoginRequired)(to_login)
