@@ -1,6 +1,6 @@
 """campaigns (专项整改, one fixed deadline), tasks.campaign_id; bulletins (published 通报)
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-03 19:20:00
 
@@ -15,7 +15,7 @@ from alembic import op
 
 from core.db import UTCDateTime
 
-revision = "0008"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
