@@ -196,7 +196,11 @@ class _Inspection:
         words = ""
         if button is None:
             if claim:
-                self.mismatch(item, f"{label}标注“{claim}”，但页面未提供在线办理入口")
+                # A guide claiming 全程网办 has an entry; more likely its words are unknown.
+                self.unjudged.append(
+                    f"{label}标注“{claim}”，但未找到在线办理入口（按钮文字不符合 "
+                    "entry_words）；请配置巡检项 params.online.entry_selector 或 entry_words"
+                )
         else:
             words = " ".join((await button.inner_text()).split()) or "在线办理"
             reading = await self._follow(button, item, params)
@@ -213,6 +217,8 @@ class _Inspection:
                     self.mismatch(item, f"{label}标注“{claim}”，但点击“{words}”后{reading.why}")
                 else:
                     self.entry_dead(item, f"{label}的“{words}”按钮点击后{reading.why}")
+        if visits is None and claims:
+            visits = 0  # 全程网办 printed without a count says no visit
         item.level = level_of(
             reading.kind if reading is not None else None,
             visits=visits,

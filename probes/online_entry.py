@@ -61,7 +61,7 @@ def visits_of(guide: GuidePage) -> int | None:
         match = re.search(r"(\d+)\s*次", value)
         if match:
             return int(match.group(1))
-        if re.search(r"零次|不用跑|无需到现场|0", value) or CLAIM_WORDS.search(value):
+        if re.search(r"^\s*0\s*$|零次|不用跑|无需到现场", value) or CLAIM_WORDS.search(value):
             return 0
     return None
 

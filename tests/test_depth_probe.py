@@ -13,6 +13,7 @@ from core.results import Finding, Outcome
 from probes.registry import params_models, probe_kinds
 from sandbox.faults import FaultError
 from sandbox.online import OnlineFaults
+from sandbox.spa.server import SpaPortalSandbox
 from tests.catalogs import portal_catalog
 from tests.conftest import AnyPortal, ServicesFactory
 
@@ -66,6 +67,9 @@ async def test_clean_portal_passes_with_levels_and_clicks(
 async def test_dead_entries_claims_and_a_buried_guide_are_found(
     make_services: ServicesFactory, any_portal: AnyPortal
 ) -> None:
+    if isinstance(any_portal, SpaPortalSandbox):
+        # The clean test runs at the default 600 ms per API answer; here the faults matter.
+        any_portal.spa.update({"api_delay_ms": 100})
     any_portal.online.update(
         {
             "dead_entry_items": ["jszhz"],

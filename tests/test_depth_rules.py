@@ -80,6 +80,8 @@ def test_visits_read_from_any_wording() -> None:
     assert visits_of(guide("到办事现场次数", "0次（全程网办）")) == 0
     assert visits_of(guide("到现场次数", "１次")) == 1
     assert visits_of(guide("跑动次数", "零跑动")) == 0
+    assert visits_of(guide("到现场次数", "0")) == 0
+    assert visits_of(guide("到现场次数", "详见2024年公告")) is None
     assert visits_of(guide("办理地点", "一楼窗口")) is None
 
 
