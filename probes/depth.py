@@ -15,6 +15,7 @@ Two parts, each optional in the check's ``params``:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
 import re
@@ -32,7 +33,7 @@ from probes.click_walk import normalised, walk
 from probes.depth_params import ClickParams, DepthParams, OnlineParams
 from probes.errors import Inconclusive, SiteUnreachable
 from probes.guide_page import read_guide
-from probes.landing import REACT_MS, act_and_land
+from probes.landing import REACT_MS, act_and_land, settle
 from probes.online_entry import (
     CLAIM_WORDS,
     READ_CLAIMS_JS,
@@ -188,7 +189,9 @@ class _Inspection:
         """Where the entry leads: a link's address is opened as a click would open it (its
         HTTP status known); a button without one is clicked and its effect awaited."""
         href = await button.evaluate("(el) => el.href || ''")
-        if isinstance(href, str) and href.startswith(("http://", "https://")):
+        linked = isinstance(href, str) and href.startswith(("http://", "https://"))
+        shown = self.page  # where the destination is read: a new tab when one opened
+        if linked:
             try:
                 response: Response | None = await self.ctx.goto(self.page, href)
             except SiteUnreachable as exc:
@@ -197,11 +200,13 @@ class _Inspection:
             status = response.status if response is not None else None
             moved = True
         else:
-            landing = await act_and_land(
-                self.page, button.click, self.ctx.nav_timeout_ms, react_ms=REACT_MS
-            )
-            status, moved = landing.status, landing.moved
-        signs = await self._signs(status, moved)
+            shown, status, moved = await self._click(button)
+        try:
+            signs = await self._signs(shown, status, moved)
+        finally:
+            if shown is not self.page:
+                with contextlib.suppress(PlaywrightError):
+                    await shown.close()
         reading = classify_destination(
             signs,
             guide_url=item.url,
@@ -211,18 +216,49 @@ class _Inspection:
         )
         if reading.kind in (Destination.FORM, Destination.LOGIN):
             # The address the button names: a login in front of it redirects elsewhere.
-            item.apply_url = href if isinstance(href, str) and href else self.page.url
-        elif reading.kind is not Destination.UNKNOWN:
+            item.apply_url = str(href) if linked else signs.url
+        elif reading.kind is not Destination.UNKNOWN and shown is self.page:
             await self.capture("online-entry")
         return reading
 
-    async def _signs(self, status: int | None, moved: bool) -> PageSigns:
+    async def _click(self, button: Locator) -> tuple[Page, int | None, bool]:
+        """Click a button without an address: (page it shows in, HTTP status, moved). A new
+        tab it opens (``window.open``) is where it leads, read as soon as it opens."""
+        tab: asyncio.Future[Page] = asyncio.get_running_loop().create_future()
+
+        def opened(page: Page) -> None:
+            if not tab.done():
+                tab.set_result(page)
+
+        self.page.context.on("page", opened)
+        try:
+            landing = asyncio.ensure_future(
+                act_and_land(self.page, button.click, self.ctx.nav_timeout_ms, react_ms=REACT_MS)
+            )
+            either: set[asyncio.Future[object]] = {landing, tab}  # type: ignore[arg-type]
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.page.context.remove_listener("page", opened)
+        if landing.done() and landing.result().moved:
+            return self.page, landing.result().status, True
+        if not tab.done():
+            return self.page, None, False
+        landing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await landing
+        shown = tab.result()
+        with contextlib.suppress(PlaywrightError):
+            await shown.wait_for_load_state("load", timeout=self.ctx.nav_timeout_ms)
+        await settle(shown, self.ctx.nav_timeout_ms)
+        return shown, None, True
+
+    async def _signs(self, page: Page, status: int | None, moved: bool) -> PageSigns:
         raw: dict[str, Any] = {"title": "", "text": "", "passwords": 0, "fields": 0}
         with contextlib.suppress(PlaywrightError):
-            raw = await self.page.evaluate(READ_DESTINATION_JS)
-        marker = await locate.looks_like_error_page(self.page, locate.ERROR_MARKERS)
+            raw = await page.evaluate(READ_DESTINATION_JS)
+        marker = await locate.looks_like_error_page(page, locate.ERROR_MARKERS)
         return PageSigns(
-            url=self.page.url,
+            url=page.url,
             status=status,
             title=str(raw["title"]),
             text=str(raw["text"]),

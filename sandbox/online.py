@@ -10,6 +10,8 @@ unified login first (`/uc/login?goto=…`), as department systems do. The fault 
 - ``unrelated_entry_items``: the button leads back to the home page;
 - ``offline_items``: the application page says the item cannot be applied for online;
 - ``visits_claim_items``: the guide shows a 全程网办 badge while 到现场次数 says 1次;
+- ``new_tab_items`` (a healthy variant, which must pass): the button opens the application
+  in a new tab by script (``window.open``), with no address of its own;
 - ``buried_items``: the item is dropped from the home page, its theme and its department,
   and reachable only through ``buried_depth`` 更多事项 pages under its theme.
 
@@ -40,6 +42,7 @@ _ITEM_LISTS = (
     "unrelated_entry_items",
     "offline_items",
     "visits_claim_items",
+    "new_tab_items",
     "buried_items",
 )
 
@@ -52,6 +55,7 @@ class OnlineFaults(FaultFields):
     unrelated_entry_items: list[str] = field(default_factory=list)
     offline_items: list[str] = field(default_factory=list)
     visits_claim_items: list[str] = field(default_factory=list)
+    new_tab_items: list[str] = field(default_factory=list)
     buried_items: list[str] = field(default_factory=list)
     buried_depth: int = 3  # 更多事项 pages between the theme page and a buried item
 
@@ -90,6 +94,7 @@ class OnlineEntry:
     href: str  # "" for a button that does nothing
     visits_label: str
     badge: str  # "全程网办" or ""
+    new_tab: bool = False  # opened by window.open(href) from a button without an address
 
 
 def online_entry(
@@ -108,7 +113,8 @@ def online_entry(
     badge = "全程网办" if item.visits == 0 else ""
     if faults.hits("visits_claim_items", item):
         visits_label, badge = f"{max(item.visits, 1)}次", "全程网办"
-    return OnlineEntry(label, href, visits_label, badge)
+    new_tab = faults.hits("new_tab_items", item)
+    return OnlineEntry(label, href, visits_label, badge, new_tab)
 
 
 def apply_mode(item: ServiceItem, faults: OnlineFaults | None) -> str:

@@ -147,3 +147,13 @@ def test_params_need_guides_and_a_part_and_a_deep_enough_walk() -> None:
                 "catalog.yaml",
                 probe_params=models,
             )
+
+
+@pytest.mark.browser
+async def test_a_button_opening_the_form_in_a_new_tab_is_followed_there(
+    make_services: ServicesFactory, portal: AnyPortal
+) -> None:
+    portal.online.update({"new_tab_items": ["gsslj"]})
+    report = await _run(make_services, portal, ["gsslj"], online={})
+    assert report.outcome is Outcome.PASS, report.result
+    assert report.result.metrics["levels"]["IV"] == 1

@@ -126,7 +126,9 @@
         var online = data.online;
         view.innerHTML = '<h1>' + esc(data.name) + '</h1><p>实施机构：' + esc(data.dept) + '</p>'
           + '<p class="online">' + (online.badge ? '<span class="badge">' + esc(online.badge) + '</span> ' : '')
-          + '<a class="btn" href="' + esc(online.href) + '">' + esc(online.label) + '</a></p>'
+          + (online.new_tab
+            ? '<button type="button" class="btn" id="apply-tab">' + esc(online.label) + '</button>'
+            : '<a class="btn" href="' + esc(online.href) + '">' + esc(online.label) + '</a>') + '</p>'
           + '<div class="tabs" role="tablist">'
           + '<button role="tab" aria-selected="true" data-tab="facts" aria-controls="facts">基本信息</button>'
           + '<button role="tab" aria-selected="false" data-tab="stuff" aria-controls="stuff">办理材料</button>'
@@ -138,6 +140,8 @@
             + '</tbody></table>' : '') + '</section>'
           + '<section role="tabpanel" id="flow" hidden>' + (steps ? '<ol>' + steps + '</ol>' : '') + '</section>'
           + (data.wide ? '<table class="wide"><tr><td>办理结果：' + esc(data.result) + '</td></tr></table>' : '');
+        var tabButton = document.getElementById('apply-tab');
+        if (tabButton) tabButton.addEventListener('click', function () { window.open('/' + online.href); });
         view.querySelectorAll('[role=tab]').forEach(function (tab) {
           tab.addEventListener('click', function () {
             view.querySelectorAll('[role=tab]').forEach(function (t) {
