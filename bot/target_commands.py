@@ -113,9 +113,27 @@ def _explain(services: Services, ident: str, outcome: Outcome, result: ProbeResu
         print(f"  未能读取：{result.error}")
     for finding in result.findings:
         print(f"  [{finding.code}] {finding.title}：{finding.detail}")
+    for line in measures(result):
+        print(f"  {line}")
     if outcome is not Outcome.PASS:
         configured = ", ".join(sorted(target.selectors)) or "无"
         print(f"  已配置的选择器（targets[].selectors）：{configured}")
+
+
+def measures(result: ProbeResult) -> list[str]:
+    """The measurements an operator calibrates on: 网上办理深度 levels, clicks to each page."""
+    lines = []
+    levels = result.metrics.get("levels")
+    if isinstance(levels, dict) and any(levels.values()):
+        shown = "、".join(f"{level}级 {count} 项" for level, count in levels.items())
+        lines.append(f"网上办理深度：{shown}")
+    clicks = result.metrics.get("clicks")
+    if isinstance(clicks, dict) and clicks:
+        shown = "；".join(
+            f"{url} {'未找到' if n is None else f'{n} 次'}" for url, n in clicks.items()
+        )
+        lines.append(f"自首页点击次数：{shown}")
+    return lines
 
 
 def _period(services: Services, key: str) -> dt.timedelta:

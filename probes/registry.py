@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from probes.base import Probe
 from probes.checklist import ChecklistProbe
 from probes.consultation import ConsultationProbe
+from probes.depth import DepthProbe
 from probes.mobile import MobileProbe
 from probes.registration import RegistrationProbe
 from probes.search import SearchProbe
@@ -19,6 +20,7 @@ BUILT_IN: tuple[type[Probe], ...] = (
     MobileProbe,
     RegistrationProbe,
     ChecklistProbe,
+    DepthProbe,
 )
 
 

@@ -38,6 +38,7 @@ from sandbox.catalog import (
 from sandbox.faults import FaultError, FaultFields
 from sandbox.guide import standard_steps
 from sandbox.layout import render
+from sandbox.online import online_entry, online_faults_of
 from sandbox.portal import portal_routes
 from sandbox.site import SiteArea
 
@@ -293,6 +294,7 @@ def guide_fault_routes(faults: GuideFaults) -> list[BaseRoute]:
                 "item": _GuideView(item, changes),
                 "department": dept,
                 "forms": forms,
+                "online": online_entry(item, online_faults_of(request)),
                 "dead_blank": f"/uploads/bszn/2019/{item.id}/blank.docx",
                 "dead_sample": f"/uploads/bszn/2019/{item.id}/sample.pdf",
             },

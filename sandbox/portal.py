@@ -33,6 +33,15 @@ from sandbox.catalog import (
 from sandbox.faults import PortalFaults
 from sandbox.form_files import DOCX_TYPE, PDF_TYPE, blank_form_docx, sample_form_pdf
 from sandbox.layout import PORTAL_SITE, render, render_bare
+from sandbox.online import AREA_NAME as ONLINE_AREA
+from sandbox.online import (
+    OnlineFaults,
+    listed,
+    more_links,
+    online_entry,
+    online_faults_of,
+    online_routes,
+)
 from sandbox.search import SearchHit, SearchIndex, highlight, normalize, paginate
 from sandbox.site import SiteArea, create_site_app
 
@@ -123,7 +132,17 @@ def _theme_page(audience: Audience, base: str) -> Callable[[Request], Awaitable[
         if theme not in themes_of(audience):
             raise HTTPException(status_code=404)
         items = items_of_theme(audience, theme)
-        return render(request, "themes.html", {**context, "theme": theme, "items": items})
+        online = online_faults_of(request)
+        return render(
+            request,
+            "themes.html",
+            {
+                **context,
+                "theme": theme,
+                "items": listed(items, online),
+                "more": more_links(items, online),
+            },
+        )
 
     return page
 
@@ -136,12 +155,15 @@ async def department(request: Request) -> Response:
     dept = department_by_code(request.path_params["code"])
     if dept is None:
         raise HTTPException(status_code=404)
+    items = items_of_department(dept.code)
+    online = online_faults_of(request)
     return render(
         request,
         "department.html",
         {
             "department": dept,
-            "items": items_of_department(dept.code),
+            "items": listed(items, online),
+            "more": more_links(items, online),
             "departments": _department_counts(),
         },
     )
@@ -155,6 +177,7 @@ async def guide(request: Request) -> Response:
         {
             "item": item,
             "department": department_by_code(item.department),
+            "online": online_entry(item, online_faults_of(request)),
         },
     )
 
@@ -253,12 +276,17 @@ def portal_routes() -> list[BaseRoute]:
     ]
 
 
-def create_portal_app(faults: PortalFaults, areas: Sequence[SiteArea] = ()) -> Starlette:
+def create_portal_app(
+    faults: PortalFaults, areas: Sequence[SiteArea] = (), online: OnlineFaults | None = None
+) -> Starlette:
     """The 示范省政务服务网 app; `faults` can be changed while it serves.
 
     `areas` add more pages to the portal, each with its own fault section. Their routes
     come first, so an area may stand in for a portal page (guide defects, empty columns).
+    The online entries (网上申报) are always served, healthy unless `online` says otherwise.
     """
+    online = online if online is not None else OnlineFaults()
+    areas = [SiteArea(ONLINE_AREA, online_routes(online), online), *areas]
     app = create_site_app(
         [*(r for area in areas for r in area.routes), *portal_routes(), *search_routes(faults)],
         site=PORTAL_SITE,
@@ -267,4 +295,5 @@ def create_portal_app(faults: PortalFaults, areas: Sequence[SiteArea] = ()) -> S
         more_faults={area.name: area.faults for area in areas},
     )
     app.state.portal_faults = faults  # the header of every page reads search_box_unlabelled
+    app.state.online_faults = online  # guides, listings and the home page read it
     return app

@@ -21,6 +21,7 @@ from sandbox.consultation import consultation_area
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import GuideFaults, guide_fault_area
+from sandbox.online import OnlineFaults
 from sandbox.portal import create_portal_app
 from sandbox.registration import registration_area
 from sandbox.registration_state import RegistrationDesk
@@ -189,12 +190,14 @@ class PortalSandbox(RunningSite):
         registration: RegistrationDesk | None = None,
         consultation: ConsultationDesk | None = None,
         guides: GuideFaults | None = None,
+        online: OnlineFaults | None = None,
     ) -> None:
         self.server = server
         self.faults = faults
         self.registration = registration or RegistrationDesk()
         self.consultation = consultation or ConsultationDesk()
         self.guides = guides or GuideFaults()
+        self.online = online or OnlineFaults()
 
     @classmethod
     def start(
@@ -208,8 +211,10 @@ class PortalSandbox(RunningSite):
             consultation_area(consultation),
             guide_fault_area(guides),
         ]
-        server = SandboxServer(create_portal_app(faults, areas), host=host, port=port).start()
-        return cls(server, faults, registration, consultation, guides)
+        online = OnlineFaults()
+        app = create_portal_app(faults, areas, online)
+        server = SandboxServer(app, host=host, port=port).start()
+        return cls(server, faults, registration, consultation, guides, online)
 
     def sections(self) -> dict[str, FaultSection]:
         """The portal's fault sections by area name."""
@@ -218,6 +223,7 @@ class PortalSandbox(RunningSite):
             "registration": self.registration.faults,
             "consultation": self.consultation.faults,
             "guides": self.guides,
+            "online": self.online,
         }
 
     def reset(self) -> None:

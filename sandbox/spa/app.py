@@ -34,6 +34,15 @@ from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import GuideFaults, _empty_themes, _missing_for
 from sandbox.layout import PORTAL_SITE
+from sandbox.online import AREA_NAME as ONLINE_AREA
+from sandbox.online import (
+    OFFLINE_NOTICE,
+    OnlineFaults,
+    apply_mode,
+    listed,
+    more_links,
+    online_entry,
+)
 from sandbox.portal import blank_form, sample_form
 from sandbox.registration import SMS_INBOX_PATH, registration_routes
 from sandbox.registration_state import RegistrationDesk
@@ -51,7 +60,9 @@ def _card(item: ServiceItem) -> dict[str, str]:
     return {"id": item.id, "name": item.name, "dept": department.name if department else ""}
 
 
-def _guide(item: ServiceItem, guides: GuideFaults, spa: SpaFaults) -> dict[str, Any]:
+def _guide(
+    item: ServiceItem, guides: GuideFaults, spa: SpaFaults, online: OnlineFaults
+) -> dict[str, Any]:
     """The guide as the API hands it out: labelled entries, materials and steps."""
     department = department_by_code(item.department)
     assert department is not None
@@ -90,6 +101,7 @@ def _guide(item: ServiceItem, guides: GuideFaults, spa: SpaFaults) -> dict[str, 
         "wide": spa.mobile_overflow,
         "blank_form": {"name": item.blank_form_name, "href": f"/files/{item.id}/blank.docx"},
         "sample_form": f"/files/{item.id}/sample.pdf",
+        "online": online_entry(item, online, spa=True).__dict__,
     }
 
 
@@ -99,6 +111,7 @@ def spa_routes(
     registration: RegistrationDesk,
     consultation: ConsultationDesk,
     guides: GuideFaults,
+    online: OnlineFaults,
 ) -> list[BaseRoute]:
     """The shell, its static files and the JSON APIs the shell renders from."""
 
@@ -123,8 +136,11 @@ def spa_routes(
         if theme is None:
             return JSONResponse({"themes": list(themes_of(audience))})
         emptied = (audience, theme) in _empty_themes(guides)
-        items = [] if emptied else [_card(i) for i in items_of_theme(audience, theme)]
-        return JSONResponse({"theme": theme, "items": items})
+        found = () if emptied else items_of_theme(audience, theme)
+        items = [_card(i) for i in listed(found, online)]
+        return JSONResponse(
+            {"theme": theme, "items": items, "more": more_links(found, online, True)}
+        )
 
     async def search(request: Request) -> Response:
         faults = portal.snapshot()
@@ -153,7 +169,31 @@ def spa_routes(
         item = item_by_id(request.path_params["item_id"])
         if item is None:
             return JSONResponse({"code": 404, "msg": "事项不存在"}, status_code=404)
-        return JSONResponse(_guide(item, guides, spa))
+        return JSONResponse(_guide(item, guides, spa, online))
+
+    async def application(request: Request) -> Response:
+        # What #/apply/<id> shows: the form, the unified login in front of it, or a refusal.
+        await delay()
+        item = item_by_id(request.path_params["item_id"])
+        if item is None:
+            return JSONResponse({"code": 404, "msg": "事项不存在"}, status_code=404)
+        mode = apply_mode(item, online)
+        msg = OFFLINE_NOTICE if mode == "offline" else ""
+        return JSONResponse({"id": item.id, "name": item.name, "mode": mode, "msg": msg})
+
+    async def more(request: Request) -> Response:
+        await delay()
+        item = item_by_id(request.path_params["item_id"])
+        level = int(request.path_params["level"])
+        state = online.snapshot()
+        if (
+            item is None
+            or item.id not in state.buried_ids()
+            or not 1 <= level <= state.buried_depth
+        ):
+            return JSONResponse({"code": 404, "msg": "页面不存在"}, status_code=404)
+        onward = f"#/more/{item.id}/{level + 1}" if level < state.buried_depth else ""
+        return JSONResponse({"level": level, "onward": onward, "item": _card(item)})
 
     async def departments(request: Request) -> Response:
         await delay()
@@ -205,6 +245,8 @@ def spa_routes(
         Route("/api/search", search, methods=["GET"]),
         Route("/api/items/{item_id}", guide, methods=["GET"]),
         *spa_registration_routes(registration, spa, delay),
+        Route("/api/apply/{item_id}", application, methods=["GET"]),
+        Route("/api/more/{item_id}/{level:int}", more, methods=["GET"]),
         Route("/api/departments", departments, methods=["GET"]),
         Route("/api/letters", consult, methods=["POST"]),
         Route("/api/letters/query", consult_query, methods=["POST"]),
@@ -227,16 +269,19 @@ def create_spa_app(
     registration: RegistrationDesk,
     consultation: ConsultationDesk,
     guides: GuideFaults,
+    online: OnlineFaults | None = None,
 ) -> Starlette:
     """The SPA portal app; every section can change while it serves."""
+    online = online if online is not None else OnlineFaults()
     sections: dict[str, FaultSection] = {
         "spa": spa,
         "registration": registration.faults,
         "consultation": consultation.faults,
         "guides": guides,
+        ONLINE_AREA: online,
     }
     return create_site_app(
-        spa_routes(portal, spa, registration, consultation, guides),
+        spa_routes(portal, spa, registration, consultation, guides, online),
         site=PORTAL_SITE,
         page_faults=portal,
         faults=portal,

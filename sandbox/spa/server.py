@@ -5,6 +5,7 @@ from __future__ import annotations
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import GuideFaults
+from sandbox.online import OnlineFaults
 from sandbox.registration_state import RegistrationDesk
 from sandbox.server import RunningSite, SandboxServer
 from sandbox.spa.app import create_spa_app
@@ -26,6 +27,7 @@ class SpaPortalSandbox(RunningSite):
         registration: RegistrationDesk,
         consultation: ConsultationDesk,
         guides: GuideFaults,
+        online: OnlineFaults,
     ) -> None:
         self.server = server
         self.faults = faults
@@ -33,15 +35,16 @@ class SpaPortalSandbox(RunningSite):
         self.registration = registration
         self.consultation = consultation
         self.guides = guides
+        self.online = online
 
     @classmethod
     def start(cls, host: str = "127.0.0.1", port: int = 0) -> SpaPortalSandbox:
         """Serve a healthy SPA portal and return when it accepts connections."""
         faults, spa, guides = PortalFaults(), SpaFaults(), GuideFaults()
-        registration, consultation = RegistrationDesk(), ConsultationDesk()
-        app = create_spa_app(faults, spa, registration, consultation, guides)
+        registration, consultation, online = RegistrationDesk(), ConsultationDesk(), OnlineFaults()
+        app = create_spa_app(faults, spa, registration, consultation, guides, online)
         server = SandboxServer(app, host=host, port=port).start()
-        return cls(server, faults, spa, registration, consultation, guides)
+        return cls(server, faults, spa, registration, consultation, guides, online)
 
     def sections(self) -> dict[str, FaultSection]:
         """The SPA portal's fault sections by area name."""
@@ -51,6 +54,7 @@ class SpaPortalSandbox(RunningSite):
             "registration": self.registration.faults,
             "consultation": self.consultation.faults,
             "guides": self.guides,
+            "online": self.online,
         }
 
     def reset(self) -> None:

@@ -82,8 +82,11 @@
       var name = query.get('name') || '';
       return api('/api/list/' + encodeURIComponent(aud) + '?theme=' + encodeURIComponent(name)).then(function (data) {
         if (mine !== seq) return;
+        var more = (data.more || []).map(function (href) {
+          return '<div class="card"><a href="' + esc(href) + '">更多事项</a></div>';
+        }).join('');
         view.innerHTML = '<h1>' + esc(name) + '</h1>'
-          + (data.items.length ? data.items.map(card).join('') : '<p>暂无数据</p>');
+          + (data.items.length ? data.items.map(card).join('') : '<p>暂无数据</p>') + more;
       });
     },
     search: function (mine, _arg, query) {
@@ -110,7 +113,8 @@
         if (data.httpStatus >= 400) { failed(data); return; }
         var facts = data.info.map(function (e) {
           return '<dt>' + esc(e[0]) + '</dt><dd>' + esc(e[1]) + '</dd>';
-        }).join('') + '<dt>空白表格</dt><dd><a href="' + esc(data.blank_form.href) + '">'
+        }).join('') + '<dt>到办事现场次数</dt><dd>' + esc(data.online.visits_label) + '</dd>'
+          + '<dt>空白表格</dt><dd><a href="' + esc(data.blank_form.href) + '">'
           + esc(data.blank_form.name) + '</a></dd>';
         var rows = data.materials.map(function (m) {
           return '<tr><td>' + esc(m.name) + '</td><td>' + esc(m.from) + '</td><td>' + esc(m.shape)
@@ -119,7 +123,12 @@
         var steps = data.steps.map(function (s) {
           return '<li><strong>' + esc(s.name) + '</strong>（' + esc(s.limit) + '）' + esc(s.what) + '</li>';
         }).join('');
+        var online = data.online;
         view.innerHTML = '<h1>' + esc(data.name) + '</h1><p>实施机构：' + esc(data.dept) + '</p>'
+          + '<p class="online">' + (online.badge ? '<span class="badge">' + esc(online.badge) + '</span> ' : '')
+          + (online.new_tab
+            ? '<button type="button" class="btn" id="apply-tab">' + esc(online.label) + '</button>'
+            : '<a class="btn" href="' + esc(online.href) + '">' + esc(online.label) + '</a>') + '</p>'
           + '<div class="tabs" role="tablist">'
           + '<button role="tab" aria-selected="true" data-tab="facts" aria-controls="facts">基本信息</button>'
           + '<button role="tab" aria-selected="false" data-tab="stuff" aria-controls="stuff">办理材料</button>'
@@ -131,6 +140,8 @@
             + '</tbody></table>' : '') + '</section>'
           + '<section role="tabpanel" id="flow" hidden>' + (steps ? '<ol>' + steps + '</ol>' : '') + '</section>'
           + (data.wide ? '<table class="wide"><tr><td>办理结果：' + esc(data.result) + '</td></tr></table>' : '');
+        var tabButton = document.getElementById('apply-tab');
+        if (tabButton) tabButton.addEventListener('click', function () { window.open('/' + online.href); });
         view.querySelectorAll('[role=tab]').forEach(function (tab) {
           tab.addEventListener('click', function () {
             view.querySelectorAll('[role=tab]').forEach(function (t) {
@@ -139,6 +150,36 @@
             });
           });
         });
+      });
+    },
+    apply: function (mine, id) {
+      return api('/api/apply/' + encodeURIComponent(id)).then(function (data) {
+        if (mine !== seq) return;
+        if (data.httpStatus >= 400) { failed(data); return; }
+        if (data.mode === 'offline') {
+          view.innerHTML = '<h1>' + esc(data.name) + '</h1><p class="err" role="alert">' + esc(data.msg) + '</p>';
+        } else if (data.mode === 'login') {
+          view.innerHTML = '<h1>统一身份认证 用户登录</h1><p>办理网上申报前请先登录。</p><form id="uc" novalidate>'
+            + '<div class="row"><label for="uc-name">账号</label><input id="uc-name" autocomplete="username"></div>'
+            + '<div class="row"><label for="uc-pwd">密码</label><input id="uc-pwd" type="password"></div>'
+            + '<button type="submit">登录</button></form>';
+        } else {
+          view.innerHTML = '<h1>' + esc(data.name) + ' — 网上申报</h1>'
+            + '<p>本事项实行全程网办，申请、受理、审查、决定及送达均在网上完成，无需到现场。</p><form id="apply" novalidate>'
+            + '<div class="row"><label for="a-name">申请人姓名</label><input id="a-name"></div>'
+            + '<div class="row"><label for="a-id">证件号码</label><input id="a-id"></div>'
+            + '<div class="row"><label for="a-phone">联系电话</label><input id="a-phone" type="tel"></div>'
+            + '<div class="row"><label for="a-files">上传申请材料</label><input id="a-files" type="file" multiple></div>'
+            + '<button type="submit">提交申请</button></form>';
+        }
+      });
+    },
+    more: function (mine, id, query, parts) {
+      return api('/api/more/' + encodeURIComponent(id) + '/' + encodeURIComponent(parts[2] || '1')).then(function (data) {
+        if (mine !== seq) return;
+        if (data.httpStatus >= 400) { failed(data); return; }
+        view.innerHTML = '<h1>更多事项（第' + data.level + '页）</h1>'
+          + (data.onward ? '<div class="card"><a href="' + esc(data.onward) + '">更多事项</a></div>' : card(data.item));
       });
     },
     register: function (mine, kind) {
@@ -288,7 +329,7 @@
     var name = parts[0] || 'home';
     var handler = views[name] || views.home;
     spinner();
-    handler(mine, decodeURIComponent(parts[1] || ''), query).catch(function () {
+    handler(mine, decodeURIComponent(parts[1] || ''), query, parts).catch(function () {
       if (mine === seq) failed({});
     });
   }
