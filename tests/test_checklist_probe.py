@@ -18,7 +18,12 @@ from core.clock import FakeClock
 from core.results import Finding, Outcome
 from probes.guide_check import judge_guide
 from probes.guide_page import read_guide
-from probes.guide_rules import VAGUE_MATERIAL_PATTERNS, missing_elements
+from probes.guide_rules import (
+    VAGUE_MATERIAL_PATTERNS,
+    Presence,
+    element_presence,
+    missing_elements,
+)
 from probes.pool import BrowserPool
 from probes.registry import params_models, probe_kinds
 from sandbox.catalog import item_by_id
@@ -283,12 +288,16 @@ async def test_guide_labels_are_read_from_any_markup(browser_pool: BrowserPool) 
         await page.set_content(html)
         unconfigured = await read_guide(page)
         guide = await read_guide(
-            page, title_selector=".bt", element_selectors={"监督投诉电话": "div.jd"}
+            page,
+            title_selector=".bt",
+            element_selectors={"监督投诉电话": "div.jd", "中介服务": "div.zj"},
         )
     assert unconfigured.title == "办事指南"  # the page title's generic first part
     assert missing_elements(unconfigured.entries, FIRST_NINE) == ["监督投诉电话"]
     assert guide.title == "食品经营许可"
     assert missing_elements(guide.entries, FIRST_NINE) == []
+    # A configured selector matching nothing reads as an absent element, not an empty one.
+    assert element_presence(guide.entries, ["中介服务"]) == {"中介服务": Presence.ABSENT}
     verdict = judge_guide(guide, elements=FIRST_NINE, vague_patterns=VAGUE_MATERIAL_PATTERNS)
     assert verdict.forms_missing == () and verdict.time_limits == () and verdict.vague == ()
     # A process given as step names only (申请—受理—…) says nothing of each step.
