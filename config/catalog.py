@@ -291,4 +291,5 @@ PROBE_LABELS = {
     "sso": "统一身份认证",
     "mobile": "移动端",
     "checklist": "平台检查指标",
+    "availability": "网站可用性",
 }
