@@ -117,7 +117,8 @@ def _explain(services: Services, ident: str, outcome: Outcome, result: ProbeResu
     if isinstance(rates, dict) and rates:
         shown = "、".join(f"{name} {share * 100:.0f}%" for name, share in rates.items())
         print(f"  办事指南要素公开率（抽查 {result.metrics.get('guides_checked', 0)} 个）：{shown}")
-    for seen in result.metrics.get("visits", ()):
+    visits = result.metrics.get("page_visits")
+    for seen in visits if isinstance(visits, list) else ():
         status = f"HTTP {seen['status']}" if seen.get("status") else "无响应"
         print(f"  访问 {seen['url']}：{seen['ms']} 毫秒，{status}")
     if result.metrics.get("certificate_days_left") is not None:

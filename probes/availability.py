@@ -221,7 +221,7 @@ class AvailabilityProbe(Probe):
         monday, sunday = last_closed_week(today)
         week = period(days, monday, sunday)
         metrics: dict[str, Any] = {
-            "visits": [{"url": v.url, "ms": v.ms, "status": v.status} for v in visits],
+            "page_visits": [{"url": v.url, "ms": v.ms, "status": v.status} for v in visits],
             "last_week": week.as_metrics(),
             "this_week": period(days, sunday + dt.timedelta(days=1), today).as_metrics(),
             "this_month": period(days, today.replace(day=1), today).as_metrics(),

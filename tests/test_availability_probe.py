@@ -186,3 +186,15 @@ async def test_certificate_expiring_soon_or_untrusted_is_a_finding(
     untrusted = await check_certificate(url, now)  # a self-made CA the system does not know
     invalid = certificate_finding(url, untrusted, warn_days=30)
     assert invalid is not None and "证书颁发机构不受信任" in invalid.detail
+
+
+def test_availability_params_are_checked_with_their_field_named() -> None:
+    from pydantic import ValidationError
+
+    from probes.registry import params_models, probe_kinds
+
+    model = params_models(probe_kinds())["availability"]
+    with pytest.raises(ValidationError, match="max_failed_share"):
+        model.model_validate({"max_failed_share": 5})
+    with pytest.raises(ValidationError, match=r"tls\.warn_days"):
+        model.model_validate({"tls": {"warn_days": 0}})
