@@ -117,6 +117,7 @@ def fees_without_basis(
 SOURCE_LABELS = ("来源渠道", "材料来源", "来源", "出具单位", "来源说明", "材料来源渠道", "提供方")
 SOURCE_WORDS = re.compile(
     r"自备|核发|出具|开具|颁发|签发|提供|来源|下载|自行|申请人|机关|部门|单位|医院|银行"
+    r"|局|厅|政府|派出所|法院|学校|公证处|中心"
 )
 
 
@@ -146,13 +147,17 @@ def materials_without_source(
                 for name, source in zip(names.items, column.items, strict=True)
                 if not is_blank(name) and is_blank(source)
             ]
-        # No column we know: each row's cells together must say it.
+        # No column we know: each row's filled cells, under their column's name, must say it.
         count = len(names.items)
-        columns = [e.items for e in entries if len(e.items) == count]
+        columns = [(e.label, e.items) for e in entries if len(e.items) == count]
+        rows = [
+            " ".join(f"{label}：{cells[i]}" for label, cells in columns if not is_blank(cells[i]))
+            for i in range(count)
+        ]
         return [
             name
-            for i, name in enumerate(names.items)
-            if not is_blank(name) and not SOURCE_WORDS.search(fold(" ".join(c[i] for c in columns)))
+            for name, row in zip(names.items, rows, strict=True)
+            if not is_blank(name) and not SOURCE_WORDS.search(fold(row))
         ]
     return [
         name for name in material_names(entries, dictionary) if not SOURCE_WORDS.search(fold(name))

@@ -325,6 +325,17 @@ def test_a_place_needs_a_window_room_or_street_and_a_charge_its_basis() -> None:
     assert fees_without_basis(with_basis) == []
 
 
+def test_a_material_source_in_a_column_the_reader_does_not_know_is_read_by_its_words() -> None:
+    from probes.guide_detail import materials_without_source
+
+    names = Labelled("材料名称", "", ("营业执照", "身份证"))
+    issuer = Labelled("发证单位", "", ("市场监督管理局", ""))
+    assert materials_without_source([names, issuer]) == ["身份证"]
+    assert materials_without_source([names, Labelled("来源渠道", "", ("", "公安机关"))]) == [
+        "营业执照"
+    ]
+
+
 def test_an_empty_element_is_told_apart_from_an_absent_one() -> None:
     from probes.guide_rules import Presence, element_presence
 
