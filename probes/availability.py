@@ -201,6 +201,7 @@ class AvailabilityProbe(Probe):
     kind = "availability"
     Params = AvailabilityParams
     uses_browser = False
+    judges_outage = True  # its visits are the outage check; no browser after a failing run
 
     async def run(self, ctx: ProbeContext) -> ProbeResult:
         params = ctx.params(AvailabilityParams)

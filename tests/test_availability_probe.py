@@ -153,7 +153,17 @@ async def _tls_server(cert: Path, key: Path) -> AsyncIterator[str]:
     context.load_cert_chain(cert, key)
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.close()
+        # A home page in plain HTTP/1.1 over TLS, one request per connection.
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            body = "示范省政务服务网".encode()
+            head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            writer.write(head.encode() + body)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass  # the certificate check closes right after its handshake
+        finally:
+            writer.close()
 
     server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=context)
     port = server.sockets[0].getsockname()[1]
@@ -186,6 +196,21 @@ async def test_certificate_expiring_soon_or_untrusted_is_a_finding(
     untrusted = await check_certificate(url, now)  # a self-made CA the system does not know
     invalid = certificate_finding(url, untrusted, warn_days=30)
     assert invalid is not None and "证书颁发机构不受信任" in invalid.detail
+
+
+async def test_an_https_site_answering_in_time_with_a_certificate_near_expiry(
+    make_services: ServicesFactory, expiring_site: tuple[str, Path]
+) -> None:
+    url, ca = expiring_site
+    params = {"pages": ["/"], "tls": {"warn_days": 30, "ca_file": str(ca)}}
+    services = make_services(portal_catalog(url.rstrip("/"), probe="availability", params=params))
+    report = await run_check(services, CHECK)
+    assert [f.code for f in report.result.findings] == ["site.certificate"], report.result
+    assert report.result.metrics["page_visits"][0]["status"] == 200
+    # The certificate says nothing of this visit: the run counts as available.
+    with services.sessions.begin() as session:
+        counted = availability_by_target(session, at("2000-01-01 00:00"), at("2100-01-01 00:00"))
+    assert (counted["sf-portal"].counted, counted["sf-portal"].available) == (1, 1)
 
 
 def test_availability_params_are_checked_with_their_field_named() -> None:
