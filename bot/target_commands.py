@@ -115,6 +115,16 @@ def _explain(services: Services, ident: str, outcome: Outcome, result: ProbeResu
         print(f"  [{finding.code}] {finding.title}：{finding.detail}")
     for line in measures(result):
         print(f"  {line}")
+    rates = result.metrics.get("element_rates")
+    if isinstance(rates, dict) and rates:
+        shown = "、".join(f"{name} {share * 100:.0f}%" for name, share in rates.items())
+        print(f"  办事指南要素公开率（抽查 {result.metrics.get('guides_checked', 0)} 个）：{shown}")
+    visits = result.metrics.get("page_visits")
+    for seen in visits if isinstance(visits, list) else ():
+        status = f"HTTP {seen['status']}" if seen.get("status") else "无响应"
+        print(f"  访问 {seen['url']}：{seen['ms']} 毫秒，{status}")
+    if result.metrics.get("certificate_days_left") is not None:
+        print(f"  HTTPS 证书剩余有效期：{result.metrics['certificate_days_left']} 天")
     if outcome is not Outcome.PASS:
         configured = ", ".join(sorted(target.selectors)) or "无"
         print(f"  已配置的选择器（targets[].selectors）：{configured}")

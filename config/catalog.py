@@ -292,4 +292,5 @@ PROBE_LABELS = {
     "mobile": "移动端",
     "checklist": "平台检查指标",
     "depth": "网办深度与易用度",
+    "availability": "网站可用性",
 }

@@ -179,6 +179,9 @@ class Probe(ABC):
     # True when two overlapping runs of one check would harm the portal or the journey
     # (a consultation asked twice); the bot then claims the check before each run.
     one_run_at_a_time: ClassVar[bool] = False
+    # True when the probe visits the home page itself and says when it is down: the runner
+    # then skips its own outage check of a failing run (a browser visit per failed run).
+    judges_outage: ClassVar[bool] = False
 
     @abstractmethod
     async def run(self, ctx: ProbeContext) -> ProbeResult:

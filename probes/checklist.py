@@ -22,11 +22,13 @@ from urllib.parse import urlsplit
 from playwright.async_api import Page
 from pydantic import Field, field_validator, model_validator
 
+from config.guide_elements import ElementLabels, default_guide_elements, with_additions
 from core.results import Finding, Outcome, ProbeResult
 from probes import locate
 from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, http_error_finding
 from probes.errors import Inconclusive, SiteUnreachable
 from probes.guide_check import GuideReading, GuideVerdict, guide_findings, judge_guide
+from probes.guide_detail import BARE_STEP_CHARS
 from probes.guide_page import download_problem, read_guide
 from probes.guide_rules import (
     ELEMENT_NAMES,
@@ -89,8 +91,14 @@ class GuideParams(ProbeParams):
     items: list[str] = Field(default_factory=list)  # guide page paths or URLs
     sample: CatalogSample | None = None  # without link_pattern, links matching item_pattern
     item_pattern: str = DEFAULT_ITEM_PATTERN
-    elements: list[str] = Field(default_factory=lambda: list(ELEMENT_NAMES), min_length=1)
+    # The elements required; default: the dictionary's (config/guide_elements.yaml) and
+    # every element added in `element_labels`.
+    elements: list[str] | None = Field(default=None, min_length=1)
+    # A province's own elements, or more labels for known ones.
+    element_labels: dict[str, ElementLabels] = Field(default_factory=dict)
     element_selectors: dict[str, str] = Field(default_factory=dict)  # 要素 → CSS selector
+    location_pattern: str | None = None  # regex: 办理地点 precise enough (default: 窗口, 室, 路…)
+    bare_step_chars: int = Field(default=BARE_STEP_CHARS, ge=1, le=40)
     vague_patterns: list[str] = Field(default_factory=lambda: list(VAGUE_MATERIAL_PATTERNS))
     require_forms: Literal["listed", "always"] = "listed"  # listed: when a material is a form
     check_downloads: bool = True
@@ -99,7 +107,7 @@ class GuideParams(ProbeParams):
     clear_time_limit_pattern: str | None = None  # time limits that say which days count
     material_format_patterns: dict[str, str] = Field(default_factory=dict)  # aspect → regex
 
-    @field_validator("hotline_pattern", "clear_time_limit_pattern")
+    @field_validator("hotline_pattern", "clear_time_limit_pattern", "location_pattern")
     @classmethod
     def _valid_reader_patterns(cls, value: str | None) -> str | None:
         return _regex(value)
@@ -117,7 +125,12 @@ class GuideParams(ProbeParams):
     @property
     def reading(self) -> GuideReading:
         return GuideReading(
-            self.hotline_pattern, self.clear_time_limit_pattern, self.material_format_patterns
+            self.hotline_pattern,
+            self.clear_time_limit_pattern,
+            self.material_format_patterns,
+            elements=with_additions(default_guide_elements(), self.element_labels),
+            location_pattern=self.location_pattern,
+            bare_step_chars=self.bare_step_chars,
         )
 
     _pattern = field_validator("item_pattern")(_regex)
@@ -129,13 +142,23 @@ class GuideParams(ProbeParams):
             _regex(pattern)
         return value
 
-    @field_validator("elements")
-    @classmethod
-    def _known_elements(cls, value: list[str]) -> list[str]:
-        unknown = [name for name in value if name not in ELEMENT_NAMES]
+    def _known(self) -> list[str]:
+        return [*ELEMENT_NAMES, *(n for n in self.element_labels if n not in ELEMENT_NAMES)]
+
+    @property
+    def required_elements(self) -> list[str]:
+        return list(self.elements) if self.elements is not None else self._known()
+
+    @model_validator(mode="after")
+    def _known_elements(self) -> GuideParams:
+        known = self._known()
+        unknown = [name for name in self.elements or () if name not in known]
         if unknown:
-            raise ValueError(f"unknown elements {unknown}; known: {'、'.join(ELEMENT_NAMES)}")
-        return value
+            raise ValueError(
+                f"unknown elements {unknown} in `elements`; known: {'、'.join(known)} "
+                "(add an element with `element_labels`)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _something_to_read(self) -> GuideParams:
@@ -151,6 +174,10 @@ class ChecklistParams(CheckParams):
         "checklist.empty_column",
         "checklist.guide_unavailable",
         "checklist.guide_elements_missing",
+        "checklist.process_not_detailed",
+        "checklist.location_not_specific",
+        "checklist.fee_basis_missing",
+        "checklist.material_source_unclear",
         "checklist.vague_materials",
         "checklist.material_format_unclear",
         "checklist.phone_invalid",
@@ -412,7 +439,7 @@ class _Inspection:
                         dead.append((link.text or link.href, problem))
             verdict = judge_guide(
                 guide,
-                elements=params.elements,
+                elements=params.required_elements,
                 vague_patterns=params.vague_patterns,
                 require_forms=params.require_forms,
                 dead_forms=dead,
@@ -422,16 +449,19 @@ class _Inspection:
                 await self.capture("guide")
             verdicts.append(verdict)
         self.metrics.update(guides_checked=len(verdicts), downloads_checked=downloads)
-        # A page on which no element label was read is not judged as a guide: it may be
-        # another kind of page, or a guide laid out in a way the reader does not know.
-        unread = [v for v in verdicts if set(v.missing) >= set(params.elements)]
+        # A page on which fewer than half of the element labels were read is not judged as
+        # a guide: it may be another kind of page, or a layout the reader does not know, on
+        # which an element it cannot locate says nothing of the guide (rule of doubt).
+        unread = [v for v in verdicts if v.located * 2 < len(params.required_elements)]
         if unread:
             self.unjudged.append(
-                "未能在办事指南页面识别任何要素标签（设定依据、受理条件……）："
-                + "、".join(v.url for v in unread)
-                + "；请为该网站配置巡检项 params.guides.element_selectors"
+                "未能在办事指南页面识别半数以上要素标签，无法判断以下要素是否公开："
+                + "；".join(f"{v.url}（{'、'.join(v.absent)}）" for v in unread)
+                + "；请为该网站配置巡检项 params.guides.element_labels（要素的标签）"
+                "或 params.guides.element_selectors（要素的 CSS 选择器）"
             )
             verdicts = [v for v in verdicts if v not in unread]
+        self.metrics.update(_coverage(verdicts, params.required_elements))
         self.findings += guide_findings(verdicts)
         if unavailable:
             self.findings.append(
@@ -458,3 +488,20 @@ class _Inspection:
         unique = list(dict.fromkeys(hrefs))
         chooser = random.Random(f"{self.ctx.check_id}:{self.ctx.clock.now():%Y%m%d%H}")
         return chooser.sample(unique, min(sample.count, len(unique)))
+
+
+def _coverage(verdicts: list[GuideVerdict], elements: list[str]) -> dict[str, object]:
+    """Per guide, the share of required elements it publishes; per element, the share of
+    guides publishing it (the rates the national report publishes per province)."""
+    if not verdicts:
+        return {}
+    per_guide = {v.name: round(len(v.published) / len(elements), 4) for v in verdicts}
+    per_element = {
+        name: round(sum(name in v.published for v in verdicts) / len(verdicts), 4)
+        for name in elements
+    }
+    return {
+        "element_coverage": per_guide,
+        "element_rates": per_element,
+        "element_coverage_mean": round(sum(per_guide.values()) / len(per_guide), 4),
+    }

@@ -226,6 +226,8 @@ async def read_guide(
             texts = await page.locator(selector).all_inner_texts()
         except PlaywrightError:
             continue  # an invalid configured selector reads as an absent element
+        if not texts:
+            continue  # nothing matched: the element is absent, not printed empty
         texts = [" ".join(text.split()) for text in texts]
         entries.append(Labelled(name, " ".join(texts), tuple(t for t in texts if t)))
     downloads = tuple(

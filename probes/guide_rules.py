@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from config.guide_elements import ElementDictionary, GuideElement, default_guide_elements
 from probes.readers import (
     MATERIAL_FORMAT_ASPECTS,
     Phone,
@@ -25,7 +26,7 @@ from probes.readers import (
     unsaid_format_aspects,
 )
 
-__all__ = ["MATERIAL_FORMAT_ASPECTS", "Phone", "PhoneKind", "phones_in"]
+__all__ = ["MATERIAL_FORMAT_ASPECTS", "GuideElement", "Phone", "PhoneKind", "phones_in"]
 
 
 @dataclass(frozen=True)
@@ -41,40 +42,8 @@ class Labelled:
     items: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class GuideElement:
-    """A 办事指南 element and the labels portals print it under."""
-
-    name: str
-    labels: tuple[str, ...]
-    # “无” is a real answer for some elements (收费标准：无 means free of charge).
-    none_is_missing: bool = True
-
-
-ELEMENTS: tuple[GuideElement, ...] = (
-    GuideElement("设定依据", ("设定依据", "办理依据", "法律依据", "法定依据", "实施依据", "依据")),
-    GuideElement("受理条件", ("受理条件", "申请条件", "办理条件", "受理标准", "准予条件")),
-    GuideElement("办理流程", ("办理流程", "办事流程", "办理程序", "审批流程", "办理环节")),
-    GuideElement(
-        "办理时限",
-        ("法定时限", "承诺时限", "法定办结时限", "承诺办结时限", "办结时限", "办理时限"),
-    ),
-    GuideElement(
-        "收费标准", ("收费标准", "是否收费", "收费情况", "收费依据及标准"), none_is_missing=False
-    ),
-    GuideElement(
-        "申请材料",
-        ("申请材料", "办理材料", "申报材料", "所需材料", "提交材料", "材料清单", "材料名称"),
-    ),
-    GuideElement("办理地点", ("办理地点", "受理地点", "办理地址", "办公地点", "窗口地址")),
-    GuideElement("咨询电话", ("咨询电话", "咨询方式", "联系电话", "联系方式")),
-    GuideElement(
-        "监督投诉电话",
-        ("监督投诉电话", "投诉电话", "监督电话", "监督投诉方式", "投诉方式", "监督投诉"),
-    ),
-)
+ELEMENTS: tuple[GuideElement, ...] = tuple(default_guide_elements().values())
 ELEMENT_NAMES: tuple[str, ...] = tuple(element.name for element in ELEMENTS)
-_ELEMENTS_BY_NAME = {element.name: element for element in ELEMENTS}
 MATERIAL_NAME_LABELS = ("材料名称", "申请材料名称", "材料")
 
 _PLACEHOLDERS = frozenset({"", "暂无", "待补充", "待定", "空", "/", "-", "--", "—", "——", "null"})
@@ -88,14 +57,13 @@ def normalise_label(text: str) -> str:
     return _BRACKETED_TAIL.sub("", folded)
 
 
-def element(name: str) -> GuideElement:
+def element(name: str, dictionary: ElementDictionary | None = None) -> GuideElement:
     """The element called ``name``; raises KeyError naming the known ones."""
+    known = dictionary if dictionary is not None else default_guide_elements()
     try:
-        return _ELEMENTS_BY_NAME[name]
+        return known[name]
     except KeyError:
-        raise KeyError(
-            f"unknown guide element {name!r}; known: {'、'.join(ELEMENT_NAMES)}"
-        ) from None
+        raise KeyError(f"unknown guide element {name!r}; known: {'、'.join(known)}") from None
 
 
 def is_blank(value: str, *, none_is_missing: bool = True) -> bool:
@@ -104,30 +72,56 @@ def is_blank(value: str, *, none_is_missing: bool = True) -> bool:
     return folded in _PLACEHOLDERS or (none_is_missing and folded == "无")
 
 
-def values_of(entries: Iterable[Labelled], name: str) -> list[Labelled]:
+def values_of(
+    entries: Iterable[Labelled], name: str, dictionary: ElementDictionary | None = None
+) -> list[Labelled]:
     """Entries printed under one of the labels of element ``name``."""
-    labels = {normalise_label(label) for label in element(name).labels}
+    labels = {normalise_label(label) for label in element(name, dictionary).labels}
     return [entry for entry in entries if normalise_label(entry.label) in labels]
 
 
-def missing_elements(entries: Sequence[Labelled], required: Iterable[str]) -> list[str]:
-    """Required elements with no label on the page, or only blank values under it."""
-    missing = []
+class Presence(StrEnum):
+    PUBLISHED = "published"  # a label with a value
+    EMPTY = "empty"  # a label with nothing under it (暂无, a dash, an empty cell)
+    ABSENT = "absent"  # no label of the element on the page
+
+
+def element_presence(
+    entries: Sequence[Labelled],
+    required: Iterable[str],
+    dictionary: ElementDictionary | None = None,
+) -> dict[str, Presence]:
+    """Per required element, whether the page publishes it, prints it empty, or lacks it."""
+    presence = {}
     for name in required:
-        rule = element(name)
-        found = values_of(entries, name)
-        if not any(not is_blank(e.value, none_is_missing=rule.none_is_missing) for e in found):
-            missing.append(name)
-    return missing
+        rule = element(name, dictionary)
+        found = values_of(entries, name, dictionary)
+        if any(not is_blank(e.value, none_is_missing=rule.none_is_missing) for e in found):
+            presence[name] = Presence.PUBLISHED
+        else:
+            presence[name] = Presence.EMPTY if found else Presence.ABSENT
+    return presence
 
 
-def material_names(entries: Sequence[Labelled]) -> list[str]:
+def missing_elements(
+    entries: Sequence[Labelled],
+    required: Iterable[str],
+    dictionary: ElementDictionary | None = None,
+) -> list[str]:
+    """Required elements with no label on the page, or only blank values under it."""
+    presence = element_presence(entries, required, dictionary)
+    return [name for name, seen in presence.items() if seen is not Presence.PUBLISHED]
+
+
+def material_names(
+    entries: Sequence[Labelled], dictionary: ElementDictionary | None = None
+) -> list[str]:
     """The names of the 申请材料: a 材料名称 column, else the items of the materials section."""
     labels = {normalise_label(label) for label in MATERIAL_NAME_LABELS}
     for entry in entries:
         if normalise_label(entry.label) in labels and entry.items:
             return [item for item in entry.items if not is_blank(item)]
-    for entry in values_of(entries, "申请材料"):
+    for entry in values_of(entries, "申请材料", dictionary):
         if entry.items:
             return [item for item in entry.items if not is_blank(item)]
         lines = re.split(r"[\n；;]+", entry.value)
@@ -220,12 +214,14 @@ def phone_problems(contact: str, supervision: str, hotline_pattern: str | None =
 
 
 def unclear_time_limits(
-    entries: Iterable[Labelled], clear_pattern: str | None = None
+    entries: Iterable[Labelled],
+    clear_pattern: str | None = None,
+    dictionary: ElementDictionary | None = None,
 ) -> list[tuple[str, str]]:
     """(label, value) of the time limits that do not say 工作日 or 自然日 (nor 即办, 当场),
     e.g. 承诺时限“20日”; each wording once."""
     unclear: dict[str, str] = {}
-    for entry in values_of(entries, "办理时限"):
+    for entry in values_of(entries, "办理时限", dictionary):
         value = " ".join(entry.value.split())
         if is_blank(value) or time_limit_is_clear(value, clear_pattern) or value in unclear:
             continue

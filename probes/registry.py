@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from probes.availability import AvailabilityProbe
 from probes.base import Probe
 from probes.checklist import ChecklistProbe
 from probes.consultation import ConsultationProbe
@@ -21,6 +22,7 @@ BUILT_IN: tuple[type[Probe], ...] = (
     RegistrationProbe,
     ChecklistProbe,
     DepthProbe,
+    AvailabilityProbe,
 )
 
 

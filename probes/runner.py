@@ -134,7 +134,7 @@ class ProbeRunner:
             else:
                 async with asyncio.timeout(self.run_timeout_s):
                     result = await self._judged(probe, ctx)
-                if _doubtful(result):
+                if _doubtful(result, probe):
                     async with self.pool.context() as browser:
                         async with asyncio.timeout(self.run_timeout_s):
                             result = await _outage_first(ctx, result, browser)
@@ -168,7 +168,7 @@ class ProbeRunner:
             else:
                 judged = await cap.until_stopped(self._judged(probe, ctx))
                 result = judged or ProbeResult(Outcome.ERROR, state=ctx.state)  # replaced below
-            if _doubtful(result) and (cap is None or cap.tripped is None):
+            if _doubtful(result, probe) and (cap is None or cap.tripped is None):
                 result = await _outage_first(ctx, result, browser)
             if cap is not None:
                 await cap.settle()
@@ -306,9 +306,9 @@ def _without_rules_off(result: ProbeResult, off: frozenset[str]) -> ProbeResult:
     )
 
 
-def _doubtful(result: ProbeResult) -> bool:
+def _doubtful(result: ProbeResult, probe: Probe) -> bool:
     """A failing or unjudged run that does not already say the site is down."""
-    if result.outcome not in (Outcome.FAIL, Outcome.INCONCLUSIVE):
+    if probe.judges_outage or result.outcome not in (Outcome.FAIL, Outcome.INCONCLUSIVE):
         return False
     return not any(finding.code in OUTAGE_CODES for finding in result.findings)
 

@@ -113,7 +113,7 @@ PERSONAL_ITEMS: tuple[ServiceItem, ...] = (
         promised_limit="即办",
         result="结婚证",
         visits=1,
-        location="任一方户籍所在地或经常居住地的县级婚姻登记处",
+        location="任一方户籍所在地或经常居住地的县级婚姻登记处结婚登记窗口",
         aliases=("结婚", "结婚登记", "结婚证", "领证", "离婚登记"),
     ),
     ServiceItem(
@@ -161,7 +161,7 @@ PERSONAL_ITEMS: tuple[ServiceItem, ...] = (
         promised_limit=working_days(20),
         result="收养登记证",
         visits=1,
-        location="被收养人常住户口所在地的县级民政部门收养登记处",
+        location="被收养人常住户口所在地的县级民政部门收养登记窗口",
         aliases=("收养", "领养", "收养子女"),
     ),
     ServiceItem(
@@ -500,7 +500,7 @@ PERSONAL_ITEMS: tuple[ServiceItem, ...] = (
         result="机动车登记证书、号牌和行驶证",
         fee="号牌工本费汽车100元/副（依据《关于公安部门收费标准的通知》（发改价格〔2017〕1186号））",
         visits=1,
-        location="机动车所有人住所地车辆管理所",
+        location="机动车所有人住所地车辆管理所注册登记窗口",
         aliases=("上牌", "车辆登记", "新车上牌", "机动车登记"),
     ),
     ServiceItem(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+OFFICE_HOURS = "工作日 上午9:00—12:00，下午13:00—17:00（法定节假日除外）"
+
 
 class Audience(enum.StrEnum):
     """服务对象 of an item."""
@@ -75,6 +77,13 @@ class ServiceItem:
     form_title: str = ""
     aliases: tuple[str, ...] = ()
     steps: tuple[ProcessStep, ...] = ()
+    intermediary: str = "无"  # 中介服务
+    hours: str = OFFICE_HOURS  # 受理时间
+
+    @property
+    def code(self) -> str:
+        """事项编码 as printed on guide pages."""
+        return self.id
 
     @property
     def audiences(self) -> tuple[Audience, ...]:

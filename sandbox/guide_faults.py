@@ -5,8 +5,9 @@
 department pages: an item or column without a fault is served by the portal's own page;
 one with a fault is rendered from the same template with the defect in place.
 
-Items are named by id or by name (`gsslj` or `公司设立登记`); `missing_elements` takes
-`item:要素` (`gsslj:设定依据`); `empty_themes` takes a theme, optionally with its column
+Items are named by id or by name (`gsslj` or `公司设立登记`); `missing_elements` (the
+element's label and value gone) and `empty_elements` (the label printed with nothing under
+it) take `item:要素` (`gsslj:设定依据`); `empty_themes` takes a theme, optionally with its column
 (`生育收养`, `法人办事:医疗卫生`); `empty_departments` a department code or name.
 """
 
@@ -45,15 +46,24 @@ from sandbox.site import SiteArea
 AREA_NAME = "guides"
 # Elements the sandbox can blank out of a guide page.
 BLANKABLE_ELEMENTS = (
+    "事项编码",
+    "办理对象",
+    "办件类型",
     "设定依据",
     "受理条件",
     "办理流程",
     "办理时限",
+    "到现场次数",
     "收费标准",
+    "中介服务",
     "申请材料",
     "办理地点",
+    "受理时间",
     "咨询电话",
+    "监督投诉电话",
 )
+VAGUE_LOCATION = "示范市政务服务中心"
+FEE_WITHOUT_BASIS = "工本费20元/证"
 VAGUE_MATERIAL = "根据有关法律法规规定应提交的其他材料"
 _COLUMNS = {
     "个人办事": Audience.PERSONAL,
@@ -73,6 +83,10 @@ _ITEM_LISTS = (
     "dead_form_items",
     "hotline_supervision_items",
     "copy_only_items",
+    "bare_steps_items",
+    "vague_location_items",
+    "fee_without_basis_items",
+    "material_source_items",
 )
 
 
@@ -80,7 +94,12 @@ _ITEM_LISTS = (
 class GuideFaults(FaultFields):
     """Guide and column defects; the default instance is a healthy portal."""
 
-    missing_elements: list[str] = field(default_factory=list)
+    missing_elements: list[str] = field(default_factory=list)  # label and value gone
+    empty_elements: list[str] = field(default_factory=list)  # label printed, nothing under it
+    bare_steps_items: list[str] = field(default_factory=list)  # 办理流程 as bare step names
+    vague_location_items: list[str] = field(default_factory=list)  # 办理地点 without a window
+    fee_without_basis_items: list[str] = field(default_factory=list)  # a charge, no basis
+    material_source_items: list[str] = field(default_factory=list)  # first material's source unsaid
     vague_materials_items: list[str] = field(default_factory=list)
     # the first material's form, copies and medium (原件 alone would state paper), the
     # second's original/copy left unsaid
@@ -106,7 +125,7 @@ class GuideFaults(FaultFields):
 
 
 def _problem(name: str, entry: str) -> str | None:
-    if name == "missing_elements":
+    if name in ("missing_elements", "empty_elements"):
         parts = [part.strip() for part in _SEPARATOR.split(entry, maxsplit=1)]
         if len(parts) != 2 or not parts[1]:
             return f"expected item:要素 such as gsslj:设定依据, got {entry!r}"
@@ -179,7 +198,22 @@ def _blank(
         return replace(dept, window="")
     elif element == "咨询电话":
         return replace(dept, consult_phone="")
+    elif element == "监督投诉电话":
+        return replace(dept, complaint_phone="")
+    elif element in _ITEM_FIELDS:
+        changes[_ITEM_FIELDS[element]] = ""
     return dept
+
+
+# Elements printed from one field of the item.
+_ITEM_FIELDS = {
+    "事项编码": "code",
+    "办理对象": "audience_label",
+    "办件类型": "handling_type",
+    "到现场次数": "visits_label",
+    "中介服务": "intermediary",
+    "受理时间": "hours",
+}
 
 
 def _process(item: ServiceItem, changes: Mapping[str, Any]) -> tuple[ProcessStep, ...]:
@@ -196,7 +230,10 @@ def _unclear(limit: str, unit: str) -> str:
 
 
 def _defects(item: ServiceItem, faults: GuideFaults) -> tuple[dict[str, Any], Department, str]:
-    """What the guide page of `item` shows instead: changed fields, department, forms."""
+    """What the guide page of `item` shows instead: changed fields, department, forms.
+
+    An element in `missing_elements` is blanked here too; the page also drops its label.
+    """
     dept = department_by_code(item.department)
     assert dept is not None  # the catalog checks itself at import
     changes: dict[str, Any] = {}
@@ -210,8 +247,20 @@ def _defects(item: ServiceItem, faults: GuideFaults) -> tuple[dict[str, Any], De
             promised_limit=_unclear(item.promised_limit, "天"),
         )
         changes["process"] = _process(item, changes)
-    for element in _missing_for(item, faults):
+    for element in (*_missing_for(item, faults), *_missing_for(item, faults, "empty_elements")):
         dept = _blank(element, item, changes, dept)
+    if hit(faults.bare_steps_items):
+        steps = _process(item, changes)
+        changes["process"] = tuple(replace(s, description="", time_limit="") for s in steps)
+    if hit(faults.vague_location_items):
+        changes["location"] = VAGUE_LOCATION
+        dept = replace(dept, window=VAGUE_LOCATION)
+    if hit(faults.fee_without_basis_items):
+        changes["fee"] = FEE_WITHOUT_BASIS
+    if hit(faults.material_source_items):
+        materials = list(changes.get("materials", item.materials))
+        materials[0] = replace(materials[0], source="")
+        changes["materials"] = tuple(materials)
     if hit(faults.vague_materials_items):
         vague = Material(VAGUE_MATERIAL, source="申请人自备", form="原件或复印件")
         changes["materials"] = (*changes.get("materials", item.materials), vague)
@@ -249,10 +298,12 @@ def _local(phone: str) -> str:
     return phone.rpartition("-")[2]
 
 
-def _missing_for(item: ServiceItem, faults: GuideFaults) -> list[str]:
-    """The elements `missing_elements` blanks out of this item's guide."""
+def _missing_for(
+    item: ServiceItem, faults: GuideFaults, name: str = "missing_elements"
+) -> list[str]:
+    """The elements `missing_elements` (or `empty_elements`) takes out of this item's guide."""
     missing = []
-    for entry in faults.missing_elements:
+    for entry in getattr(faults, name):
         ref, element = (part.strip() for part in _SEPARATOR.split(entry, maxsplit=1))
         if (found := _item(ref)) is not None and found.id == item.id:
             missing.append(element)
@@ -261,7 +312,9 @@ def _missing_for(item: ServiceItem, faults: GuideFaults) -> list[str]:
 
 def _has_defects(item: ServiceItem, faults: GuideFaults) -> bool:
     listed = any(item.id in _names(getattr(faults, name)) for name in _ITEM_LISTS)
-    return listed or bool(_missing_for(item, faults))
+    return listed or bool(
+        _missing_for(item, faults) or _missing_for(item, faults, "empty_elements")
+    )
 
 
 # -- routes ---------------------------------------------------------------------------------
@@ -293,6 +346,7 @@ def guide_fault_routes(faults: GuideFaults) -> list[BaseRoute]:
             {
                 "item": _GuideView(item, changes),
                 "department": dept,
+                "absent": _missing_for(item, state),
                 "forms": forms,
                 "online": online_entry(item, online_faults_of(request)),
                 "dead_blank": f"/uploads/bszn/2019/{item.id}/blank.docx",

@@ -3,6 +3,8 @@
     counts as available     a pass; a fail whose findings are all about the content
                             (no ``site.*`` finding)
     counts as unavailable   a fail with a ``site.*`` finding (unreachable, HTTP error, …)
+                            other than the verdicts about the site that do not say it was
+                            down at that run (``site.availability_low``, ``site.certificate``)
     not counted             inconclusive and error runs (the monitor's own trouble), runs
                             held during a mass failure (most likely ours too), and runs
                             started inside an approved maintenance window
@@ -27,6 +29,8 @@ from core.results import Outcome
 from tasks.models import CheckRow, FindingRow, MaintenanceWindow, Run, WindowState
 
 SITE_FINDINGS = "site."
+# Site findings that judge a past week or a certificate, not this run's visit.
+NOT_OUTAGE = ("site.availability_low", "site.certificate")
 CHART_DAYS = 30
 JUDGED = (Outcome.PASS.value, Outcome.FAIL.value)
 
@@ -70,7 +74,11 @@ class CheckHistory:
 def _site_down() -> ColumnElement[bool]:
     return and_(
         Run.outcome == Outcome.FAIL.value,
-        exists().where(FindingRow.run_id == Run.id, FindingRow.code.startswith(SITE_FINDINGS)),
+        exists().where(
+            FindingRow.run_id == Run.id,
+            FindingRow.code.startswith(SITE_FINDINGS),
+            FindingRow.code.not_in(NOT_OUTAGE),
+        ),
     )
 
 

@@ -18,7 +18,12 @@ from core.clock import FakeClock
 from core.results import Finding, Outcome
 from probes.guide_check import judge_guide
 from probes.guide_page import read_guide
-from probes.guide_rules import ELEMENT_NAMES, VAGUE_MATERIAL_PATTERNS, missing_elements
+from probes.guide_rules import (
+    VAGUE_MATERIAL_PATTERNS,
+    Presence,
+    element_presence,
+    missing_elements,
+)
 from probes.pool import BrowserPool
 from probes.registry import params_models, probe_kinds
 from sandbox.catalog import item_by_id
@@ -255,6 +260,11 @@ async def test_government_portal_entry_leading_to_a_dead_page(
     assert "/wsbsdt/index.html）打开返回 HTTP 404" in dead.detail
 
 
+# The elements of the first checklist round, which this markup prints.
+FIRST_NINE: tuple[str, ...] = ("设定依据", "受理条件", "办理流程", "办理时限", "收费标准")
+FIRST_NINE += ("申请材料", "办理地点", "咨询电话", "监督投诉电话")
+
+
 async def test_guide_labels_are_read_from_any_markup(browser_pool: BrowserPool) -> None:
     # Another portal's guide: definition lists, "标签：值" lines and title/content blocks;
     # the item's name and the 监督投诉电话 only in styled divs, found by configured selectors.
@@ -278,14 +288,23 @@ async def test_guide_labels_are_read_from_any_markup(browser_pool: BrowserPool) 
         await page.set_content(html)
         unconfigured = await read_guide(page)
         guide = await read_guide(
-            page, title_selector=".bt", element_selectors={"监督投诉电话": "div.jd"}
+            page,
+            title_selector=".bt",
+            element_selectors={"监督投诉电话": "div.jd", "中介服务": "div.zj"},
         )
     assert unconfigured.title == "办事指南"  # the page title's generic first part
-    assert missing_elements(unconfigured.entries, ELEMENT_NAMES) == ["监督投诉电话"]
+    assert missing_elements(unconfigured.entries, FIRST_NINE) == ["监督投诉电话"]
     assert guide.title == "食品经营许可"
-    assert missing_elements(guide.entries, ELEMENT_NAMES) == []
-    verdict = judge_guide(guide, elements=ELEMENT_NAMES, vague_patterns=VAGUE_MATERIAL_PATTERNS)
+    assert missing_elements(guide.entries, FIRST_NINE) == []
+    # A configured selector matching nothing reads as an absent element, not an empty one.
+    assert element_presence(guide.entries, ["中介服务"]) == {"中介服务": Presence.ABSENT}
+    verdict = judge_guide(guide, elements=FIRST_NINE, vague_patterns=VAGUE_MATERIAL_PATTERNS)
     assert verdict.forms_missing == () and verdict.time_limits == () and verdict.vague == ()
+    # A process given as step names only (申请—受理—…) says nothing of each step.
+    assert verdict.bare_steps == ("申请", "受理", "审查", "决定", "送达")
+    assert verdict.vague_locations == () and verdict.fees_without_basis == ()
+    # Materials listed without any word of where they come from.
+    assert verdict.sources_unsaid == ("食品经营许可申请书（原件1份）", "营业执照（复印件1份）")
     assert [(link.text, link.context) for link in guide.downloads] == [
         ("食品经营许可申请书.doc", "表格下载"),
         ("填写样本.pdf", "样表下载"),
@@ -449,3 +468,55 @@ async def test_site_answering_503_everywhere_is_an_outage_not_empty_columns(
     (outage,) = report.result.findings
     assert outage.code == "site.http_error"
     assert "HTTP 503" in outage.detail
+
+
+# The full element set (issue 12 item 3): absent and empty elements, bare-name steps, a
+# place without a window, a charge without its basis, a material without its source.
+FULL_SET_FAULTS = {
+    "missing_elements": ["gsslj:中介服务", "gsslj:到现场次数"],
+    "empty_elements": ["gsslj:事项编码", "gsslj:受理时间"],
+    "material_source_items": ["gsslj"],
+    "bare_steps_items": ["sfzhl"],
+    "vague_location_items": ["sfzhl"],
+    "fee_without_basis_items": ["sfzhl"],
+}
+FULL_SET_DETAILS = {
+    "checklist.guide_elements_missing": "公司设立登记：缺失到现场次数、中介服务，"
+    "事项编码、受理时间内容为空",
+    "checklist.material_source_unclear": "公司设立登记：材料“公司登记（备案）申请书”未明确来源渠道",
+    "checklist.process_not_detailed": "居民身份证换领：只提供了“申请”、“受理”、“审查”、"
+    "“决定”、“送达”等办事环节名称，未对各环节要求进行具体清晰描述",
+    "checklist.location_not_specific": "居民身份证换领：办理地点“示范市政务服务中心”"
+    "未明确到街道门牌号、房间号或窗口号",
+    "checklist.fee_basis_missing": "居民身份证换领：收费标准“工本费20元/证”未列明收费依据",
+}
+
+
+async def test_full_element_set_gaps_are_named_per_item(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    sites.guides.update(FULL_SET_FAULTS)
+    report = await check(make_services, sites, guides("gsslj", "sfzhl", check_downloads=False))
+    assert report.outcome is Outcome.FAIL
+    details = {f.code: f.detail for f in report.result.findings}
+    assert details == FULL_SET_DETAILS
+    coverage = report.result.metrics["element_coverage"]
+    assert coverage == {"公司设立登记": round(11 / 15, 4), "居民身份证换领": 1.0}
+    assert report.result.metrics["element_rates"]["中介服务"] == 0.5
+
+
+async def test_a_province_adds_an_element_and_drops_others(
+    make_services: ServicesFactory, sites: Sites
+) -> None:
+    # 办理结果 is not in the default dictionary: a province adds it; dropping 中介服务 from
+    # `elements` leaves its absence unjudged.
+    sites.guides.update({"missing_elements": ["gsslj:中介服务"]})
+    added = {"element_labels": {"审批结果": {"labels": ["办理结果", "审批结果"]}}}
+    report = await check(make_services, sites, guides("gsslj", check_downloads=False, **added))
+    assert [f.detail for f in report.result.findings] == ["公司设立登记：缺失中介服务"]
+    assert report.result.metrics["element_rates"]["审批结果"] == 1.0
+    kept = ["设定依据", "审批结果"]
+    report = await check(
+        make_services, sites, guides("gsslj", check_downloads=False, elements=kept, **added)
+    )
+    assert report.outcome is Outcome.PASS, report.result

@@ -6,6 +6,8 @@ sandbox catalog, whose healthy guides must pass every rule.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -13,7 +15,6 @@ from probes.checklist import ChecklistParams
 from probes.guide_check import GuideVerdict, guide_findings, judge_guide
 from probes.guide_page import DownloadLink, GuidePage
 from probes.guide_rules import (
-    ELEMENT_NAMES,
     FormKind,
     Labelled,
     PhoneKind,
@@ -31,6 +32,7 @@ from probes.guide_rules import (
 )
 from probes.portal_links import entry_candidates, lands_on
 from sandbox.catalog import ITEMS, department_by_code
+from tests.test_checklist_probe import FIRST_NINE
 
 COMPLETE = (
     Labelled("设定依据", "《中华人民共和国公司法》第六条"),
@@ -55,7 +57,7 @@ def test_labels_fold_colons_asterisks_width_and_bracketed_notes() -> None:
 
 
 def test_complete_guide_misses_nothing() -> None:
-    assert missing_elements(COMPLETE, ELEMENT_NAMES) == []
+    assert missing_elements(COMPLETE, FIRST_NINE) == []
 
 
 def test_absent_and_placeholder_elements_are_missing_in_catalog_order() -> None:
@@ -70,7 +72,7 @@ def test_absent_and_placeholder_elements_are_missing_in_catalog_order() -> None:
         Labelled("办理地点", "无"),
         Labelled("材料名称", "", ()),  # a materials table with its header row only
     ]
-    assert missing_elements(entries, ELEMENT_NAMES) == [
+    assert missing_elements(entries, FIRST_NINE) == [
         "设定依据",
         "办理时限",
         "申请材料",
@@ -269,15 +271,15 @@ def test_verdict_of_a_guide_without_sample_form() -> None:
         entries=COMPLETE,
         downloads=(DownloadLink("公司登记（备案）申请书.docx", "http://x/b.docx", "表格下载"),),
     )
-    verdict = judge_guide(guide, elements=ELEMENT_NAMES, vague_patterns=())
+    verdict = judge_guide(guide, elements=FIRST_NINE, vague_patterns=())
     assert verdict.forms_missing == (FormKind.SAMPLE,)
     assert verdict.missing == () and verdict.phones == ()
 
 
 def test_one_finding_per_problem_kind_naming_every_item() -> None:
     verdicts = [
-        GuideVerdict("公司设立登记", "u1", missing=("设定依据",), forms_missing=tuple(FormKind)),
-        GuideVerdict("排污许可证核发", "u2", missing=("收费标准", "办理地点")),
+        GuideVerdict("公司设立登记", "u1", absent=("设定依据",), forms_missing=tuple(FormKind)),
+        GuideVerdict("排污许可证核发", "u2", absent=("收费标准", "办理地点")),
         GuideVerdict("教师资格认定", "u3"),
     ]
     missing, forms = guide_findings(verdicts)
@@ -295,3 +297,65 @@ def test_params_need_a_part_and_known_elements() -> None:
         ChecklistParams.model_validate({"guides": {"items": ["/item/1"], "elements": ["依据"]}})
     with pytest.raises(ValidationError, match="regular expression"):
         ChecklistParams.model_validate({"columns": {"pages": ["/"], "item_pattern": "(/item"}})
+
+
+def test_steps_with_a_time_limit_or_a_standard_are_not_bare() -> None:
+    from probes.guide_detail import bare_steps
+
+    detailed = [Labelled("办理流程", "", ("申请（即时）", "受理：窗口人员核对材料", "决定"))]
+    assert bare_steps(detailed) == []
+    assert bare_steps([Labelled("办事流程", "申请→受理→审核→办结")]) == [
+        "申请",
+        "受理",
+        "审核",
+        "办结",
+    ]
+    assert bare_steps([Labelled("办理流程", "申请")]) == []  # one step proves nothing
+
+
+def test_a_place_needs_a_window_room_or_street_and_a_charge_its_basis() -> None:
+    from probes.guide_detail import fees_without_basis, vague_locations
+
+    places = [Labelled("办理地点", "示范市民中心"), Labelled("受理地点", "北京路18号3楼")]
+    assert vague_locations(places) == ["示范市民中心"]
+    assert vague_locations(places, pattern="民中心|路") == []
+    assert fees_without_basis([Labelled("收费标准", "不收费")]) == []
+    assert fees_without_basis([Labelled("收费标准", "10元/本")]) == ["10元/本"]
+    with_basis = [Labelled("收费标准", "10元/本"), Labelled("收费依据", "《价格法》")]
+    assert fees_without_basis(with_basis) == []
+
+
+def test_a_material_source_in_a_column_the_reader_does_not_know_is_read_by_its_words() -> None:
+    from probes.guide_detail import materials_without_source
+
+    names = Labelled("材料名称", "", ("营业执照", "身份证"))
+    issuer = Labelled("发证单位", "", ("市场监督管理局", ""))
+    assert materials_without_source([names, issuer]) == ["身份证"]
+    assert materials_without_source([names, Labelled("来源渠道", "", ("", "公安机关"))]) == [
+        "营业执照"
+    ]
+
+
+def test_an_empty_element_is_told_apart_from_an_absent_one() -> None:
+    from probes.guide_rules import Presence, element_presence
+
+    entries = [Labelled("中介服务", "无"), Labelled("事项编码", "暂无")]
+    presence = element_presence(entries, ("中介服务", "事项编码", "受理时间"))
+    assert presence == {
+        "中介服务": Presence.PUBLISHED,  # 无 is an answer for 中介服务
+        "事项编码": Presence.EMPTY,
+        "受理时间": Presence.ABSENT,
+    }
+
+
+def test_a_bad_element_dictionary_names_its_file_and_unknown_elements_their_key(
+    tmp_path: Path,
+) -> None:
+    from config.guide_elements import load_guide_elements
+
+    broken = tmp_path / "elements.yaml"
+    broken.write_text("elements:\n  - {name: 事项编码}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"(?s)elements\.yaml.*labels"):
+        load_guide_elements(broken)
+    with pytest.raises(ValidationError, match=r"(?s)权力来源.*element_labels"):
+        ChecklistParams.model_validate({"guides": {"items": ["/x"], "elements": ["权力来源"]}})

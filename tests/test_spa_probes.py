@@ -18,6 +18,7 @@ from sandbox.registration import SMS_INBOX_PATH, SMS_TOKEN
 from sandbox.spa.server import SpaPortalSandbox
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory
+from tests.test_checklist_probe import FULL_SET_DETAILS, FULL_SET_FAULTS
 
 pytestmark = pytest.mark.browser
 
@@ -148,6 +149,16 @@ async def test_checklist_guide_in_tabs_missing_element(
     report = await _run(make_services, spa_portal, "checklist", spa_guides("gsslj", "sfzhl"))
     missing = [f for f in report.result.findings if f.code == "checklist.guide_elements_missing"]
     assert [f.detail for f in missing] == ["公司设立登记：缺失设定依据"]
+
+
+async def test_full_element_set_gaps_on_the_spa(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    spa_portal.guides.update(FULL_SET_FAULTS)
+    report = await _run(
+        make_services, spa_portal, "checklist", spa_guides("gsslj", "sfzhl", check_downloads=False)
+    )
+    assert {f.code: f.detail for f in report.result.findings} == FULL_SET_DETAILS
 
 
 async def test_mobile_guide_overflow_on_phones(

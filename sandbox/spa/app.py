@@ -32,7 +32,13 @@ from sandbox.catalog import (
 )
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
-from sandbox.guide_faults import GuideFaults, _empty_themes, _missing_for
+from sandbox.guide_faults import (
+    GuideFaults,
+    _defects,
+    _empty_themes,
+    _GuideView,
+    _missing_for,
+)
 from sandbox.layout import PORTAL_SITE
 from sandbox.online import AREA_NAME as ONLINE_AREA
 from sandbox.online import (
@@ -63,16 +69,27 @@ def _card(item: ServiceItem) -> dict[str, str]:
 def _guide(
     item: ServiceItem, guides: GuideFaults, spa: SpaFaults, online: OnlineFaults
 ) -> dict[str, Any]:
-    """The guide as the API hands it out: labelled entries, materials and steps."""
-    department = department_by_code(item.department)
-    assert department is not None
+    """The guide as the API hands it out: labelled entries, materials and steps.
+
+    The guide faults apply as on the first portal (``_defects``): an element in
+    ``missing_elements`` loses its entry, one in ``empty_elements`` is printed as 暂无.
+    """
+    changes, department, _ = _defects(item, guides.snapshot())
+    view = _GuideView(item, changes)
+    entry = online_entry(item, online, spa=True)
     entries: list[tuple[str, str, str]] = [  # (element, label shown, value)
-        ("设定依据", "办理依据", "；".join(item.basis)),
-        ("受理条件", "申请条件", "；".join(item.conditions)),
-        ("办理时限", "法定办结时限", item.legal_limit),
-        ("办理时限", "承诺办结时限", item.promised_limit),
-        ("收费标准", "是否收费", item.fee),
-        ("办理地点", "受理地点", item.location or department.window),
+        ("事项编码", "实施编码", view.code),
+        ("办理对象", "服务对象", view.audience_label),
+        ("办件类型", "办件类型", view.handling_type),
+        ("设定依据", "办理依据", "；".join(view.basis)),
+        ("受理条件", "申请条件", "；".join(view.conditions)),
+        ("办理时限", "法定办结时限", view.legal_limit),
+        ("办理时限", "承诺办结时限", view.promised_limit),
+        ("到现场次数", "到现场次数", view.visits_label and entry.visits_label),
+        ("收费标准", "是否收费", view.fee),
+        ("中介服务", "是否涉及中介服务", view.intermediary),
+        ("办理地点", "受理地点", view.location or department.window),
+        ("受理时间", "受理时间", view.hours),
         ("咨询电话", "咨询方式", department.consult_phone),
         ("监督投诉电话", "投诉电话", department.complaint_phone),
     ]
@@ -85,7 +102,7 @@ def _guide(
             "count": "" if m.copies is None else str(m.copies),
             "note": m.note or "无",
         }
-        for m in item.materials
+        for m in view.materials
     ]
     return {
         "id": item.id,
@@ -93,15 +110,15 @@ def _guide(
         "dept": department.name,
         "kind": item.kind,
         "result": item.result,
-        "info": [(label, value) for name, label, value in entries if name not in missing],
+        "info": [(label, value or "暂无") for name, label, value in entries if name not in missing],
         "materials": [] if "申请材料" in missing else materials,
         "steps": []
         if "办理流程" in missing
-        else [{"name": s.name, "what": s.description, "limit": s.time_limit} for s in item.process],
+        else [{"name": s.name, "what": s.description, "limit": s.time_limit} for s in view.process],
         "wide": spa.mobile_overflow,
         "blank_form": {"name": item.blank_form_name, "href": f"/files/{item.id}/blank.docx"},
         "sample_form": f"/files/{item.id}/sample.pdf",
-        "online": online_entry(item, online, spa=True).__dict__,
+        "online": entry.__dict__,
     }
 
 

@@ -121,7 +121,8 @@
             + '</td><td>' + esc(m.count) + '</td><td><a href="' + esc(data.sample_form) + '">查看</a></td></tr>';
         }).join('');
         var steps = data.steps.map(function (s) {
-          return '<li><strong>' + esc(s.name) + '</strong>（' + esc(s.limit) + '）' + esc(s.what) + '</li>';
+          return '<li><strong>' + esc(s.name) + '</strong>' + (s.limit ? '（' + esc(s.limit) + '）' : '')
+            + esc(s.what) + '</li>';
         }).join('');
         var online = data.online;
         view.innerHTML = '<h1>' + esc(data.name) + '</h1><p>实施机构：' + esc(data.dept) + '</p>'
