@@ -113,7 +113,7 @@
         if (data.httpStatus >= 400) { failed(data); return; }
         var facts = data.info.map(function (e) {
           return '<dt>' + esc(e[0]) + '</dt><dd>' + esc(e[1]) + '</dd>';
-        }).join('') + '<dt>到办事现场次数</dt><dd>' + esc(data.online.visits_label) + '</dd>'
+        }).join('')
           + '<dt>空白表格</dt><dd><a href="' + esc(data.blank_form.href) + '">'
           + esc(data.blank_form.name) + '</a></dd>';
         var rows = data.materials.map(function (m) {
