@@ -8,12 +8,14 @@ import datetime as dt
 from typing import ClassVar
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from bot.jobs import run_scheduled
 from bot.rounds import decide_overdue, prune_scheduled_runs
 from bot.services import Services
+from bot.web import create_web_app
 from config.loader import CatalogError, parse_catalog
 from core.clock import FakeClock
 from core.results import Finding, Outcome, ProbeResult
@@ -23,6 +25,7 @@ from tasks.lifecycle import Actor, Role
 from tasks.models import Run, ScheduledRun, Task, TaskState
 from tasks.quorum import LocationRun, judge_round
 from tests.conftest import ServicesFactory
+from tests.console_helpers import add_account, login, screenshot_evidence
 
 CHECK = "t0/seen"
 PLACES = ("互联网-电信", "互联网-联通")
@@ -150,6 +153,34 @@ async def test_closing_needs_the_quorum_too(services: Services, clock: FakeClock
     assert tasks_of(services)[0].state == TaskState.RECTIFIED.value
     await play_round(services, clock, set())
     assert tasks_of(services)[0].state == TaskState.CLOSED.value
+
+
+async def test_task_page_shows_each_location_of_the_opening_and_the_latest_round(
+    make_services: ServicesFactory, clock: FakeClock
+) -> None:
+    services = make_services(two_places(), clock=clock, extra_probes=(SeenFrom,))
+    add_account(services, "zhao")
+    await play_round(services, clock, set(PLACES))
+    await play_round(services, clock, {"互联网-电信"})
+    files = screenshot_evidence(services).as_dict()
+    with services.sessions.begin() as session:
+        session.execute(update(Run).values(evidence=files))
+    (task,) = tasks_of(services)
+    client = TestClient(create_web_app(services))
+    assert login(client, "zhao") == 303
+    page = client.get(f"/console/tasks/{task.id}").text
+    opening, latest = page.split("各地点巡检结果：")[1:3]
+    assert opening.startswith("立案轮次") and latest.startswith("最近一轮")
+    assert "2 个地点中 2 个发现本问题" in opening and "2 个地点中 1 个发现本问题" in latest
+    for table in (opening, latest):
+        assert "<th>地点</th><th>结果</th><th>发现</th><th>时间</th><th>证据链接</th>" in table
+        assert "互联网-电信" in table and "互联网-联通" in table
+    assert latest.index("互联网-联通</td><td>通过") > 0  # side by side with 电信's failure
+    with services.sessions() as session:
+        passed = session.scalars(select(Run).where(Run.outcome == "pass")).one()
+    link = f"/console/tasks/{task.id}/evidence/{passed.id}/screenshots/0"
+    assert link in latest
+    assert client.get(link).status_code == 200  # a passing location's evidence is linked too
 
 
 async def test_a_silent_location_is_decided_at_the_round_deadline(
