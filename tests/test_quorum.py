@@ -4,6 +4,7 @@ it counts; closing needs the quorum too."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import ClassVar
 
@@ -12,12 +13,17 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, select, update
 
+from bot.dispatch import Dispatcher
 from bot.jobs import run_scheduled
+from bot.migrate import upgrade
+from bot.queue import apply_queue_schema, queue_name
 from bot.rounds import decide_overdue, prune_scheduled_runs
 from bot.services import Services
 from bot.web import create_web_app
+from bot.worker import worker_app
 from config.loader import CatalogError, parse_catalog
 from core.clock import FakeClock
+from core.db import make_engine
 from core.results import Finding, Outcome, ProbeResult
 from notifications.models import Notification
 from probes.base import Probe, ProbeContext, ProbeParams
@@ -26,6 +32,7 @@ from tasks.models import Run, ScheduledRun, Task, TaskState
 from tasks.quorum import LocationRun, judge_round
 from tests.conftest import ServicesFactory
 from tests.console_helpers import add_account, login, screenshot_evidence
+from tests.roles_helpers import rows, throwaway_database
 
 CHECK = "t0/seen"
 PLACES = ("互联网-电信", "互联网-联通")
@@ -184,11 +191,10 @@ async def test_task_page_shows_each_location_of_the_opening_and_the_latest_round
 
 
 async def test_a_silent_location_is_decided_at_the_round_deadline(
-    make_services: ServicesFactory, engine: Engine, clock: FakeClock
+    make_services: ServicesFactory, clock: FakeClock
 ) -> None:
     services = make_services(
         two_places(", fail_quorum: 1"),
-        engine=engine,
         clock=clock,
         extra_probes=(SeenFrom,),
         round_wait_s=600,
@@ -202,8 +208,9 @@ async def test_a_silent_location_is_decided_at_the_round_deadline(
 
 
 async def test_scheduled_runs_are_pruned_after_the_retention(
-    services: Services, clock: FakeClock
+    make_services: ServicesFactory, clock: FakeClock
 ) -> None:
+    services = make_services(two_places(), clock=clock, extra_probes=(SeenFrom,))
     await play_round(services, clock, set())
     clock.advance(dt.timedelta(days=services.settings.scheduled_runs_keep_days, hours=1))
     await play_round(services, clock, set())
@@ -244,3 +251,43 @@ def test_fail_quorum_defaults_to_a_majority_and_is_checked_against_the_locations
             "c.yaml",
             probe_params={"seen": SeenParams},
         )
+
+
+@pytest.mark.postgres
+async def test_through_the_queue_one_location_alerts_both_open_a_task(
+    make_services: ServicesFactory, clock: FakeClock
+) -> None:
+    """The scheduler role defers one job per location; each location's worker runs its
+    queue (the portal failing from 联通 only, then from both)."""
+    with throwaway_database() as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        await apply_queue_schema(url)
+        services = make_services(
+            two_places(),
+            engine=engine,
+            database_url=url,
+            clock=clock,
+            extra_probes=(SeenFrom,),
+            operator_notify=[SecretStr("json://127.0.0.1:9/ops")],
+        )
+        dispatcher = Dispatcher(services, stop=asyncio.Event())
+        worker = worker_app(services)
+        try:
+            async with dispatcher.app.open_async(), worker.open_async():
+                assert await dispatcher.lock.try_take()
+                for failing_from in ({"互联网-联通"}, set(PLACES)):
+                    clock.advance(dt.timedelta(hours=1))
+                    await dispatcher._defer(CHECK)
+                    for place in PLACES:
+                        SeenFrom.failing = place in failing_from
+                        await worker.run_worker_async(queues=[queue_name(place)], wait=False)
+                    if failing_from != set(PLACES):
+                        assert tasks_of(services) == []
+                        (alert,) = operator_alerts(services)
+                        assert "地点：互联网-联通" in alert.body
+        finally:
+            await dispatcher.lock.close()
+            engine.dispose()
+        assert len(tasks_of(services)) == 1
+        assert rows(url, "SELECT count(*) FROM scheduled_runs WHERE decided_at IS NULL") == [(0,)]
