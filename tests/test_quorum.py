@@ -14,10 +14,10 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, select, update
 
 from bot.dispatch import Dispatcher
-from bot.jobs import run_scheduled
+from bot.jobs import run_scheduled, verify
 from bot.migrate import upgrade
 from bot.queue import apply_queue_schema, queue_name
-from bot.rounds import decide_overdue, prune_scheduled_runs
+from bot.rounds import checks_to_verify, decide_overdue, prune_scheduled_runs
 from bot.services import Services
 from bot.web import create_web_app
 from bot.worker import worker_app
@@ -156,8 +156,14 @@ async def test_closing_needs_the_quorum_too(services: Services, clock: FakeClock
     (task,) = tasks_of(services)
     with services.sessions.begin() as session:
         services.desk.report_rectified(session, task.id, Actor("联系人孙", Role.UNIT), "已修复")
+    clock.advance(dt.timedelta(minutes=1))
+    SeenFrom.failing = False
+    lone = await verify(services, task.id, CHECK)  # from wherever the report was handled
+    assert lone.changed_tasks == () and tasks_of(services)[0].state == TaskState.RECTIFIED.value
+    assert checks_to_verify(services) == [CHECK]  # the scheduler defers a round instead
     await play_round(services, clock, {"互联网-电信"})  # fixed as seen from one place only
     assert tasks_of(services)[0].state == TaskState.RECTIFIED.value
+    assert checks_to_verify(services) == []
     await play_round(services, clock, set())
     assert tasks_of(services)[0].state == TaskState.CLOSED.value
 
