@@ -182,7 +182,7 @@ async def run_scheduled(services: Services, scheduled_run_id: int) -> RunReport 
             return None
         check_id, location, slot = due.check_id, due.location, due.slot
     by_rounds = judged_by_rounds(services, check_id)
-    log.info("scheduled run %s of %s@%s starts", scheduled_run_id, check_id, location)
+    log.info("scheduled run %s of %s starts (%s)", scheduled_run_id, check_id, location)
 
     def mark(session: Session, run: Run) -> None:
         run.location = location
