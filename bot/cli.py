@@ -95,6 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run the checks of one location's queue (PostgreSQL)")
     worker.add_argument("--location", default="default", help="catalog location name")
     worker.add_argument("--concurrency", type=int, default=0, help="browser contexts at once")
+    worker.add_argument(
+        "--health",
+        action="store_true",
+        help="exit 0 if this machine's worker renewed its liveness file lately, else 1",
+    )
     worker.set_defaults(handler=commands.run_worker)
 
     web = sub.add_parser("web", help="serve only the web pages (no scheduler)")

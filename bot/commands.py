@@ -112,9 +112,14 @@ def run_scheduler(args: argparse.Namespace) -> int:
 
 def run_worker(args: argparse.Namespace) -> int:
     """``govpatrol worker --location NAME``: run one location's queue with a browser pool."""
+    from bot.worker import alive_file, health_problem
     from bot.worker import run_worker as consume
 
     settings = settings_from(args)
+    if args.health:
+        problem = health_problem(alive_file(settings), settings.worker_heartbeat_s)
+        print(problem or "执行角色正常 / worker healthy")
+        return 1 if problem else 0
     if args.concurrency:
         settings = settings.model_copy(update={"browser_concurrency": args.concurrency})
     services = build_services(settings, read_catalog(settings))

@@ -30,6 +30,7 @@ from bot.queue import (
     queue_app,
     queue_name,
 )
+from bot.rounds import checks_to_verify, decide_overdue, prune_scheduled_runs, quorum_of
 from bot.scheduler import CheckScheduler
 from bot.services import Services
 from bot.standby import ActiveLock
@@ -116,7 +117,9 @@ class Dispatcher:
         for location in self.services.catalog.locations_of(check):
             await self._defer_one(check_id, location, slot)
 
-    async def _defer_one(self, check_id: str, location: str, slot: dt.datetime) -> None:
+    async def _defer_one(
+        self, check_id: str, location: str, slot: dt.datetime, priority: int = 0
+    ) -> None:
         try:
             with self.services.sessions.begin() as session:
                 due = ScheduledRun(
@@ -134,7 +137,11 @@ class Dispatcher:
         lock = check_lock(check_id, location)
         try:
             await self.app.configure_task(
-                RUN_TASK, queue=queue_name(location), lock=lock, queueing_lock=lock
+                RUN_TASK,
+                queue=queue_name(location),
+                lock=lock,
+                queueing_lock=lock,
+                priority=priority,
             ).defer_async(scheduled_run_id=due_id)
         except BaseException as exc:  # cancelled at shut-down too
             # No job: no slot. Best effort; a row left behind (database gone) is never run.
@@ -178,10 +185,12 @@ class Dispatcher:
 
     async def defer_verifications(self) -> int:
         """A verification job for each rectified task without one; how many were new."""
-        deferred = 0
+        deferred = await self._defer_verification_rounds()
         for task_id in await asyncio.to_thread(unverified_tasks, self.services):
             with self.services.sessions() as session:
                 check_id = self.services.desk.get(session, task_id).check_id
+            if quorum_of(self.services, check_id) > 1:
+                continue  # one location cannot verify it: a round does
             _, check = self.services.check(check_id)
             location = self.services.catalog.locations_of(check)[0]
             try:
@@ -197,6 +206,19 @@ class Dispatcher:
                 pass  # already waiting for a worker
         return deferred
 
+    async def _defer_verification_rounds(self) -> int:
+        """A round now, in every location, for each rectified task of a check that needs a
+        quorum (``tasks.quorum``: closing needs it too). Only the active scheduler does."""
+        if not self.active.is_set():
+            return 0
+        checks = await asyncio.to_thread(checks_to_verify, self.services)
+        slot = self.services.clock.now()  # to the microsecond: not before the report
+        for check_id in checks:
+            _, check = self.services.check(check_id)
+            for location in self.services.catalog.locations_of(check):
+                await self._defer_one(check_id, location, slot, priority=VERIFY_PRIORITY)
+        return len(checks)
+
     async def _chase(self) -> None:
         """The chase ladder, and verifications nobody started (any scheduler may)."""
         interval = self.services.settings.chase_interval_s
@@ -204,6 +226,8 @@ class Dispatcher:
             try:
                 await asyncio.to_thread(self.services.chase.sweep)
                 await self.defer_verifications()
+                await asyncio.to_thread(decide_overdue, self.services)
+                await asyncio.to_thread(prune_scheduled_runs, self.services)
             except Exception:
                 log.exception("chase sweep failed; retrying")
             await self._sleep(interval)

@@ -17,7 +17,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot import rounds
 from bot.guards import Canary
+from bot.rounds import judged_by_rounds, quorum_of
 from bot.services import Services
 from core.results import Outcome, ProbeResult
 from tasks.claims import current_claim, release_claim, take_claim
@@ -25,6 +27,7 @@ from tasks.lifecycle import Actor
 from tasks.maintenance import maintenance_now
 from tasks.mass_failure import mass_failure
 from tasks.models import Run, RunPurpose, ScheduledRun, Task, TaskState
+from tasks.quorum import lock_round
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ PURPOSE_LABELS = {
 
 
 OnRecord = Callable[[Session, Run], None]
+# Called after the run was applied, in the same transaction; returns more tasks changed.
+AfterApply = Callable[[Session, Run], list[Task]]
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,17 @@ async def run_check(
     task_id: int | None = None,
     record: bool = True,
     on_record: OnRecord | None = None,
+    after_apply: AfterApply | None = None,
 ) -> RunReport:
     """Run the check once, record the run and apply it to the check's tasks.
 
-    ``on_record`` is called inside the transaction that records the run.
+    ``on_record`` is called inside the transaction that records the run, ``after_apply``
+    after the run was applied, in the same transaction.
+
+    A check whose tasks are decided by rounds of locations with a quorum above one
+    (``tasks.quorum``) is not judged by a lone manual run or verification: that run is
+    recorded as evidence, and the next round decides (the scheduler defers one at once
+    for a rectified task).
 
     Inside an approved maintenance window nothing runs. A check whose probe allows one
     run at a time (咨询: a second run would ask the desk twice) is claimed in the database
@@ -76,13 +88,17 @@ async def run_check(
         return _skipped(check_id, f"维护期内不巡检：{window.reason}，至 {until:%m-%d %H:%M}")
     probe = services.probes.get(check.probe)
     if probe is None or not probe.one_run_at_a_time:
-        return await _run_and_record(services, check_id, purpose, task_id, record, on_record)
+        return await _run_and_record(
+            services, check_id, purpose, task_id, record, on_record, after_apply
+        )
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     busy = _claim(services, check_id, holder, purpose)
     if busy:
         return _skipped(check_id, busy)
     try:
-        return await _run_and_record(services, check_id, purpose, task_id, record, on_record)
+        return await _run_and_record(
+            services, check_id, purpose, task_id, record, on_record, after_apply
+        )
     finally:
         with services.sessions.begin() as session:
             release_claim(session, check_id, holder)
@@ -95,6 +111,7 @@ async def _run_and_record(
     task_id: int | None,
     record: bool,
     on_record: OnRecord | None = None,
+    after_apply: AfterApply | None = None,
 ) -> RunReport:
     target, check = services.check(check_id)
     previous = _previous_run(services, check_id)
@@ -124,8 +141,12 @@ async def _run_and_record(
         )
         if on_record is not None:
             on_record(session, run)
+        elif purpose is not RunPurpose.SCHEDULED and quorum_of(services, check_id) > 1:
+            run.round_evidence = True  # one place cannot prove what needs a quorum
         held = result.outcome is Outcome.FAIL and _hold(services, session, run)
         changed = services.tracker.apply_run(session, run, services.policy(check_id))
+        if after_apply is not None:
+            changed = [*changed, *after_apply(session, run)]
         if result.outcome in (Outcome.ERROR, Outcome.INCONCLUSIVE):
             _alert_monitor_trouble(services, session, run, previous)
         report = RunReport(
@@ -159,20 +180,31 @@ async def run_scheduled(services: Services, scheduled_run_id: int) -> RunReport 
         due = session.get(ScheduledRun, scheduled_run_id)
         if due is None or due.run_id is not None:
             return None
-        check_id = due.check_id
-    log.info("scheduled run %s of %s starts", scheduled_run_id, check_id)
+        check_id, location, slot = due.check_id, due.location, due.slot
+    by_rounds = judged_by_rounds(services, check_id)
+    log.info("scheduled run %s of %s starts (%s)", scheduled_run_id, check_id, location)
 
     def mark(session: Session, run: Run) -> None:
+        run.location = location
+        if by_rounds:
+            # Locked before this row is marked, in id order: the round's last two runs
+            # cannot both miss the decision (tasks.quorum).
+            lock_round(session, check_id, slot)
+            run.round_evidence = True
         claimed = session.execute(
             update(ScheduledRun)
             .where(ScheduledRun.id == scheduled_run_id, ScheduledRun.run_id.is_(None))
-            .values(run_id=run.id)
+            # A run judged alone decides its own one-location round.
+            .values(run_id=run.id, decided_at=None if by_rounds else run.finished_at)
         ).rowcount  # type: ignore[attr-defined]
         if not claimed:
             raise AlreadyRecorded(f"scheduled run {scheduled_run_id} was recorded meanwhile")
 
+    def decide_round(session: Session, run: Run) -> list[Task]:
+        return rounds.decide(services, session, check_id, slot) if by_rounds else []
+
     try:
-        return await run_check(services, check_id, on_record=mark)
+        return await run_check(services, check_id, on_record=mark, after_apply=decide_round)
     except AlreadyRecorded as exc:  # the transaction rolled back: nothing recorded twice
         log.warning("%s", exc)
         return None

@@ -174,6 +174,7 @@ def task_show(args: argparse.Namespace) -> int:
 
 def task_rectified(args: argparse.Namespace) -> int:
     from bot.jobs import report_fixed
+    from bot.rounds import quorum_of
 
     services = services_from(args)
 
@@ -188,6 +189,12 @@ def task_rectified(args: argparse.Namespace) -> int:
         with services.sessions() as session:
             state = TaskState(services.desk.get(session, args.id).state)
         print(f"已报送整改，复核巡检 #{report.run_id}：{report.outcome.value}")
+        needed = quorum_of(services, report.check_id)
+        if needed > 1:
+            print(
+                f"该巡检项需 {needed} 个地点共同判定：本次复核仅作为证据，"
+                "下一轮多地巡检后决定是否销号"
+            )
         print(f"整改任务 #{args.id} 当前状态：{state.label}")
         return 0
 

@@ -19,7 +19,8 @@ from config.redaction import scrub
 from notifications.models import DeliveryStatus, Notification
 from probes.evidence import EvidenceStore
 from tasks.lifecycle import Role, TaskAction, may
-from tasks.models import FindingRow, RequestKind, Run, Task, TaskState
+from tasks.models import FindingRow, RequestKind, Run, ScheduledRun, Task, TaskState
+from tasks.quorum import round_of
 from tasks.workflow import MAX_EXTENSION_DAYS
 
 OUTCOME_LABELS = {
@@ -58,6 +59,106 @@ def evidence_runs(session: Session, task: Task, limit: int = EVIDENCE_RUNS) -> l
             .limit(limit)
         )
     )
+
+
+def shown_runs(session: Session, task: Task) -> dict[int, Run]:
+    """Every run whose evidence the task page links to: the evidence runs and each
+    location's run of the rounds it shows."""
+    runs = {run.id: run for run in evidence_runs(session, task)}
+    for _, places in _rounds(session, task):
+        runs.update({run.id: run for _, run in places if run is not None})
+    return runs
+
+
+def _rounds(
+    session: Session, task: Task
+) -> list[tuple[str, list[tuple[ScheduledRun, Run | None]]]]:
+    """The round that opened the task and the check's latest round, each location's row
+    beside its run; none for a check judged from one place."""
+    shown: list[tuple[str, list[tuple[ScheduledRun, Run | None]]]] = []
+    opening = round_of(session, task.first_run_id)
+    if len(opening) > 1:
+        shown.append(("立案轮次", opening))
+    latest_run = session.scalar(
+        select(ScheduledRun.run_id)
+        .where(ScheduledRun.check_id == task.check_id, ScheduledRun.run_id.is_not(None))
+        .order_by(ScheduledRun.slot.desc(), ScheduledRun.id.desc())
+        .limit(1)
+    )
+    latest = round_of(session, latest_run) if latest_run is not None else []
+    if len(latest) > 1 and {row.id for row, _ in latest} != {row.id for row, _ in opening}:
+        shown.append(("最近一轮", latest))
+    return shown
+
+
+def location_rounds(
+    services: Services, session: Session, task: Task, evidence_base: str
+) -> list[dict[str, Any]]:
+    """Each shown round as a table: 地点, 结果, 发现, 时间, 证据链接 (see ``tasks.quorum``)."""
+    zone = services.zone
+    tables = []
+    for title, places in _rounds(session, task):
+        verdict = next((run.round_verdict for _, run in places if run and run.round_verdict), None)
+        seen = sum(
+            1
+            for _, run in places
+            if run is not None and any(f.code == task.finding_code for f in run.findings)
+        )
+        rows: list[dict[str, Any]] = []
+        for row, run in places:
+            if run is None:
+                rows.append(
+                    {
+                        "location": row.location,
+                        "outcome": "未报告",
+                        "findings": "",
+                        "when": "",
+                        "links": [],
+                    }
+                )
+                continue
+            files = run.evidence or {}
+            base = f"{evidence_base}/{run.id}"
+            links = (
+                [
+                    {"url": f"{base}/screenshots/{i}", "label": f"截图{i + 1}"}
+                    for i in range(len(files.get("screenshots", [])))
+                ]
+                + [
+                    {"url": f"{base}/html/{i}", "label": f"HTML{i + 1}"}
+                    for i in range(len(files.get("html", [])))
+                ]
+                + [
+                    {"url": f"{base}/traces/{i}", "label": f"trace{i + 1}"}
+                    for i in range(len(files.get("traces", [])))
+                ]
+            )
+            outcome = OUTCOME_LABELS.get(run.outcome, run.outcome)
+            rows.append(
+                {
+                    "location": row.location,
+                    "outcome": f"{outcome}（暂停立案）" if run.held else outcome,
+                    "findings": "；".join(f.title for f in run.findings) or "—",
+                    "when": local_time(run.finished_at, zone),
+                    "run_id": run.id,
+                    "links": links,
+                }
+            )
+        quorum = verdict["quorum"] if verdict else None
+        rule = (
+            f"{len(places)} 个地点中 {seen} 个发现本问题，同一轮至少 {quorum} 个地点发现才计入"
+            if quorum
+            else f"{len(places)} 个地点中 {seen} 个发现本问题；本轮未形成判定"
+        )
+        tables.append(
+            {
+                "title": title,
+                "slot": local_time(places[0][0].slot, zone),
+                "rule": rule,
+                "rows": rows,
+            }
+        )
+    return tables
 
 
 def evidence_file(store: EvidenceStore, run: Run | None, kind: str, index: int) -> FileResponse:
@@ -122,6 +223,7 @@ def task_context(
         "opened_local": local_time(task.opened_at, zone),
         "days_left": services.calendar.working_days_left(today, task.deadline),
         "evidence": evidence,
+        "location_rounds": location_rounds(services, session, task, evidence_base),
         "requests": [
             {
                 "id": req.id,

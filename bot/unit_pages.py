@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.query_bounds import Index, RowId
 from bot.services import Services
-from bot.task_view import evidence_file, evidence_runs, task_context
+from bot.task_view import evidence_file, shown_runs, task_context
 from bot.web_state import get_services, get_templates
 from tasks.lifecycle import Actor, Role, TaskError
 from tasks.links import LinkClaims, LinkError, TaskLinks
@@ -94,7 +94,7 @@ def evidence(
     found = claims(services.links, token)
     with services.sessions() as session:
         task = task_for(session, found)
-        runs = {run.id: run for run in evidence_runs(session, task)}
+        runs = shown_runs(session, task)
     return evidence_file(services.evidence, runs.get(run_id), kind, index)
 
 

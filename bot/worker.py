@@ -13,6 +13,9 @@ import contextlib
 import logging
 import os
 import socket
+import tempfile
+import time
+from pathlib import Path
 from typing import Unpack
 
 import procrastinate
@@ -21,10 +24,31 @@ from procrastinate.app import WorkerOptions
 from bot.jobs import run_scheduled, verify_if_rectified
 from bot.queue import RUN_TASK, VERIFY_TASK, queue_app, queue_name
 from bot.services import Services
+from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
 RESTART_S = 5.0
+STALE_BEATS = 3  # a liveness file older than this many heartbeats: unhealthy
+
+
+def alive_file(settings: Settings) -> Path:
+    return settings.worker_alive_file or Path(tempfile.gettempdir()) / "govpatrol-worker.alive"
+
+
+def health_problem(path: Path, heartbeat_s: float, now: float | None = None) -> str:
+    """Why the worker whose liveness file is ``path`` is not healthy; "" when it is."""
+    try:
+        age = (time.time() if now is None else now) - path.stat().st_mtime
+    except FileNotFoundError:
+        return f"没有存活文件 {path}：执行角色未启动或已停止"
+    limit = STALE_BEATS * heartbeat_s
+    if age > limit:
+        return (
+            f"存活文件 {path} 已 {age:.0f} 秒未更新（上限 {limit:.0f} 秒）："
+            "数据库不可达或执行角色卡住"
+        )
+    return ""
 
 
 def worker_app(services: Services) -> procrastinate.App:
@@ -53,6 +77,8 @@ async def run_worker(services: Services, location: str, concurrency: int) -> Non
     async with app.open_async():
         await services.pool.start()
         recovery = asyncio.create_task(_retry_stalled(app, queue, settings.worker_stalled_s, stop))
+        alive = alive_file(settings)
+        beats = asyncio.create_task(_beat(app, alive, settings.worker_heartbeat_s, stop))
         try:
             await _serve(
                 app,
@@ -66,8 +92,10 @@ async def run_worker(services: Services, location: str, concurrency: int) -> Non
             )
         finally:
             stop.set()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(recovery, timeout=5)
+            for task in (recovery, beats):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(task, timeout=5)
+            alive.unlink(missing_ok=True)
 
 
 async def _serve(app: procrastinate.App, **options: Unpack[WorkerOptions]) -> None:
@@ -107,6 +135,20 @@ async def _database_back(app: procrastinate.App, every_s: float) -> None:
         except Exception:
             failed = True
         await asyncio.sleep(every_s)
+
+
+async def _beat(app: procrastinate.App, path: Path, every_s: float, stop: asyncio.Event) -> None:
+    """Touch the liveness file each heartbeat while the database answers (at least once)."""
+    while True:
+        try:
+            await asyncio.wait_for(app.connector.execute_query_async("SELECT 1"), every_s)
+            await asyncio.to_thread(path.touch)
+        except Exception:
+            log.warning("liveness not renewed: the database does not answer")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every_s)
+        if stop.is_set():
+            return
 
 
 async def _retry_stalled(

@@ -150,6 +150,9 @@ class CheckSpec(_Strict):
     auto_close: bool = False
     enabled: bool = True
     locations: list[str] | None = None  # None: every location of the catalog
+    # How many of its locations must see a problem in one round for it to count (None:
+    # ``defaults.fail_quorum``, else a majority); see ``tasks.quorum``.
+    fail_quorum: int | None = Field(default=None, ge=1, le=100)
 
     @property
     def check_name(self) -> str:
@@ -226,6 +229,8 @@ class Defaults(_Strict):
     # A new target's findings open no task for this long from its first run, unless an
     # operator confirms the target sooner (``govpatrol target confirm``); ``off`` for none.
     probation: Probation = dt.timedelta(days=7)
+    # Locations that must see a problem in one round (None: a majority of the check's).
+    fail_quorum: int | None = Field(default=None, ge=1, le=100)
 
 
 class Catalog(_Strict):
@@ -277,6 +282,13 @@ class Catalog(_Strict):
     def locations_of(self, check: CheckSpec) -> list[str]:
         """The locations a check runs from: its own list, or all of the catalog's."""
         return list(check.locations) if check.locations else self.location_names()
+
+    def quorum_of(self, check: CheckSpec) -> int:
+        """How many of the check's locations must fail in one round (default: a majority),
+        never more than it has."""
+        places = len(self.locations_of(check))
+        wanted = check.fail_quorum or self.defaults.fail_quorum or places // 2 + 1
+        return min(wanted, places)
 
 
 def check_id(target: TargetSpec, check: CheckSpec) -> str:

@@ -224,6 +224,24 @@ def _cross_references(
                         f"unknown location {location!r} (the catalog's `locations` name "
                         f"{', '.join(sorted(places))})",
                     )
+            places_of = len(check.locations or places)
+            if check.fail_quorum is not None and check.fail_quorum > places_of:
+                yield (
+                    ("targets", i, "checks", j, "fail_quorum"),
+                    f"fail_quorum {check.fail_quorum} is more than the check's "
+                    f"{places_of} location(s)",
+                )
+            elif (
+                check.fail_quorum is None
+                and catalog.defaults.fail_quorum is not None
+                and catalog.defaults.fail_quorum > places_of
+            ):
+                yield (
+                    ("defaults", "fail_quorum"),
+                    f"fail_quorum {catalog.defaults.fail_quorum} is more than the "
+                    f"{places_of} location(s) of check {target.key}/{check.check_name} "
+                    "(give that check its own `fail_quorum`)",
+                )
             if names[check.check_name] != j:
                 yield (
                     ("targets", i, "checks", j, "name"),

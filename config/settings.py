@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     scheduler_lock_check_s: float = Field(default=10.0, gt=0, le=60)
     worker_heartbeat_s: float = Field(default=10.0, gt=0)
     worker_stalled_s: float = Field(default=60.0, gt=0)
+    # Touched by a worker every heartbeat while its database answers and its queue worker
+    # runs; ``govpatrol worker --health`` reads it (default: govpatrol-worker.alive in the
+    # temp directory, one per container).
+    worker_alive_file: Path | None = None
+    # A round of a check run from several locations is decided when all have reported, or
+    # this long after its slot with what has arrived (tasks.quorum); a later run is evidence.
+    round_wait_s: float = Field(default=900.0, gt=0)
+    # Rows of ``scheduled_runs`` (one per location and slot) are kept this many days.
+    scheduled_runs_keep_days: int = Field(default=30, ge=1)
     # Contexts served before browser and driver restart: at the next idle moment, or, for a
     # daemon that is never idle, after new runs wait for the open ones to finish.
     browser_recycle_after: int = Field(default=500, ge=1)

@@ -126,6 +126,15 @@ class Run(Base):
     # Judged while its target was on probation: shown, but opens no task and does not count
     # toward a failing streak.
     probation: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Where the run came from (a catalog location); None for a run of ``govpatrol run``,
+    # the CLI or the web, which run where they stand.
+    location: Mapped[str | None] = mapped_column(String(80))
+    # One location's run of a check judged by rounds (``tasks.quorum``): shown as evidence,
+    # never applied to tasks by itself nor counted in a streak.
+    round_evidence: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Set on the one run of a decided round that carries its verdict
+    # (``tasks.quorum.RoundVerdict.as_dict``); the tracker applies that, not the run's own.
+    round_verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     findings: Mapped[list[FindingRow]] = relationship(
         back_populates="run", order_by="FindingRow.id"
@@ -372,6 +381,7 @@ class ScheduledRun(Base):
     __table_args__ = (
         UniqueConstraint("check_id", "location", "slot", name="uq_scheduled_runs_slot"),
         Index("ix_scheduled_runs_check_slot", "check_id", "slot"),
+        Index("ix_scheduled_runs_slot", "slot"),  # rounds past their deadline, pruning
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -380,6 +390,8 @@ class ScheduledRun(Base):
     slot: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # when the run was due
     deferred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    # When the round of this slot (all its locations) was decided (``tasks.quorum``).
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Campaign(Base):

@@ -34,6 +34,7 @@ from tasks.models import (
     TaskState,
 )
 from tasks.probation import probation_status
+from tasks.quorum import RoundVerdict
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,9 @@ class TaskTracker:
         outcome = Outcome(run.outcome)
         if outcome not in (Outcome.PASS, Outcome.FAIL) or run.held:
             return []  # the monitor's own trouble never touches a unit's tasks
+        if run.round_evidence:
+            return []  # one location's view; its round's verdict is applied (tasks.quorum)
+        verdict = RoundVerdict.from_dict(run.round_verdict) if run.round_verdict else None
         if on_probation(session, check, run.started_at):
             # A new target's findings are shown to the operator, never charged to the unit
             # before someone has seen that the checks read this portal right.
@@ -116,14 +120,18 @@ class TaskTracker:
             if outcome is Outcome.FAIL and self.on_probation is not None:
                 self.on_probation(session, run, check)
             return []
-        failing = {f.code: f for f in run.findings} if outcome is Outcome.FAIL else {}
+        if verdict is not None:
+            failing = _round_findings(session, run, verdict)
+        else:
+            failing = {f.code: f for f in run.findings} if outcome is Outcome.FAIL else {}
         changed: list[Task] = []
         for task in self._live_tasks(session, check.check_id):
             finding = failing.pop(task.finding_code, None)
             if finding is not None:
                 changed += self._seen_again(session, task, run, finding)
-            else:
+            elif verdict is None or verdict.cleared(task.finding_code):
                 changed += self._gone(session, task, run, check)
+            # else: too few locations judged it gone; the task waits for another round
         for finding in failing.values():
             recent = self._recently_closed(session, check.check_id, finding.code, run)
             since = recent.closed_at if recent is not None else None
@@ -295,11 +303,12 @@ class TaskTracker:
         needed: int,
     ) -> bool:
         """Whether the latest ``needed`` judged runs (after ``since``) all show ``code``."""
-        judged = select(Run.id, Run.outcome).where(
+        judged = select(Run.id, Run.round_verdict).where(
             Run.check_id == check_id,
             Run.outcome.in_((Outcome.PASS.value, Outcome.FAIL.value)),
             Run.held.is_(False),
             Run.probation.is_(False),
+            Run.round_evidence.is_(False),
         )
         if since is not None:
             # Runs that started before the closure saw the site before it; they do not count.
@@ -316,7 +325,11 @@ class TaskTracker:
                 )
             )
         )
-        return all(run_id in with_code for run_id, _ in recent)
+        # A round's run counts for the code when a quorum of locations saw it.
+        return all(
+            code in RoundVerdict.from_dict(verdict).failing if verdict else run_id in with_code
+            for run_id, verdict in recent
+        )
 
     def _live_tasks(self, session: Session, check_id: str) -> Iterable[Task]:
         return session.scalars(
@@ -331,6 +344,22 @@ def on_probation(session: Session, check: CheckPolicy, at: dt.datetime) -> bool:
     if not check.probation or not check.target_key:
         return False
     return probation_status(session, check.target_key, check.probation, at).on_probation
+
+
+def _round_findings(session: Session, run: Run, verdict: RoundVerdict) -> dict[str, FindingRow]:
+    """The round's failing codes, each with a finding of a location that saw it (the
+    carrying run's own where it has one)."""
+    failing = verdict.failing
+    found = {f.code: f for f in run.findings if f.code in failing}
+    missing = failing - found.keys()
+    if missing:
+        for row in session.scalars(
+            select(FindingRow)
+            .where(FindingRow.run_id.in_(list(verdict.runs.values())), FindingRow.code.in_(missing))
+            .order_by(FindingRow.id)
+        ):
+            found.setdefault(row.code, row)
+    return found
 
 
 def _finding_row(check_id: str, finding: Finding) -> FindingRow:

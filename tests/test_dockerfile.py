@@ -67,6 +67,9 @@ def test_compose_runs_every_role_from_the_one_image() -> None:
         s["command"][2] for s in services.values() if s.get("command", [""])[0] == "worker"
     }
     assert len(locations) == 2
+    for service in services.values():
+        if service.get("command", [""])[0] == "worker":
+            assert service["healthcheck"]["test"] == ["CMD", "govpatrol", "worker", "--health"]
     for name, service in services.items():
         if name != "postgres":
             assert service["build"] == "." and "GOVPATROL_PUBLIC_URL" in service["environment"]

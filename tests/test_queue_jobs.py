@@ -4,19 +4,22 @@ of the scheduled runs, and a worker runs it through the lifecycle."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from bot.cli import main
 from bot.daemon import Daemon
 from bot.dispatch import Dispatcher
 from bot.jobs import run_check
 from bot.lease import LeaseHeld, SchedulerLock
 from bot.migrate import upgrade
-from bot.queue import VERIFY_PRIORITY, apply_queue_schema, libpq_url
+from bot.queue import VERIFY_PRIORITY, apply_queue_schema, libpq_url, queue_app
 from bot.standby import ActiveLock
-from bot.worker import worker_app
+from bot.worker import _beat, health_problem, worker_app
 from core.db import make_engine
 from tasks.lifecycle import Actor, Role
 from tasks.models import Run, RunPurpose, TaskState
@@ -99,3 +102,20 @@ async def test_daemon_and_scheduler_role_never_schedule_one_database_together(
     assert "holds this database's lease; not scheduling" in caplog.text
     assert rows(queue_database, "SELECT count(*) FROM scheduled_runs") == [(0,)]
     lock.release()
+
+
+async def test_worker_health_follows_its_liveness_file(
+    queue_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alive = tmp_path / "worker.alive"
+    monkeypatch.setenv("GOVPATROL_WORKER_ALIVE_FILE", str(alive))
+    monkeypatch.setenv("GOVPATROL_WORKER_HEARTBEAT_S", "10")
+    assert main(["worker", "--health"]) == 1  # never started
+    app = queue_app(queue_database)
+    stop = asyncio.Event()
+    stop.set()  # one beat, then return
+    async with app.open_async():
+        await _beat(app, alive, 5.0, stop)
+    assert main(["worker", "--health"]) == 0
+    assert health_problem(alive, 10.0, now=time.time() + 29) == ""
+    assert "未更新" in health_problem(alive, 10.0, now=time.time() + 31)  # three beats missed

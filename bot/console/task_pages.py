@@ -16,7 +16,7 @@ from bot.console.auth import ConsoleAuth, Viewer, get_auth, page_viewer
 from bot.console.outcomes import SignedOutcomes
 from bot.query_bounds import Index, RowId
 from bot.services import Services
-from bot.task_view import evidence_file, evidence_runs, task_context
+from bot.task_view import evidence_file, shown_runs, task_context
 from bot.web_state import get_services, get_templates
 from tasks.lifecycle import TaskError
 from tasks.models import RequestKind, Task, TaskRequest
@@ -81,7 +81,7 @@ def evidence(
 ) -> FileResponse:
     with services.sessions() as session:
         task = visible(session, task_id, viewer)
-        runs = {run.id: run for run in evidence_runs(session, task)}
+        runs = shown_runs(session, task)
     return evidence_file(services.evidence, runs.get(run_id), kind, index)
 
 
