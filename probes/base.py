@@ -179,6 +179,10 @@ class Probe(ABC):
     # True when two overlapping runs of one check would harm the portal or the journey
     # (a consultation asked twice); the bot then claims the check before each run.
     one_run_at_a_time: ClassVar[bool] = False
+    # False when running the journey again at once would act on the portal twice (an SMS
+    # code requested twice runs into the portal's resend wait); such a failure is not
+    # re-run to confirm it, and the check records full traces as before.
+    rerun_on_failure: ClassVar[bool] = True
 
     @abstractmethod
     async def run(self, ctx: ProbeContext) -> ProbeResult:

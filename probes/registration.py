@@ -58,6 +58,7 @@ CLOSE_TIMEOUT_S = 10.0
 
 class RegistrationProbe(Probe):
     kind = "registration"
+    rerun_on_failure = False  # 获取验证码 twice in a row meets the portal's resend wait
     Params = RegistrationParams
 
     async def run(self, ctx: ProbeContext) -> ProbeResult:
