@@ -6,10 +6,11 @@ parent exited or called :meth:`PortalProcess.stop`).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import psutil
 
@@ -17,15 +18,16 @@ START_TIMEOUT_S = 30.0
 
 
 class PortalProcess:
-    """A healthy sandbox portal served by a child process."""
+    """A sandbox portal served by a child process: healthy, or with ``faults``."""
 
-    def __init__(self) -> None:
+    def __init__(self, faults: dict[str, Any] | None = None) -> None:
         self._child: subprocess.Popen[str] | None = None
         self.url = ""
+        self.faults = faults or {}  # the sandbox's faults (``PortalSandbox.faults``)
 
     def start(self) -> Self:
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "bench.portal"],
+            [sys.executable, "-m", "bench.portal", json.dumps(self.faults)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -77,6 +79,8 @@ def main() -> None:
     from sandbox.server import PortalSandbox
 
     portal = PortalSandbox.start("127.0.0.1", 0)
+    if len(sys.argv) > 1:
+        portal.faults.update(json.loads(sys.argv[1]))
     print(portal.url, flush=True)
     try:
         sys.stdin.read()  # returns when the parent closes our stdin or dies

@@ -11,8 +11,9 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from bot.guards import Canary
 from bot.rounds import judged_by_rounds, quorum_of
 from bot.services import Services
 from core.results import Outcome, ProbeResult
+from probes.base import OUTAGE_CODES
 from tasks.claims import current_claim, release_claim, take_claim
 from tasks.lifecycle import Actor
 from tasks.maintenance import maintenance_now
@@ -32,6 +34,7 @@ from tasks.quorum import lock_round
 log = logging.getLogger(__name__)
 
 CLAIM_MARGIN = dt.timedelta(minutes=5)
+NO_RERUN_CODES = OUTAGE_CODES | {"site.oversized_page"}
 PURPOSE_LABELS = {
     RunPurpose.SCHEDULED.value: "定时巡检",
     RunPurpose.MANUAL.value: "手动巡检",
@@ -113,16 +116,19 @@ async def _run_and_record(
     on_record: OnRecord | None = None,
     after_apply: AfterApply | None = None,
 ) -> RunReport:
-    target, check = services.check(check_id)
+    _, check = services.check(check_id)
     previous = _previous_run(services, check_id)
-    started = services.clock.now()
-    # Full traces (DOM snapshots) when something may be wrong: a first run, a check that
-    # did not pass last time, a verification. After a pass, a light trace is enough.
-    full_trace = (
-        previous is None or previous.outcome != Outcome.PASS or purpose is RunPurpose.VERIFICATION
+    # Full traces (DOM snapshots) when something is known to be wrong: a check that did
+    # not pass last time, a verification. Otherwise a light trace, and a failure is run
+    # again at once with a full trace (run_confirmed).
+    full_trace = (previous is not None and previous.outcome != Outcome.PASS) or (
+        purpose is RunPurpose.VERIFICATION
     )
-    result = await services.runner.run(
-        check_id, target, check, previous.state if previous else None, full_trace=full_trace
+    result, started = await run_confirmed(
+        services,
+        check_id,
+        previous.state if previous else None,
+        full_trace=full_trace or (previous is None and not _can_rerun(services, check_id)),
     )
     finished = services.clock.now()
     if result.outcome is Outcome.FAIL and not await services.canary.network_ok():
@@ -169,6 +175,49 @@ async def _run_and_record(
         " [held: mass failure]" if held else "",
     )
     return report
+
+
+async def run_confirmed(
+    services: Services,
+    check_id: str,
+    state: Mapping[str, Any] | None,
+    *,
+    full_trace: bool,
+) -> tuple[ProbeResult, dt.datetime]:
+    """Run the check; a failure seen with a light trace is run again at once with a full
+    trace, and that run is the one that counts: it confirms the failure and keeps the
+    evidence a full trace gives. When the second run does not fail, the first failure was
+    a flap: noted in the counted run's metrics (``flap``), never a task. Not run again: an
+    outage (the home page was just tried again and failed; a second wait for a hung site
+    would double the run), a page over the download cap, and probes that allow one run at
+    a time or ask not to be re-run (a consultation asked twice, an SMS code requested twice).
+
+    Returns the result and when the counted run started."""
+    target, check = services.check(check_id)
+    started = services.clock.now()
+    result = await services.runner.run(check_id, target, check, state, full_trace=full_trace)
+    if full_trace or result.outcome is not Outcome.FAIL or not _can_rerun(services, check_id):
+        return result, started
+    if any(finding.code in NO_RERUN_CODES for finding in result.findings):
+        return result, started  # the outage check saw the site down already
+    first = result
+    log.info("%s failed with a light trace; running it again with a full trace", check_id)
+    started = services.clock.now()
+    result = await services.runner.run(check_id, target, check, state, full_trace=True)
+    attempt = {
+        "outcome": first.outcome.value,
+        "findings": [finding.code for finding in first.findings],
+        "summary": first.summary,
+        "elapsed_ms": first.metrics.get("elapsed_ms"),
+    }
+    key = "confirmed" if result.outcome is Outcome.FAIL else "flap"
+    return replace(result, metrics={**result.metrics, key: attempt}), started
+
+
+def _can_rerun(services: Services, check_id: str) -> bool:
+    _, check = services.check(check_id)
+    probe = services.probes.get(check.probe)
+    return probe is not None and probe.rerun_on_failure and not probe.one_run_at_a_time
 
 
 async def run_scheduled(services: Services, scheduled_run_id: int) -> RunReport | None:

@@ -193,6 +193,7 @@ def build_services(
         settings.browser_concurrency,
         recycle_after=settings.browser_recycle_after,
         recycle_above_bytes=settings.browser_recycle_above_mb * 2**20,
+        recycle_growth_bytes=settings.browser_recycle_growth_mb * 2**20 or None,
     )
     evidence = EvidenceStore(settings.resolved_evidence_dir, settings.evidence_max_mb * 2**20)
     probes = probe_kinds(extra_probes)

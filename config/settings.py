@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     browser_recycle_after: int = Field(default=500, ge=1)
     # …or sooner, once the Playwright driver's resident memory passes this.
     browser_recycle_above_mb: int = Field(default=768, ge=1)
+    # …or once the driver has grown by this much over its warm size (its heap grows with
+    # every context it serves); 0: off.
+    browser_recycle_growth_mb: int = Field(default=24, ge=0)
     # A response over this is stopped and reported (site.oversized_page).
     max_response_mb: int = Field(default=50, ge=1)
     run_timeout_s: float = Field(default=120.0, gt=0)

@@ -202,6 +202,9 @@ class AvailabilityProbe(Probe):
     Params = AvailabilityParams
     uses_browser = False
     judges_outage = True  # its visits are the outage check; no browser after a failing run
+    # Every visit counts toward the week's share by the national rule: a failed visit is
+    # recorded as it was, not replaced by a confirming second visit.
+    rerun_on_failure = False
 
     async def run(self, ctx: ProbeContext) -> ProbeResult:
         params = ctx.params(AvailabilityParams)

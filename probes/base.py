@@ -182,6 +182,10 @@ class Probe(ABC):
     # True when the probe visits the home page itself and says when it is down: the runner
     # then skips its own outage check of a failing run (a browser visit per failed run).
     judges_outage: ClassVar[bool] = False
+    # False when running the journey again at once would act on the portal twice (an SMS
+    # code requested twice runs into the portal's resend wait); such a failure is not
+    # re-run to confirm it, and the check records full traces as before.
+    rerun_on_failure: ClassVar[bool] = True
 
     @abstractmethod
     async def run(self, ctx: ProbeContext) -> ProbeResult:

@@ -64,6 +64,8 @@ DISABLE_FEATURES_FLAG = "--disable-features=" + ",".join(
     (*PLAYWRIGHT_DISABLED_FEATURES, *MONITOR_DISABLED_FEATURES)
 )
 CLOSE_TIMEOUT_S = 10.0
+# Contexts served after a launch before the driver's warm size is read (growth limit).
+BASELINE_AFTER = 20
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class BrowserPool:
         recycle_after: int = 500,
         *,
         recycle_above_bytes: int | None = None,
+        recycle_growth_bytes: int | None = None,
         driver_memory: Callable[[], int] | None = None,
     ) -> None:
         self.options = options
@@ -91,7 +94,11 @@ class BrowserPool:
         self._served = 0  # contexts opened since the last launch
         # A driver past this resident size is recycled early (a huge page grew it).
         self.recycle_above_bytes = recycle_above_bytes
-        self.driver_memory = driver_memory or driver_rss_bytes
+        # A driver grown by this much over its warm size (read after BASELINE_AFTER
+        # contexts) is recycled: its heap grows with every context it has served.
+        self.recycle_growth_bytes = recycle_growth_bytes
+        self.driver_baseline: int | None = None
+        self.driver_memory = driver_memory or DriverMemory()
         self._memory_due = False
         self._slots = asyncio.Semaphore(concurrency)
         self._launch_lock = asyncio.Lock()
@@ -169,10 +176,26 @@ class BrowserPool:
         return self._served >= self.recycle_after or self._memory_due
 
     def _check_driver_memory(self) -> None:
-        if self.recycle_above_bytes is None or self._memory_due or self._playwright is None:
+        if self._memory_due or self._playwright is None:
+            return
+        if self.recycle_above_bytes is None and self.recycle_growth_bytes is None:
             return
         used = self.driver_memory()
-        if used > self.recycle_above_bytes:
+        if used <= 0:
+            return  # not found: nothing to judge by
+        if self.recycle_growth_bytes is not None:
+            if self.driver_baseline is None:
+                if self._served >= BASELINE_AFTER:
+                    self.driver_baseline = used
+            elif used > self.driver_baseline + self.recycle_growth_bytes:
+                log.info(
+                    "Playwright driver grew from %d to %d MiB (limit +%d MiB): recycling",
+                    self.driver_baseline // 2**20,
+                    used // 2**20,
+                    self.recycle_growth_bytes // 2**20,
+                )
+                self._memory_due = True
+        if self.recycle_above_bytes is not None and used > self.recycle_above_bytes:
             log.info(
                 "Playwright driver at %d MiB (limit %d MiB): recycling early",
                 used // 2**20,
@@ -230,6 +253,7 @@ class BrowserPool:
                 raise MonitorError(f"cannot launch Chromium: {exc}") from exc
             self.launches += 1
             self._served = 0
+            self.driver_baseline = None
             log.info("Chromium %s launched", self._browser.version)
             return self._browser
 
@@ -237,21 +261,49 @@ class BrowserPool:
 def driver_rss_bytes() -> int:
     """Resident memory of this process's Playwright driver (``node … run-driver``), read
     from /proc; 0 when it cannot be found."""
-    me = os.getpid()
+    pid = driver_pid()
+    return _rss_bytes(pid) if pid else 0
+
+
+class DriverMemory:
+    """:func:`driver_rss_bytes` that finds the driver once (scanning /proc takes tens of
+    milliseconds on a busy machine) and again only when that process is gone."""
+
+    def __init__(self) -> None:
+        self.pid = 0
+
+    def __call__(self) -> int:
+        if self.pid and _is_driver(self.pid):
+            return _rss_bytes(self.pid)
+        self.pid = driver_pid()
+        return _rss_bytes(self.pid) if self.pid else 0
+
+
+def driver_pid() -> int:
+    """The pid of this process's Playwright driver; 0 when there is none."""
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text(encoding="utf-8")
-            if int(stat.rsplit(")", 1)[1].split()[1]) != me:
-                continue
-            if b"run-driver" not in (entry / "cmdline").read_bytes():
-                continue
-            for line in (entry / "status").read_text(encoding="utf-8").splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        except (OSError, ValueError, IndexError):
-            continue
+        if entry.name.isdigit() and _is_driver(int(entry.name)):
+            return int(entry.name)
+    return 0
+
+
+def _is_driver(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+        if int(stat.rsplit(")", 1)[1].split()[1]) != os.getpid():
+            return False
+        return b"run-driver" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     return 0
 
 

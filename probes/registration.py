@@ -69,6 +69,7 @@ ROTATION = "registration_test_phone"  # key in the run's state: index of the nex
 
 class RegistrationProbe(Probe):
     kind = "registration"
+    rerun_on_failure = False  # 获取验证码 twice in a row meets the portal's resend wait
     Params = RegistrationParams
 
     async def run(self, ctx: ProbeContext) -> ProbeResult:
