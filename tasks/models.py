@@ -105,6 +105,8 @@ class Run(Base):
         Index("ix_runs_check_started", "check_id", "started_at"),
         # The newest run of each check and outcome in one index descent (target board).
         Index("ix_runs_check_outcome_id", "check_id", "outcome", "id"),
+        # The month's runs by start, covering what availability and the indicators read.
+        Index("ix_runs_started_check_outcome", "started_at", "check_id", "outcome", "held"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
