@@ -20,17 +20,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.catalog import Catalog
 from config.indicators import Indicator, IndicatorMap
-from tasks.availability import counted_runs
-from tasks.models import CheckRow, FindingRow, Run
+from core.results import Outcome
+from tasks.availability import JUDGED
+from tasks.models import CheckRow, FindingRow, MaintenanceWindow, Run, WindowState
 from tasks.scorecard import Month
 
 EVIDENCE_SHOWN = 20  # run ids kept per indicator and scope
@@ -61,22 +61,86 @@ class IndicatorScore:
 
 
 @dataclass(frozen=True)
+class _Shape:
+    """An indicator map flattened once: nodes parents first, with their children."""
+
+    nodes: tuple[Indicator, ...]
+    depth: tuple[int, ...]
+    children: tuple[tuple[int, ...], ...]
+    parent: tuple[int | None, ...]
+    roots: tuple[int, ...]
+
+    @classmethod
+    def of(cls, imap: IndicatorMap) -> _Shape:
+        nodes: list[Indicator] = []
+        depth: list[int] = []
+        children: list[list[int]] = []
+
+        def add(node: Indicator, level: int) -> int:
+            index = len(nodes)
+            nodes.append(node)
+            depth.append(level)
+            children.append([])
+            for child in node.children:
+                children[index].append(add(child, level + 1))
+            return index
+
+        roots = tuple(add(node, 0) for node in imap.indicators)
+        parent: list[int | None] = [None] * len(nodes)
+        for index, kids in enumerate(children):
+            for kid in kids:
+                parent[kid] = index
+        return cls(
+            tuple(nodes), tuple(depth), tuple(tuple(c) for c in children), tuple(parent), roots
+        )
+
+    @property
+    def leaves(self) -> list[int]:
+        return [i for i, kids in enumerate(self.children) if not kids]
+
+
+@dataclass(frozen=True)
 class IndicatorReport:
-    """The indicator tree of one unit or target: every indicator, parents first."""
+    """The indicator tree of one unit or target; ``rows`` lists every indicator, parents
+    first (built when asked: a province has thousands of scopes, a page shows one)."""
 
     scope: str  # "unit" or "target"
     key: str
     name: str
     unit_code: str
-    total: float | None  # 综合得分 0–100; None when nothing applies
-    rows: tuple[IndicatorScore, ...]
+    total: float | None  # 综合得分 0–100, two decimals; None when nothing applies
+    shape: _Shape
+    scores: tuple[float | None, ...]  # per node of ``shape``, unrounded
+    shares: tuple[float | None, ...]
+    runs: tuple[int, ...]
+    against: tuple[int, ...]
+    evidence: dict[int, set[int]]  # leaf node → run ids against it
 
-    def row(self, code: str) -> IndicatorScore:
-        return next(row for row in self.rows if row.code == code)
+    def _row(self, i: int) -> IndicatorScore:
+        node, score, share = self.shape.nodes[i], self.scores[i], self.shares[i]
+        return IndicatorScore(
+            code=node.code,
+            name=node.name,
+            depth=self.shape.depth[i],
+            weight=node.weight,
+            share=None if share is None else round(share, 2),
+            runs=self.runs[i],
+            against=self.against[i],
+            score=None if score is None else round(score, 2),
+            evidence=tuple(sorted(self.evidence.get(i, ()), reverse=True)[:EVIDENCE_SHOWN]),
+            leaf=node.leaf,
+        )
+
+    @property
+    def rows(self) -> list[IndicatorScore]:
+        return [self._row(i) for i in range(len(self.shape.nodes))]
 
     @property
     def top(self) -> list[IndicatorScore]:
-        return [row for row in self.rows if row.depth == 0]
+        return [self._row(i) for i in self.shape.roots]
+
+    def row(self, code: str) -> IndicatorScore:
+        return next(self._row(i) for i, n in enumerate(self.shape.nodes) if n.code == code)
 
 
 @dataclass(frozen=True)
@@ -85,12 +149,6 @@ class IndicatorMonth:
     system: str  # the map's name
     units: dict[str, IndicatorReport]  # catalog order
     targets: dict[str, IndicatorReport]
-
-
-@dataclass
-class _Tally:
-    runs: int = 0
-    against: set[int] | None = None
 
 
 def monthly_indicators(
@@ -104,37 +162,71 @@ def monthly_indicators(
     """Every unit's and target's indicator scores for ``month`` (up to ``today``), on
     ``indicators`` (default: the catalog's map)."""
     imap = indicators or catalog.indicators
+    shape = _Shape.of(imap)
     end = min(month.last, today)
     start_at = dt.datetime.combine(month.first, dt.time(), tzinfo=zone)
     end_at = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=zone)
-    leaves = imap.leaves()
-    counted = counted_runs(start_at, end_at)
-    runs_of: dict[str, int] = {}
+    # As ``counted_runs`` counts them; maintenance is taken out afterwards, window by
+    # window, rather than by a subquery for each of a month's half million runs.
+    judged = [
+        Run.started_at >= start_at,
+        Run.started_at < end_at,
+        Run.outcome.in_(JUDGED),
+        Run.held == false(),
+    ]
+    runs_of: dict[str, int] = defaultdict(int)
+    for check_id, count in session.execute(
+        select(Run.check_id, func.count()).where(*judged).group_by(Run.check_id)
+    ):
+        runs_of[check_id] = int(count)
     probe_of: dict[str, str] = {}
     checks_of: dict[str, list[str]] = defaultdict(list)  # target key → check ids
-    for check_id, target_key, probe, count in session.execute(
-        select(CheckRow.id, CheckRow.target_key, CheckRow.probe, func.count(Run.id))
-        .select_from(Run)
-        .join(CheckRow, CheckRow.id == Run.check_id)
-        .where(*counted)
-        .group_by(CheckRow.id, CheckRow.target_key, CheckRow.probe)
+    for check_id, target_key, probe in session.execute(
+        select(CheckRow.id, CheckRow.target_key, CheckRow.probe)
     ):
-        runs_of[check_id], probe_of[check_id] = int(count), probe
+        probe_of[check_id] = probe
         checks_of[target_key].append(check_id)
-    against: dict[tuple[str, str], set[int]] = defaultdict(set)  # (check, leaf) → run ids
-    _findings_against(session, counted, leaves, probe_of, against)
-    _metrics_against(session, counted, leaves, against)
+    excluded = _in_maintenance(session, judged, start_at, end_at)
+    for check_id in excluded.values():
+        runs_of[check_id] -= 1
+    leaves = {i: shape.nodes[i] for i in shape.leaves}
+    against: dict[tuple[str, int], set[int]] = defaultdict(set)  # (check, leaf) → run ids
+    _findings_against(session, judged, leaves, probe_of, against)
+    _metrics_against(session, judged, leaves, against)
+    if excluded:
+        for key, ids in against.items():
+            against[key] = ids.difference(excluded)
+    leaves_of: dict[str, list[int]] = defaultdict(list)  # probe kind → leaves it judges
+    for i, leaf in leaves.items():
+        for kind in leaf.probes:
+            leaves_of[kind].append(i)
 
     def report(scope: str, key: str, name: str, unit: str, checks: list[str]) -> IndicatorReport:
-        def tally(leaf: Indicator) -> _Tally:
-            mine = [c for c in checks if probe_of[c] in leaf.probes]
-            ids: set[int] = set()
-            for check in mine:
-                ids |= against.get((check, leaf.code), set())
-            return _Tally(sum(runs_of[c] for c in mine), ids)
-
-        total, rows = score_tree(imap.indicators, tally)
-        return IndicatorReport(scope, key, name, unit, total, tuple(rows))
+        leaf_runs: dict[int, int] = defaultdict(int)
+        leaf_against: dict[int, set[int]] = defaultdict(set)
+        for check in checks:
+            count = runs_of.get(check, 0)
+            if not count:
+                continue
+            for i in leaves_of.get(probe_of.get(check, ""), ()):
+                leaf_runs[i] += count
+                ids = against.get((check, i))
+                if ids:
+                    leaf_against[i] |= ids
+        total, scores, shares, runs, hits = _evaluate(shape, leaf_runs, leaf_against)
+        return IndicatorReport(
+            scope,
+            key,
+            name,
+            unit,
+            None if total is None else round(total, 2),
+            shape,
+            scores,
+            shares,
+            runs,
+            hits,
+            dict(leaf_against),
+        )
 
     targets = {}
     unit_checks: dict[str, list[str]] = defaultdict(list)
@@ -149,80 +241,96 @@ def monthly_indicators(
     return IndicatorMonth(month, imap.name, units, targets)
 
 
-def score_tree(
-    nodes: Iterable[Indicator], tally: Callable[[Indicator], _Tally]
-) -> tuple[float | None, list[IndicatorScore]]:
-    """The weighted score over ``nodes`` (None when none applies) and every node's row,
-    parents before their children; ``tally`` gives a leaf's runs and the ids against it."""
-    rows: list[IndicatorScore] = []
+def _evaluate(
+    shape: _Shape, leaf_runs: dict[int, int], leaf_against: dict[int, set[int]]
+) -> tuple[
+    float | None,
+    tuple[float | None, ...],
+    tuple[float | None, ...],
+    tuple[int, ...],
+    tuple[int, ...],
+]:
+    """The total and, per node: score, share of its siblings' weight, runs, runs against.
+    A leaf without runs does not apply; a parent is the weighted mean of its children that
+    apply, their weights rescaled to 100 % (seed 002's rule)."""
+    size = len(shape.nodes)
+    scores: list[float | None] = [None] * size
+    shares: list[float | None] = [None] * size
+    runs = [0] * size
+    hits = [0] * size
 
-    def visit(node: Indicator, depth: int) -> tuple[float | None, int, int, list[IndicatorScore]]:
-        if node.leaf:
-            found = tally(node)
-            ids = found.against or set()
-            exact = 100.0 * (found.runs - len(ids)) / found.runs if found.runs else None
-            evidence = tuple(sorted(ids, reverse=True)[:EVIDENCE_SHOWN])
-            return (
-                exact,
-                found.runs,
-                len(ids),
-                [_row(node, depth, exact, found.runs, len(ids), evidence)],
-            )
-        exact, runs, hits, below = level(node.children, depth + 1)
-        return exact, runs, hits, [_row(node, depth, exact, runs, hits, ()), *below]
-
-    def level(
-        siblings: Iterable[Indicator], depth: int
-    ) -> tuple[float | None, int, int, list[IndicatorScore]]:
-        parts = [(node, *visit(node, depth)) for node in siblings]
-        applicable = sum(node.weight for node, exact, *_ in parts if exact is not None)
-        out: list[IndicatorScore] = []
+    def mean(indices: tuple[int, ...]) -> float | None:
+        applicable = sum(shape.nodes[i].weight for i in indices if scores[i] is not None)
+        if not applicable:
+            return None
         weighted = 0.0
-        for node, exact, _, _, node_rows in parts:
-            head, *rest = node_rows
-            share = None
-            if exact is not None:
-                weighted += node.weight * exact
-                share = round(node.weight * 100.0 / applicable, 2)
-            out.extend([replace(head, share=share), *rest])
-        score = weighted / applicable if applicable else None
-        return score, sum(p[2] for p in parts), sum(p[3] for p in parts), out
+        for i in indices:
+            score = scores[i]
+            if score is not None:
+                weighted += shape.nodes[i].weight * score
+                shares[i] = shape.nodes[i].weight * 100.0 / applicable
+        return weighted / applicable
 
-    total, _, _, rows = level(nodes, 0)
-    return (None if total is None else round(total, 2)), rows
+    # Only the applicable leaves and their ancestors have anything to compute; a scope
+    # has a handful of them, a province thousands of scopes.
+    touched: set[int] = set()
+    for leaf in leaf_runs:
+        node: int | None = leaf
+        while node is not None and node not in touched:
+            touched.add(node)
+            node = shape.parent[node]
+    for i in sorted(touched, reverse=True):  # children come after their parent
+        kids = shape.children[i]
+        if not kids:
+            runs[i] = leaf_runs[i]
+            hits[i] = len(leaf_against.get(i, ()))
+            scores[i] = 100.0 * (runs[i] - hits[i]) / runs[i]
+            continue
+        runs[i] = sum(runs[k] for k in kids)
+        hits[i] = sum(hits[k] for k in kids)
+        scores[i] = mean(kids)
+    total = mean(shape.roots) if touched else None
+    return total, tuple(scores), tuple(shares), tuple(runs), tuple(hits)
 
 
-def _row(
-    node: Indicator,
-    depth: int,
-    exact: float | None,
-    runs: int,
-    against: int,
-    evidence: tuple[int, ...],
-) -> IndicatorScore:
-    return IndicatorScore(
-        code=node.code,
-        name=node.name,
-        depth=depth,
-        weight=node.weight,
-        share=None,
-        runs=runs,
-        against=against,
-        score=None if exact is None else round(exact, 2),
-        evidence=evidence,
-        leaf=node.leaf,
-    )
+def _in_maintenance(
+    session: Session, judged: list[ColumnElement[bool]], start: dt.datetime, end: dt.datetime
+) -> dict[int, str]:
+    """The judged runs started inside an approved maintenance window: run id → check id."""
+    windows = session.execute(
+        select(
+            MaintenanceWindow.target_key, MaintenanceWindow.starts_at, MaintenanceWindow.ends_at
+        ).where(
+            MaintenanceWindow.state == WindowState.APPROVED.value,
+            MaintenanceWindow.starts_at < end,
+            MaintenanceWindow.ends_at > start,
+        )
+    ).all()
+    inside: dict[int, str] = {}
+    for target_key, starts_at, ends_at in windows:
+        rows = session.execute(
+            select(Run.id, Run.check_id)
+            .join(CheckRow, CheckRow.id == Run.check_id)
+            .where(
+                *judged,
+                CheckRow.target_key == target_key,
+                Run.started_at >= starts_at,
+                Run.started_at < ends_at,
+            )
+        )
+        inside.update({run_id: check_id for run_id, check_id in rows})
+    return inside
 
 
 def _findings_against(
     session: Session,
-    counted: list[ColumnElement[bool]],
-    leaves: list[Indicator],
+    judged: list[ColumnElement[bool]],
+    leaves: dict[int, Indicator],
     probe_of: dict[str, str],
-    against: dict[tuple[str, str], set[int]],
+    against: dict[tuple[str, int], set[int]],
 ) -> None:
-    """Add the counted runs carrying a leaf's findings to ``against``."""
-    codes = sorted({code for leaf in leaves for code in leaf.findings})
+    """Add the runs carrying a leaf's findings to ``against``."""
+    codes = sorted({code for leaf in leaves.values() for code in leaf.findings})
     if not codes:
         return
     wanted = or_(
@@ -234,39 +342,40 @@ def _findings_against(
     rows = session.execute(
         select(Run.id, Run.check_id, FindingRow.code)
         .join(FindingRow, FindingRow.run_id == Run.id)
-        .join(CheckRow, CheckRow.id == Run.check_id)
-        .where(*counted, wanted)
+        # Only failing runs carry findings: the index skips the passes before any lookup.
+        .where(*judged, Run.outcome == Outcome.FAIL.value, wanted)
     )
     # A month has few distinct (probe, code) pairs: judge each once.
-    judged: dict[tuple[str, str], list[str]] = {}
+    judged_codes: dict[tuple[str, str], list[int]] = {}
     for run_id, check_id, code in rows:
         probe = probe_of.get(check_id, "")
-        hits = judged.get((probe, code))
+        hits = judged_codes.get((probe, code))
         if hits is None:
-            hits = [leaf.code for leaf in leaves if probe in leaf.probes and leaf.matches(code)]
-            judged[(probe, code)] = hits
-        for leaf_code in hits:
-            against[(check_id, leaf_code)].add(run_id)
+            hits = [i for i, leaf in leaves.items() if probe in leaf.probes and leaf.matches(code)]
+            judged_codes[(probe, code)] = hits
+        for leaf_index in hits:
+            against[(check_id, leaf_index)].add(run_id)
 
 
 def _metrics_against(
     session: Session,
-    counted: list[ColumnElement[bool]],
-    leaves: list[Indicator],
-    against: dict[tuple[str, str], set[int]],
+    judged: list[ColumnElement[bool]],
+    leaves: dict[int, Indicator],
+    against: dict[tuple[str, int], set[int]],
 ) -> None:
-    """Add the counted runs with a metric above a leaf's limit to ``against``."""
-    for leaf in leaves:
+    """Add the runs with a metric above a leaf's limit to ``against``."""
+    for index, leaf in leaves.items():
         for limit in leaf.metrics:
             keys = limit.keys
             value = Run.metrics[keys if len(keys) > 1 else keys[0]].as_float()
+            checks = select(CheckRow.id).where(CheckRow.probe.in_(leaf.probes))
             rows = session.execute(
-                select(Run.id, Run.check_id)
-                .join(CheckRow, CheckRow.id == Run.check_id)
-                .where(*counted, CheckRow.probe.in_(leaf.probes), value > limit.above)
+                select(Run.id, Run.check_id).where(
+                    *judged, Run.check_id.in_(checks), value > limit.above
+                )
             )
             for run_id, check_id in rows:
-                against[(check_id, leaf.code)].add(run_id)
+                against[(check_id, index)].add(run_id)
 
 
 # The report as the CLI prints it: one row per scope, or one per indicator of a scope.

@@ -75,6 +75,11 @@ def test_small_month_scores_as_computed_by_hand(services: Services) -> None:
     )
     run(services, COUNTY_GUIDES, "2026-11-07 10:00")
     run(services, RIVER_SEARCH, "2026-10-20 10:00")  # October only: nothing applies in November
+    with services.sessions.begin() as session:
+        services.maintenance.add(
+            session, "county-portal", at("2026-11-09 01:00"), at("2026-11-09 03:00"), "升级", "ops"
+        )
+    run(services, COUNTY_SEARCH, "2026-11-09 02:00", Outcome.FAIL, "site.http_error")  # not counted
 
     with services.sessions() as session:
         month = monthly_indicators(session, services.catalog, services.zone, NOVEMBER, TODAY)
