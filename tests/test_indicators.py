@@ -8,9 +8,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from bot.services import Services
+from bot.web import create_web_app
 from config.indicators import IndicatorMap, default_indicator_map, load_indicator_map
 from config.loader import CatalogError, parse_catalog
 from core.clock import FakeClock
@@ -19,7 +21,14 @@ from probes.registry import params_models, probe_kinds
 from tasks.indicators import monthly_indicators
 from tasks.scorecard import Month
 from tests.conftest import ServicesFactory, at
-from tests.console_helpers import COUNTY_GUIDES, COUNTY_SEARCH, RIVER_SEARCH, console_catalog
+from tests.console_helpers import (
+    COUNTY_GUIDES,
+    COUNTY_SEARCH,
+    RIVER_SEARCH,
+    add_account,
+    console_catalog,
+    login,
+)
 
 NOVEMBER = Month(2026, 11)
 TODAY = dt.date(2026, 11, 30)
@@ -54,7 +63,8 @@ def services(make_services: ServicesFactory, engine: Engine) -> Services:
     return make_services(console_catalog(), engine=engine, clock=FakeClock(at("2026-11-30 18:00")))
 
 
-def test_small_month_scores_as_computed_by_hand(services: Services) -> None:
+def small_month(services: Services) -> tuple[int, int, int]:
+    """A few November runs of the console catalog: (not found, site down, guides) run ids."""
     run(services, COUNTY_SEARCH, "2026-10-31 10:00", Outcome.FAIL, "search.item_not_found")
     run(services, COUNTY_SEARCH, "2026-11-02 10:00")
     run(services, COUNTY_SEARCH, "2026-11-02 11:00")
@@ -81,6 +91,11 @@ def test_small_month_scores_as_computed_by_hand(services: Services) -> None:
         )
     run(services, COUNTY_SEARCH, "2026-11-09 02:00", Outcome.FAIL, "site.http_error")  # not counted
 
+    return not_found, down, guides
+
+
+def test_small_month_scores_as_computed_by_hand(services: Services) -> None:
+    not_found, down, guides = small_month(services)
     with services.sessions() as session:
         month = monthly_indicators(session, services.catalog, services.zone, NOVEMBER, TODAY)
     county = month.units["county"]
@@ -217,3 +232,48 @@ def str_path(path: tuple[str | int, ...]) -> str:
     from config.loader import Problem
 
     return Problem("", path, "").yaml_path
+
+
+def test_console_pages_and_api_show_the_scores_with_their_evidence(
+    make_services: ServicesFactory,
+) -> None:
+    services = make_services(console_catalog(), clock=FakeClock(at("2026-11-30 18:00")))
+    add_account(services, "zhao")
+    add_account(services, "sun", unit="river")  # a supervisor of one county
+    not_found, down, _ = small_month(services)
+    client = TestClient(create_web_app(services))
+    assert login(client, "zhao") == 303
+
+    ranking = client.get("/console/indicators?month=2026-11")
+    assert ranking.status_code == 200
+    assert "script-src 'none'" in ranking.headers["content-security-policy"]
+    assert "<script" not in ranking.text
+    assert '/console/indicators/units/county?month=2026-11">示范县政务服务中心</a>' in ranking.text
+    assert "<b>79.58</b>" in ranking.text
+
+    page = client.get("/console/indicators/units/county?month=2026-11").text
+    assert '<b class="indicator-total">79.58</b>' in page
+    a31 = page[page.index('id="A3-1"') : page.index("</tr>", page.index('id="A3-1"'))]
+    assert ">50.00<" in a31
+    assert f'<a href="/console/runs/{down}">#{down}</a> <a href="/console/runs/{not_found}">' in a31
+    assert "不适用" in page[page.index('id="B"') :]
+    assert "/console/indicators/targets/county-portal?month=2026-11" in page
+    target = client.get("/console/indicators/targets/county-portal?month=2026-11").text
+    assert '<b class="indicator-total">79.58</b>' in target
+
+    evidence = client.get(f"/console/runs/{down}")
+    assert evidence.status_code == 200 and "site.unreachable" in evidence.text
+
+    scorecards = client.get("/api/scorecards?month=2026-11").json()
+    county = next(card for card in scorecards if card["unit_code"] == "county")
+    assert county["indicators"]["total"] == 79.58
+    items = {item["code"]: item for item in county["indicators"]["items"]}
+    assert items["A3-1"]["evidence_runs"] == [down, not_found]
+    assert items["B"]["score"] is None
+
+    # A unit's contact sees its own unit only, and no other unit's runs.
+    other = TestClient(create_web_app(services))
+    assert login(other, "sun") == 303
+    assert other.get("/console/indicators/units/county?month=2026-11").status_code == 404
+    assert other.get(f"/console/runs/{down}").status_code == 404
+    assert other.get("/console/indicators/units/river?month=2026-11").status_code == 200

@@ -9,7 +9,15 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot.console import exports, login, maintenance, metrics, pages, task_pages
+from bot.console import (
+    exports,
+    indicator_pages,
+    login,
+    maintenance,
+    metrics,
+    pages,
+    task_pages,
+)
 from bot.console.api import api_app
 from bot.console.auth import ConsoleAuth, LoginRequired
 from bot.console.maintenance import WindowNotices
@@ -45,6 +53,7 @@ def mount_console(app: FastAPI, services: Services) -> None:
     app.include_router(pages.router)
     app.include_router(task_pages.router)
     app.include_router(exports.router)
+    app.include_router(indicator_pages.router)
     app.include_router(metrics.router)
     app.include_router(maintenance.router)
     app.mount("/api", api_app(services, auth))
