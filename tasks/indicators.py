@@ -398,15 +398,16 @@ def tree_rows(report: IndicatorReport, evidence: int = 5) -> list[list[str]]:
     rows = []
     for row in report.rows:
         runs = ", ".join(f"#{run_id}" for run_id in row.evidence[:evidence])
-        if len(row.evidence) > evidence or row.against > len(row.evidence):
+        if row.leaf and row.against > min(evidence, len(row.evidence)):
             runs += f" 等 {row.against} 次"
         rows.append(
             [
                 "  " * row.depth + f"{row.code} {row.name}",
                 f"{row.weight:g}",
                 "—" if row.share is None else f"{row.share:g}%",
-                str(row.runs),
-                str(row.against),
+                # A parent's sums count a run once per leaf: shown on the leaves only.
+                str(row.runs) if row.leaf else "",
+                str(row.against) if row.leaf else "",
                 row.shown,
                 runs,
             ]
