@@ -198,7 +198,7 @@ def monthly_indicators(
             against[key] = ids.difference(excluded)
     leaves_of: dict[str, list[int]] = defaultdict(list)  # probe kind → leaves it judges
     for i, leaf in leaves.items():
-        for kind in leaf.probes:
+        for kind in dict.fromkeys(leaf.probes):  # a kind named twice counts once
             leaves_of[kind].append(i)
 
     def report(scope: str, key: str, name: str, unit: str, checks: list[str]) -> IndicatorReport:
