@@ -1,12 +1,14 @@
 """Tracker scale: a database with 1,000,000 runs and 100,000 tasks across 3,000 units, on
-SQLite and on PostgreSQL. Measures the overdue-tasks query, the monthly scorecards and
-one chase sweep over 10,000 open tasks; also the console's target board (every check's
-last outcome, last pass and last failure), which has no bar of its own.
+SQLite and on PostgreSQL. Measures the overdue-tasks query, the monthly scorecards, the
+monthly indicator report (every unit's and target's indicator scores from the month's
+runs) and one chase sweep over 10,000 open tasks; also the console's target board (every
+check's last outcome, last pass and last failure), which has no bar of its own.
 
     python -m bench.tracker_scale [--runs N] [--tasks N] [--units N] [--open N]
                                   [--databases sqlite,postgresql]
 
-Bars: overdue query p95 < 100 ms, scorecards < 1 s, sweep < 2 s, on both databases.
+Bars: overdue query p95 < 100 ms, scorecards < 1 s, indicator report < 2 s, sweep < 2 s,
+on both databases.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bot.services import Services
 from core.clock import FakeClock
 from core.db import make_engine
 from notifications.chase import Rung, rung_for
+from tasks.indicators import monthly_indicators
 from tasks.lifecycle import TaskAction
 from tasks.models import FindingRow, Run, Task, TaskHistory, TaskState
 from tasks.queries import find_tasks
@@ -227,6 +230,13 @@ def measure(services: Services, repeats: int) -> dict[str, Any]:
                 session, services.catalog, services.calendar, ZONE, Month(2026, 10), today
             )
         scorecard_s.append(time.perf_counter() - started)
+    indicator_s = []
+    for _ in range(3):
+        started = time.perf_counter()
+        with services.sessions() as session:
+            indicators = monthly_indicators(session, services.catalog, ZONE, Month(2026, 10), today)
+        indicator_s.append(time.perf_counter() - started)
+    judged = indicators.units["u0000"].row("A3-1")
     board_s = []
     for _ in range(3):
         started = time.perf_counter()
@@ -245,6 +255,9 @@ def measure(services: Services, repeats: int) -> dict[str, Any]:
         "overdue_p95_ms": rounded(percentile(overdue_ms, 95), 2),
         "scorecards": len(cards),
         "scorecard_s": rounded(median(scorecard_s), 3),
+        "indicator_reports": len(indicators.units) + len(indicators.targets),
+        "indicator_s": rounded(median(indicator_s), 3),
+        "u0000_a3_1": f"{judged.against}/{judged.runs} → {judged.shown}",
         "board_checks": len(board),
         "board_s": rounded(median(board_s), 3),
         "sweep_tasks": first.chased,
@@ -307,6 +320,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             r["overdue_p95_ms"] < 100,
             r["scorecard_s"],
             r["scorecard_s"] < 1,
+            r["indicator_s"],
+            r["indicator_s"] < 2,
             f"{r['sweep_tasks']} / {r['sweep_steps']}",
             r["sweep_s"],
             r["sweep_s"] < 2,
@@ -317,7 +332,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ]
     text = (
         f"tracker scale: {args.runs:,} runs, {args.tasks:,} tasks ({args.open:,} open), "
-        f"{args.units:,} units\n"
+        f"{args.units:,} units"
+        + "\n"
         + table(
             [
                 "database",
@@ -325,6 +341,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "<100ms",
                 "scorecards s",
                 "<1s",
+                "indicators s",
+                "<2s",
                 "sweep tasks/steps",
                 "sweep s",
                 "<2s",

@@ -62,6 +62,10 @@ def check_config(args: argparse.Namespace) -> int:
         f"目录有效 / catalog OK: {args.file} — {len(catalog.units)} 个责任单位, "
         f"{len(catalog.targets)} 个巡检对象, {len(checks)} 个巡检项"
     )
+    print(
+        f"  指标体系 {catalog.indicators.name}：{len(catalog.indicators.leaves())} 项末级指标"
+        + (f"（{catalog.indicator_map}）" if catalog.indicator_map else "（默认）")
+    )
     for unit in catalog.units:
         parent = f"（上级 {unit.parent}）" if unit.parent else ""
         print(f"  单位 {unit.code} {unit.name}{parent}")

@@ -1,5 +1,7 @@
 """``govpatrol report --month 2026-11``: the monthly scorecards (通报), ranked;
-``govpatrol report ledger --from 2026-11-01 --to 2026-11-30 [--unit city]``: the 整改台账."""
+``govpatrol report ledger --from 2026-11-01 --to 2026-11-30 [--unit city]``: the 整改台账;
+``govpatrol report indicators --month 2026-11 [--unit county | --target key]``: the
+month's indicator scores (seed 000's system, or the catalog's own map)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,14 @@ from bot.console.sheets import csv_bytes, xlsx_bytes
 from bot.task_commands import table
 from config.units import subtree
 from core.progress import Progress
+from tasks.indicators import (
+    TREE_COLUMNS,
+    IndicatorReport,
+    monthly_indicators,
+    summary_columns,
+    summary_row,
+    tree_rows,
+)
 from tasks.ledger import COLUMNS as LEDGER_COLUMNS
 from tasks.ledger import ledger_rows
 from tasks.problem_list import Period
@@ -37,6 +47,79 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--output", type=Path, help="file to write; - for stdout (default: 整改台账-FROM-TO.FORMAT)"
     )
     ledger.set_defaults(handler=write_ledger)
+    indicators = kinds.add_parser("indicators", help="monthly indicator scores (指标得分)")
+    indicators.add_argument("--month", required=True, help="e.g. 2026-11")
+    scope = indicators.add_mutually_exclusive_group()
+    scope.add_argument("--unit", default="", help="a unit code: its indicators in detail")
+    scope.add_argument("--target", default="", help="a target key: its indicators in detail")
+    indicators.add_argument("--format", choices=("table", "json"), default="table")
+    indicators.set_defaults(handler=print_indicators)
+
+
+def print_indicators(args: argparse.Namespace) -> int:
+    try:
+        month = Month.parse(args.month)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    services = services_from(args)
+    if args.unit and args.unit not in {u.code for u in services.catalog.units}:
+        print(f"没有该责任单位：{args.unit}", file=sys.stderr)
+        return 1
+    if args.target and args.target not in {t.key for t in services.catalog.targets}:
+        print(f"没有该巡检对象：{args.target}", file=sys.stderr)
+        return 1
+    today = services.clock.now().astimezone(services.zone).date()
+    with services.sessions() as session:
+        found = monthly_indicators(session, services.catalog, services.zone, month, today)
+    if args.unit:
+        chosen = [found.units[args.unit]]
+    elif args.target:
+        chosen = [found.targets[args.target]]
+    else:
+        chosen = list(found.units.values())
+    if args.format == "json":
+        for report in chosen:
+            print(json.dumps(_as_json(report, str(month)), ensure_ascii=False))
+        return 0
+    print(f"{month.year}年{month.month}月 指标得分（{found.system}）")
+    if not (args.unit or args.target):
+        print(table(summary_columns(found), [summary_row(r) for r in chosen]))
+        return 0
+    (report,) = chosen
+    total = "不适用" if report.total is None else f"{report.total:.2f}"
+    print(f"{report.name}：综合得分 {total}（不适用的指标不计，其权重按比例折算给其余指标）")
+    print(table(TREE_COLUMNS, tree_rows(report)))
+    if args.unit:
+        targets = [found.targets[t.key] for t in services.catalog.targets if t.unit == args.unit]
+        if targets:
+            print()
+            print(table(summary_columns(found, "巡检对象"), [summary_row(r) for r in targets]))
+    return 0
+
+
+def _as_json(report: IndicatorReport, month: str) -> dict[str, object]:
+    return {
+        "month": month,
+        "scope": report.scope,
+        "key": report.key,
+        "name": report.name,
+        "total": report.total,
+        "indicators": [
+            {
+                "code": row.code,
+                "name": row.name,
+                "depth": row.depth,
+                "weight": row.weight,
+                "share": row.share,
+                "runs": row.runs,
+                "against": row.against,
+                "score": row.score,
+                "evidence_runs": list(row.evidence),
+            }
+            for row in report.rows
+        ],
+    }
 
 
 def write_ledger(args: argparse.Namespace) -> int:

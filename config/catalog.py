@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from config.durations import Duration, Probation
+from config.indicators import IndicatorMap, default_indicator_map
 from config.policies import ChasePolicy, FailureGuard, MaintenanceLimits, ScoringPolicy
 from config.secrets import AppriseUrl
 
@@ -244,11 +245,15 @@ class Catalog(_Strict):
     scoring: ScoringPolicy = ScoringPolicy()
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
     locations: list[Location] = Field(default_factory=list)
+    # The indicator system runs are scored on (a YAML file, relative to the catalog);
+    # None: the shipped map of seed 000 (config/indicators_2021.yaml).
+    indicator_map: str | None = None
 
     # Lookups by code, key and check id, built once (catalogs hold thousands of targets).
     _units: dict[str, Unit] = PrivateAttr(default_factory=dict)
     _targets: dict[str, TargetSpec] = PrivateAttr(default_factory=dict)
     _checks: dict[str, tuple[TargetSpec, CheckSpec]] = PrivateAttr(default_factory=dict)
+    _indicators: IndicatorMap | None = PrivateAttr(default=None)  # set by the loader
 
     def model_post_init(self, context: Any) -> None:
         # First occurrence wins, as the duplicate checks of the loader report the rest.
@@ -275,6 +280,15 @@ class Catalog(_Strict):
 
     def check(self, ident: str) -> tuple[TargetSpec, CheckSpec]:
         return self._checks[ident]
+
+    @property
+    def indicators(self) -> IndicatorMap:
+        """The indicator map named by ``indicator_map`` (loaded with the catalog), or the
+        shipped default."""
+        return self._indicators or default_indicator_map()
+
+    def use_indicators(self, found: IndicatorMap) -> None:
+        self._indicators = found
 
     def location_names(self) -> list[str]:
         return [location.name for location in self.locations] or [DEFAULT_LOCATION]

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from config.catalog import DEFAULT_LOCATION, Catalog
+from config.indicators import load_indicator_map
 from config.secrets import MissingSecretError, resolve_references
 
 PathPart = str | int
@@ -117,9 +118,29 @@ def parse_catalog(
     problems.extend(problem(p, m) for p, m in _cross_references(catalog, tick))
     if probe_params is not None:
         problems.extend(problem(p, m) for p, m in _probe_parameters(catalog, probe_params, tick))
+    if catalog.indicator_map is not None:
+        problems.extend(_indicator_map(catalog, Path(name).parent, probe_params, problem))
     if problems:
         raise CatalogError(problems)
     return catalog
+
+
+def _indicator_map(
+    catalog: Catalog,
+    base: Path,
+    probe_params: Mapping[str, type[BaseModel]] | None,
+    problem: Callable[[tuple[PathPart, ...], str], Problem],
+) -> list[Problem]:
+    """Load the catalog's own indicator map; its problems name the map file's YAML paths."""
+    assert catalog.indicator_map is not None
+    path = base / catalog.indicator_map
+    found, problems = load_indicator_map(path, probe_params)
+    if found is not None:
+        catalog.use_indicators(found)
+        return []
+    if problems and problems[0][0] == () and problems[0][2] is None:
+        return [problem(("indicator_map",), f"{path}: {problems[0][1]}")]
+    return [Problem(str(path), where, message, line) for where, message, line in problems]
 
 
 # libyaml when PyYAML has it: a catalog of thousands of targets parses in a second.

@@ -91,7 +91,9 @@ def _in_maintenance() -> ColumnElement[bool]:
     )
 
 
-def _counted(start: dt.datetime, end: dt.datetime) -> list[ColumnElement[bool]]:
+def counted_runs(start: dt.datetime, end: dt.datetime) -> list[ColumnElement[bool]]:
+    """Conditions of a run that judged its site in [start, end) (see the module's table);
+    the query must join ``CheckRow`` (for the maintenance windows of its target)."""
     return [
         Run.started_at >= start,
         Run.started_at < end,
@@ -112,7 +114,7 @@ def availability_by_target(
             func.sum(case((_site_down(), 0), else_=1)),
         )
         .join(CheckRow, CheckRow.id == Run.check_id)
-        .where(*_counted(start, end))
+        .where(*counted_runs(start, end))
         .group_by(CheckRow.target_key)
     )
     if targets is not None:
@@ -137,7 +139,7 @@ def check_history(
     rows = session.execute(
         select(Run.check_id, Run.started_at, Run.duration_ms, _site_down())
         .join(CheckRow, CheckRow.id == Run.check_id)
-        .where(Run.check_id.in_(list(check_ids)), *_counted(start, end))
+        .where(Run.check_id.in_(list(check_ids)), *counted_runs(start, end))
     )
     durations: dict[tuple[str, dt.date], list[int]] = defaultdict(list)
     down: dict[tuple[str, dt.date], int] = defaultdict(int)

@@ -29,6 +29,7 @@ from bot.console.api_models import (
 from bot.console.auth import ConsoleAuth, Viewer, api_viewer
 from bot.console.exports import parse_month, scorecards
 from bot.console.figures import local_today, overview
+from bot.console.indicator_pages import indicator_month
 from bot.console.listing import ORDERS, Sort, Status, TaskFilter, check_probes, task_query
 from bot.query_bounds import Offset, RowId, supported_moment
 from bot.services import Services
@@ -204,7 +205,11 @@ def scorecard_list(
 ) -> list[ScorecardOut]:
     chosen = parse_month(services, month)
     cards = scorecards(services, chosen, viewer)
-    return [ScorecardOut.of(card, str(chosen), rank) for rank, card in enumerate(cards, 1)]
+    reports = indicator_month(services, chosen).units
+    return [
+        ScorecardOut.of(card, str(chosen), rank, reports.get(card.unit_code))
+        for rank, card in enumerate(cards, 1)
+    ]
 
 
 def summary(services: Services, task: Task, probes: dict[str, str]) -> TaskSummary:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from tasks.indicators import IndicatorReport
 from tasks.models import Run
 from tasks.scorecard import Scorecard
 
@@ -152,9 +153,14 @@ class ScorecardOut(BaseModel):
     level: str
     red_list: bool
     black_list: bool
+    indicators: IndicatorsOut | None = Field(
+        default=None, description="本月指标得分（默认为 2021 年国家评估指标体系）"
+    )
 
     @classmethod
-    def of(cls, card: Scorecard, month: str, rank: int) -> ScorecardOut:
+    def of(
+        cls, card: Scorecard, month: str, rank: int, report: IndicatorReport | None = None
+    ) -> ScorecardOut:
         return cls(
             month=month,
             rank=rank,
@@ -177,4 +183,45 @@ class ScorecardOut(BaseModel):
             level=card.level,
             red_list=card.red_list,
             black_list=card.black_list,
+            indicators=IndicatorsOut.of(report) if report is not None else None,
         )
+
+
+class IndicatorOut(BaseModel):
+    code: str
+    name: str
+    depth: int = Field(description="0 为一级指标")
+    weight: float
+    share: float | None = Field(description="按适用的同级指标折算后的权重（%）；不适用为 null")
+    runs: int = Field(description="计分的巡检次数")
+    against: int = Field(description="其中出现对应问题的巡检次数")
+    score: float | None = Field(description="得分 0–100；不适用为 null")
+    evidence_runs: list[int] = Field(description="出现对应问题的巡检记录（最新的 20 条）")
+
+
+class IndicatorsOut(BaseModel):
+    total: float | None = Field(description="综合得分 0–100；全部不适用为 null")
+    items: list[IndicatorOut]
+
+    @classmethod
+    def of(cls, report: IndicatorReport) -> IndicatorsOut:
+        return cls(
+            total=report.total,
+            items=[
+                IndicatorOut(
+                    code=row.code,
+                    name=row.name,
+                    depth=row.depth,
+                    weight=row.weight,
+                    share=row.share,
+                    runs=row.runs,
+                    against=row.against,
+                    score=row.score,
+                    evidence_runs=list(row.evidence),
+                )
+                for row in report.rows
+            ],
+        )
+
+
+ScorecardOut.model_rebuild()  # its indicators are declared below it

@@ -13,6 +13,7 @@ from bot.console import (
     bulletins,
     campaigns,
     exports,
+    indicator_pages,
     login,
     maintenance,
     metrics,
@@ -55,6 +56,7 @@ def mount_console(app: FastAPI, services: Services) -> None:
     app.include_router(pages.router)
     app.include_router(task_pages.router)
     app.include_router(exports.router)
+    app.include_router(indicator_pages.router)
     app.include_router(metrics.router)
     app.include_router(maintenance.router)
     app.include_router(campaigns.router)
