@@ -33,7 +33,7 @@ from sandbox.catalog import (
 )
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
-from sandbox.guide_faults import GuideFaults, _empty_themes, _missing_for
+from sandbox.guide_faults import GuideFaults, _defects, _empty_themes, _GuideView, _process
 from sandbox.layout import PORTAL_SITE
 from sandbox.portal import blank_form, sample_form
 from sandbox.registration import SMS_INBOX_PATH, registration_routes
@@ -43,7 +43,7 @@ from sandbox.site import create_site_app
 from sandbox.spa.faults import SpaFaults
 
 STATIC = Path(__file__).parent / "static"
-PAGE_SIZE = 10
+PAGE_SIZE = 5  # the first portal shows 10 a page
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -52,21 +52,39 @@ def _card(item: ServiceItem) -> dict[str, str]:
     return {"id": item.id, "name": item.name, "dept": department.name if department else ""}
 
 
-def _guide(item: ServiceItem, guides: GuideFaults, spa: SpaFaults) -> dict[str, Any]:
-    """The guide as the API hands it out: labelled entries, materials and steps."""
-    department = department_by_code(item.department)
-    assert department is not None
-    entries: list[tuple[str, str, str]] = [  # (element, label shown, value)
-        ("设定依据", "办理依据", "；".join(item.basis)),
-        ("受理条件", "申请条件", "；".join(item.conditions)),
-        ("办理时限", "法定办结时限", item.legal_limit),
-        ("办理时限", "承诺办结时限", item.promised_limit),
-        ("收费标准", "是否收费", item.fee),
-        ("办理地点", "受理地点", item.location or department.window),
-        ("咨询电话", "咨询方式", department.consult_phone),
-        ("监督投诉电话", "投诉电话", department.complaint_phone),
+def _listing(query: str, hidden: list[str]) -> list[ServiceItem]:
+    """What the SPA's search lists, in 事项编码 (catalog) order, not by relevance: every
+    item the index finds, and every item sharing two characters in a row with the query
+    (相关事项). So an exact match may well be on page 2 (``公司设立登记`` is 6th)."""
+    folded = normalize(query)
+    if not folded:
+        return []
+    found = {hit.item.id for hit in SearchIndex(ITEMS, hidden).search(query)}
+    pairs = {folded[i : i + 2] for i in range(len(folded) - 1)}
+    gone = {normalize(name) for name in hidden}
+    return [
+        item
+        for item in ITEMS
+        if normalize(item.name) not in gone
+        and (item.id in found or any(pair in normalize(item.name) for pair in pairs))
     ]
-    missing = set(_missing_for(item, guides))
+
+
+def _guide(item: ServiceItem, guides: GuideFaults, spa: SpaFaults) -> dict[str, Any]:
+    """The guide as the API hands it out: labelled entries, materials and steps, with the
+    guide faults of the first portal (the same `_defects`) applied."""
+    changes, department, forms = _defects(item, guides.snapshot())
+    shown: Any = _GuideView(item, changes)
+    entries: list[tuple[str, str]] = [  # (label shown, value); an empty value is left out
+        ("办理依据", "；".join(shown.basis)),
+        ("申请条件", "；".join(shown.conditions)),
+        ("法定办结时限", shown.legal_limit),
+        ("承诺办结时限", shown.promised_limit),
+        ("是否收费", shown.fee),
+        ("受理地点", shown.location or department.window),
+        ("咨询方式", department.consult_phone),
+        ("投诉电话", department.complaint_phone),
+    ]
     materials = [
         {
             "name": m.name,
@@ -75,22 +93,26 @@ def _guide(item: ServiceItem, guides: GuideFaults, spa: SpaFaults) -> dict[str, 
             "count": "" if m.copies is None else str(m.copies),
             "note": m.note or "无",
         }
-        for m in item.materials
+        for m in shown.materials
     ]
+    files = f"/uploads/bszn/2019/{item.id}" if forms == "dead" else f"/files/{item.id}"
     return {
         "id": item.id,
         "name": item.name,
         "dept": department.name,
         "kind": item.kind,
         "result": item.result,
-        "info": [(label, value) for name, label, value in entries if name not in missing],
-        "materials": [] if "申请材料" in missing else materials,
-        "steps": []
-        if "办理流程" in missing
-        else [{"name": s.name, "what": s.description, "limit": s.time_limit} for s in item.process],
+        "info": [(label, value) for label, value in entries if value],
+        "materials": materials,
+        "steps": [
+            {"name": s.name, "what": s.description, "limit": s.time_limit}
+            for s in _process(item, changes)
+        ],
         "wide": spa.mobile_overflow,
-        "blank_form": {"name": item.blank_form_name, "href": f"/files/{item.id}/blank.docx"},
-        "sample_form": f"/files/{item.id}/sample.pdf",
+        "blank_form": None
+        if forms == "none"
+        else {"name": item.blank_form_name, "href": f"{files}/blank.docx"},
+        "sample_form": None if forms in ("none", "no_sample") else f"{files}/sample.pdf",
     }
 
 
@@ -137,16 +159,20 @@ def spa_routes(
             page = max(1, int(request.query_params.get("page", "1")))
         except ValueError:
             page = 1
-        if faults.search_empty or not query:
-            hits: list[ServiceItem] = []
-        else:
-            index = SearchIndex(ITEMS, faults.items_missing)
-            hits = [hit.item for hit in index.search(query)]
+        hits = [] if faults.search_empty else _listing(query, faults.items_missing)
         if any(normalize(word) in normalize(query) for word in faults.error_keywords):
             return JSONResponse({"code": 500, "msg": "检索服务异常"}, status_code=500)
-        shown = hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        served = 1 if spa.pager_stuck else page  # the fault: the page number is ignored
+        shown = hits[(served - 1) * PAGE_SIZE : served * PAGE_SIZE]
         return JSONResponse(
-            {"total": len(hits), "page": page, "size": PAGE_SIZE, "list": list(map(_card, shown))}
+            {
+                "total": len(hits),
+                "page": page,
+                "size": PAGE_SIZE,
+                "list": list(map(_card, shown)),
+                # A healthy variant: later pages' cards open by script, without links.
+                "linked": not (spa.next_page_unlinked and page > 1),
+            }
         )
 
     async def guide(request: Request) -> Response:

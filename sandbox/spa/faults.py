@@ -2,7 +2,8 @@
 
 The SPA shares the portal's own sections (search faults, registration, consultation, guides);
 this section holds what only a script-rendered portal shows: how long its JSON APIs take,
-a search API that answers slowly, a phone check refused by the server only, a wide table.
+a search API that answers slowly, a pager stuck on page 1, a phone check refused by the
+server only, a wide table.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ class SpaFaults(FaultFields):
     search_delay_ms: int = 0  # extra delay of the search API only (9000: a 9 s answer)
     server_rejected_segments: list[str] = field(default_factory=list)  # refused by the API
     mobile_overflow: bool = False  # guide pages carry a table wider than a phone
+    pager_stuck: bool = False  # 下一页 shows page 1's results again (the page is ignored)
+    # A healthy variant: result cards from page 2 on have no links (opened by a script).
+    next_page_unlinked: bool = False
 
     def _check_rules(self, name: str, value: Any) -> None:
         if name == "server_rejected_segments" and (

@@ -56,6 +56,11 @@
       + '<span>' + esc(item.dept) + '</span></div>';
   }
 
+  function plainCard(item) {
+    return '<div class="card" data-id="' + esc(item.id) + '" onclick="location.hash=\'#/item/'
+      + esc(item.id) + '\'"><b>' + esc(item.name) + '</b><span>' + esc(item.dept) + '</span></div>';
+  }
+
   function failed(data) {
     view.innerHTML = '<h1>服务暂时无法访问</h1><p>' + esc(data.msg || '请稍后再试') + '</p>';
   }
@@ -95,7 +100,8 @@
         var pages = Math.max(1, Math.ceil(data.total / data.size));
         var more = page < pages ? '<button type="button" id="next">下一页</button>' : '';
         view.innerHTML = finder(q) + '<p>共找到 ' + data.total + ' 个相关事项</p>'
-          + (data.list.length ? data.list.map(card).join('') : '<p>未找到相关事项，请更换关键词</p>')
+          + (data.list.length ? data.list.map(data.linked === false ? plainCard : card).join('')
+            : '<p>未找到相关事项，请更换关键词</p>')
           + '<div class="pager"><span>第 ' + page + ' / ' + pages + ' 页</span>' + more + '</div>';
         bindFinder();
         var next = document.getElementById('next');
@@ -110,11 +116,12 @@
         if (data.httpStatus >= 400) { failed(data); return; }
         var facts = data.info.map(function (e) {
           return '<dt>' + esc(e[0]) + '</dt><dd>' + esc(e[1]) + '</dd>';
-        }).join('') + '<dt>空白表格</dt><dd><a href="' + esc(data.blank_form.href) + '">'
-          + esc(data.blank_form.name) + '</a></dd>';
+        }).join('') + '<dt>空白表格</dt><dd>' + (data.blank_form ? '<a href="' + esc(data.blank_form.href) + '">'
+          + esc(data.blank_form.name) + '</a>' : '无') + '</dd>';
         var rows = data.materials.map(function (m) {
           return '<tr><td>' + esc(m.name) + '</td><td>' + esc(m.from) + '</td><td>' + esc(m.shape)
-            + '</td><td>' + esc(m.count) + '</td><td><a href="' + esc(data.sample_form) + '">查看</a></td></tr>';
+            + '</td><td>' + esc(m.count) + '</td><td>'
+            + (data.sample_form ? '<a href="' + esc(data.sample_form) + '">查看</a>' : '无') + '</td></tr>';
         }).join('');
         var steps = data.steps.map(function (s) {
           return '<li><strong>' + esc(s.name) + '</strong>（' + esc(s.limit) + '）' + esc(s.what) + '</li>';
