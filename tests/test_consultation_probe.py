@@ -24,6 +24,8 @@ from core.clock import FakeClock
 from core.db import make_engine
 from core.results import Outcome
 from probes.consultation_state import ConsultationJournal
+from probes.consultation_steps import page_message
+from probes.pool import BrowserPool
 from sandbox.consultation import consultation_area
 from sandbox.consultation_desk import ConsultationDesk, ConsultationFaults
 from sandbox.faults import PortalFaults
@@ -490,3 +492,32 @@ async def test_a_required_field_the_probe_cannot_fill_is_inconclusive_not_a_refu
     report = await run_at(services, portal, SUBMITTED)
     assert report.outcome is Outcome.INCONCLUSIVE, report.result
     assert "请选择受理部门" in report.result.error and "selectors" in report.result.error
+
+
+@pytest.mark.parametrize(
+    ("html", "quoted"),
+    [
+        # The hint beside its field: label, the select's options and the hint make one line.
+        (
+            '<main><form><div class="row"><label>* 所属部门</label> <select><option>请选择部门'
+            "</option><option>省市场监督管理局</option></select> 所属部门不能为空</div>"
+            '<div class="row"><label>标题</label> <input value="巡检"></div>'
+            "<button>提交</button></form></main>",
+            "所属部门不能为空",
+        ),
+        # A dialog with its heading and button.
+        (
+            '<main><div role="alert"><h3>提示</h3><p>系统繁忙，信件提交失败，请稍后重试。</p>'
+            "<button>确定</button></div></main>",
+            "系统繁忙，信件提交失败，请稍后重试",
+        ),
+    ],
+    ids=["form-row", "dialog"],
+)
+async def test_a_quoted_message_is_the_message_not_the_whole_form_line(
+    browser_pool: BrowserPool, html: str, quoted: str
+) -> None:
+    async with browser_pool.context() as context:
+        page = await context.new_page()
+        await page.set_content(html)
+        assert await page_message(page) == quoted
