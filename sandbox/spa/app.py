@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -109,6 +109,9 @@ def _guide(item: ServiceItem, guides: GuideFaults, spa: SpaFaults) -> dict[str, 
             for s in _process(item, changes)
         ],
         "wide": spa.mobile_overflow,
+        "banner": spa.mobile_broken_image,
+        "tiny": spa.mobile_tiny_text,
+        "track": spa.mobile_script_error,
         "blank_form": None
         if forms == "none"
         else {"name": item.blank_form_name, "href": f"{files}/blank.docx"},
@@ -131,7 +134,10 @@ def spa_routes(
             await asyncio.sleep(wait_ms / 1000)
 
     async def shell(request: Request) -> Response:
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+        html = (STATIC / "index.html").read_text(encoding="utf-8")
+        if spa.mobile_no_viewport:
+            html = re.sub(r'<meta name="viewport"[^>]*>\n?', "", html)
+        return HTMLResponse(html)
 
     async def home(request: Request) -> Response:
         await delay()

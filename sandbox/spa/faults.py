@@ -25,6 +25,10 @@ class SpaFaults(FaultFields):
     search_delay_ms: int = 0  # extra delay of the search API only (9000: a 9 s answer)
     server_rejected_segments: list[str] = field(default_factory=list)  # refused by the API
     mobile_overflow: bool = False  # guide pages carry a table wider than a phone
+    mobile_no_viewport: bool = False  # the shell lacks its viewport meta
+    mobile_broken_image: bool = False  # guide pages show a banner image that is gone
+    mobile_tiny_text: bool = False  # guide facts are set in 10px
+    mobile_script_error: bool = False  # the guide view calls a helper that is not loaded
     pager_stuck: bool = False  # 下一页 shows page 1's results again (the page is ignored)
     # A healthy variant: result cards from page 2 on have no links (opened by a script).
     next_page_unlinked: bool = False

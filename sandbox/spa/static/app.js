@@ -126,18 +126,21 @@
         var steps = data.steps.map(function (s) {
           return '<li><strong>' + esc(s.name) + '</strong>（' + esc(s.limit) + '）' + esc(s.what) + '</li>';
         }).join('');
-        view.innerHTML = '<h1>' + esc(data.name) + '</h1><p>实施机构：' + esc(data.dept) + '</p>'
+        view.innerHTML = (data.banner ? '<img class="banner" src="/spa/img/guide-banner.png" alt="办事指南">' : '')
+          + '<h1>' + esc(data.name) + '</h1><p>实施机构：' + esc(data.dept) + '</p>'
           + '<div class="tabs" role="tablist">'
           + '<button role="tab" aria-selected="true" data-tab="facts" aria-controls="facts">基本信息</button>'
           + '<button role="tab" aria-selected="false" data-tab="stuff" aria-controls="stuff">办理材料</button>'
           + '<button role="tab" aria-selected="false" data-tab="flow" aria-controls="flow">办事流程</button></div>'
-          + '<section role="tabpanel" id="facts"><dl class="facts">' + facts + '</dl></section>'
+          + '<section role="tabpanel" id="facts"><dl class="facts"' + (data.tiny ? ' style="font-size:10px"' : '')
+          + '>' + facts + '</dl></section>'
           + '<section role="tabpanel" id="stuff" hidden>'
           + (rows ? '<table class="' + (data.wide ? 'wide' : '') + '"><thead><tr><th>材料名称</th><th>来源渠道</th>'
             + '<th>材料形式</th><th>份数</th><th>示例样表</th></tr></thead><tbody>' + rows
             + '</tbody></table>' : '') + '</section>'
           + '<section role="tabpanel" id="flow" hidden>' + (steps ? '<ol>' + steps + '</ol>' : '') + '</section>'
           + (data.wide ? '<table class="wide"><tr><td>办理结果：' + esc(data.result) + '</td></tr></table>' : '');
+        if (data.track) setTimeout(function () { guideTracker.view(data.id); }, 0);
         view.querySelectorAll('[role=tab]').forEach(function (tab) {
           tab.addEventListener('click', function () {
             view.querySelectorAll('[role=tab]').forEach(function (t) {
