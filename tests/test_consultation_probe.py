@@ -31,9 +31,11 @@ from sandbox.consultation_desk import ConsultationDesk, ConsultationFaults
 from sandbox.faults import PortalFaults
 from sandbox.portal import create_portal_app
 from sandbox.server import SandboxServer
+from sandbox.spa.server import SpaPortalSandbox
 from tasks.catalog_sync import sync_catalog
 from tasks.lifecycle import Actor, Role
 from tasks.models import Run, Task, TaskState
+from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at
 
 pytestmark = pytest.mark.browser
@@ -521,3 +523,41 @@ async def test_a_quoted_message_is_the_message_not_the_whole_form_line(
         page = await context.new_page()
         await page.set_content(html)
         assert await page_message(page) == quoted
+
+
+# This module's `portal` is the first style's desk on a fake clock; `any_portal` gives it
+# or the SPA portal.
+StyledPortal = DeskPortal | SpaPortalSandbox
+
+
+def _style_params(portal: StyledPortal) -> dict[str, Any]:
+    """The SPA's letter form has a required 所属部门 select: the operator fills it."""
+    spa = isinstance(portal, SpaPortalSandbox)
+    return {"fill": {"所属部门": "省市场监督管理局"}} if spa else {}
+
+
+def _desk(portal: StyledPortal) -> ConsultationDesk:
+    return portal.consultation if isinstance(portal, SpaPortalSandbox) else portal.desk
+
+
+async def test_a_question_is_submitted_on_both_styles(
+    make_services: ServicesFactory, any_portal: StyledPortal
+) -> None:
+    catalog = portal_catalog(any_portal.url, probe="consultation", params=_style_params(any_portal))
+    report = await run_check(make_services(catalog), "sf-portal/consultation", record=False)
+    assert report.outcome is Outcome.PASS, report.result
+    (letter,) = _desk(any_portal).letters()
+    if isinstance(any_portal, SpaPortalSandbox):
+        assert letter.department == "省市场监督管理局"
+
+
+async def test_a_refused_question_quotes_the_refusal_on_both_styles(
+    make_services: ServicesFactory, any_portal: StyledPortal
+) -> None:
+    # The first style answers with a page, the SPA with a toast gone after 3 s.
+    _desk(any_portal).faults.update({"submit_fails": True})
+    catalog = portal_catalog(any_portal.url, probe="consultation", params=_style_params(any_portal))
+    report = await run_check(make_services(catalog), "sf-portal/consultation", record=False)
+    (finding,) = report.result.findings
+    assert finding.code == "consultation.submit_failed"
+    assert "系统繁忙" in finding.detail and "页面提示“" in finding.detail
