@@ -99,7 +99,7 @@ CHECKS = (
 async def rounds(count: int, workdir: Path) -> dict[str, Any]:
     portal = SpaPortalSandbox.start()
     sso = SsoSandbox.start()
-    sso.identity_faults.update({"slider_captcha": True})
+    sso.identity_faults.update({"slider_captcha": True, "spa_wording": True})
     pool = BrowserPool(BrowserOptions(executable_path=CHROMIUM), concurrency=2)
     try:
         services = wire(workdir, spa_catalog(portal, sso), pool=pool)

@@ -49,11 +49,12 @@ def _deadline_line(facts: TaskFacts) -> str:
 
 
 def _header(facts: TaskFacts) -> list[str]:
+    # The title already names the target, the problem and the task number (every channel
+    # shows it above the body): the body says the rest, not the same words again.
     return [
         f"责任单位：{facts.unit_name}",
-        f"巡检对象：{facts.target_name}（{facts.target_url}）",
+        f"巡检网址：{facts.target_url}",
         f"巡检项目：{facts.check_label}",
-        f"存在问题：{facts.problem}",
         f"具体内容：{facts.detail}",
     ]
 
@@ -64,7 +65,6 @@ def task_opened(facts: TaskFacts) -> Message:
         f"发现时间：{facts.opened_at:%Y-%m-%d %H:%M}（{facts.reason}）",
         _deadline_line(facts),
         f"证据与办理：{facts.link}",
-        f"任务编号：#{facts.task_id}",
         "请在整改时限前完成整改，并通过上方链接签收、报送整改说明；系统将自动复核。",
     ]
     return Message(
@@ -78,7 +78,6 @@ def task_reopened(facts: TaskFacts) -> Message:
         f"退回原因：{facts.reason}",
         _deadline_line(facts),
         f"证据与办理：{facts.link}",
-        f"任务编号：#{facts.task_id}",
         "请继续整改，完成后再次报送整改说明。",
     ]
     return Message(
@@ -90,7 +89,6 @@ def task_closed(facts: TaskFacts) -> Message:
     body = [
         *_header(facts),
         f"销号依据：{facts.reason}",
-        f"任务编号：#{facts.task_id}",
         f"详情：{facts.link}",
         "该整改任务已销号，感谢配合。",
     ]
@@ -100,7 +98,7 @@ def task_closed(facts: TaskFacts) -> Message:
 
 
 def _task_notice(tag: str, facts: TaskFacts, lines: list[str]) -> Message:
-    body = [*_header(facts), *lines, f"任务编号：#{facts.task_id}"]
+    body = [*_header(facts), *lines]
     return Message(
         f"【{tag}】{facts.target_name}：{facts.problem}（#{facts.task_id}）", "\n".join(body)
     )

@@ -50,7 +50,7 @@ from probes.search import CatalogSample
 
 # Guide links on real portals: /item/…, bszn (办事指南), guide, matter, sxxq (事项详情)…
 DEFAULT_ITEM_PATTERN = r"(?i)/item/|bszn|guide|matter|sxxq|itemdetail|item_?id="
-DEFAULT_ENTRY_WORDS = ("政务服务", "网上办事", "办事大厅")
+DEFAULT_ENTRY_WORDS = ("政务服务", "网上办事", "办事大厅", "一网通办")
 MAX_SCREENSHOTS = 6
 
 

@@ -22,7 +22,13 @@ from probes.base import ProbeContext
 from probes.consultation_state import CHINA, Consultation
 from probes.form_fill import fill_fields, unfilled_required
 from probes.landing import REACT_MS, act_and_land
-from probes.readers import QUERY_ENTRY, ReceiptCodes, read_receipt
+from probes.readers import (
+    MESSAGE_MAX_CHARS,
+    QUERY_ENTRY,
+    ReceiptCodes,
+    quoted_message,
+    read_receipt,
+)
 
 ENTRY_WORDS = re.compile(r"我要咨询|我要留言|我要写信|在线咨询|网上咨询|咨询投诉")
 TITLE_WORDS = re.compile(r"标题|主题")
@@ -48,6 +54,9 @@ _REPLY_TIME = re.compile(
     r"(?:\s*(\d{1,2}):(\d{2}))?"
 )
 _UNFILLED = re.compile(r"请选择|请填写|不能为空|为必填|必填项|请输入|未填写|请勾选")
+_DIALOG_CHROME = re.compile(
+    r"^(温馨提示|系统提示|提示|消息|确定|确认|关闭|取消|知道了|我知道了|好的|返回|×|✕|ok)$", re.I
+)
 _TROUBLE = re.compile(r"失败|繁忙|异常|错误|出错|不能为空|请填写|请选择|有误")
 
 
@@ -194,7 +203,7 @@ async def submit_question(
     codes = await _receipt_codes(ctx, page, reading)
     if not codes.found:
         await ctx.evidence.capture(page, "consult-submit-unread")
-        message = await _page_message(page)
+        message = await page_message(page)
         if message and _UNFILLED.search(message):
             # The form's own check of a field this probe did not fill (a required 所属部门
             # select): our gap, not the portal's.
@@ -456,16 +465,23 @@ async def _open_form_dialog(ctx: ProbeContext, page: Page) -> Locator | None:
     return await _field(page, ctx.selector("consult_content"), CONTENT_WORDS, "textarea")
 
 
-async def _page_message(page: Page) -> str:
+async def page_message(page: Page) -> str:
     """What the page says went wrong: an alert, else the first line that sounds like it."""
     alert = await locate.first_visible(
         [page.get_by_role("alert"), page.get_by_role("status"), page.locator(".toast")]
     )
     text = await (alert or page.locator("main, body").first).inner_text()
+    # A select's options (请选择部门) are choices, not something the page says.
+    options = {" ".join(t.split()) for t in await page.locator("option").all_inner_texts()}
     lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
-    if alert is None:
-        lines = [line for line in lines if _TROUBLE.search(line)][:1]
-    return "".join(lines)[:120].rstrip("。.!！")
+    lines = [line for line in lines if line not in options]
+    if alert is not None:
+        # The dialog's words, without its heading and buttons (提示 … 确定).
+        said = "".join(line for line in lines if not _DIALOG_CHROME.match(line))
+        return said[:MESSAGE_MAX_CHARS].rstrip("。.!！")
+    troubled = [line for line in lines if _TROUBLE.search(line)]
+    # The message itself, not the form row it stands in (label, input, hint).
+    return quoted_message(troubled[0], _TROUBLE) if troubled else ""
 
 
 def _reply_time(text: str) -> dt.datetime | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from playwright.async_api import BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
@@ -230,10 +230,24 @@ async def read_guide(
             continue  # nothing matched: the element is absent, not printed empty
         texts = [" ".join(text.split()) for text in texts]
         entries.append(Labelled(name, " ".join(texts), tuple(t for t in texts if t)))
-    downloads = tuple(
-        DownloadLink(item["text"], item["href"], item["context"]) for item in raw["downloads"]
-    )
-    return GuidePage(page.url, raw["title"], tuple(entries), downloads)
+    return GuidePage(page.url, raw["title"], tuple(entries), _downloads(raw["downloads"]))
+
+
+# Words a file link may carry instead of the file's name (a 示例样表 column of 查看 links).
+_GENERIC_LINK = re.compile(r"^(点击)?(查看|下载|预览|打开|详情)$|^$")
+
+
+def _downloads(raw: list[dict[str, str]]) -> tuple[DownloadLink, ...]:
+    """Each file once (one sample linked from every material row is one file), named by
+    its file name when the link only says 查看/下载."""
+    links: dict[str, DownloadLink] = {}
+    for item in raw:
+        text, href, context = item["text"], item["href"], item["context"]
+        if _GENERIC_LINK.match(text):
+            name = unquote(urlsplit(href).path.rsplit("/", 1)[-1]) or href
+            text = f"{context}（{name}）" if context else name
+        links.setdefault(href, DownloadLink(text, href, context))
+    return tuple(links.values())
 
 
 async def download_problem(browser: BrowserContext, url: str) -> str | None:

@@ -339,3 +339,34 @@ def _strings(data: object, depth: int) -> list[str]:
         return []
     values = data.values() if isinstance(data, dict) else data if isinstance(data, list) else ()
     return [text for value in values for text in _strings(value, depth - 1)]
+
+
+# -- form and refusal messages ---------------------------------------------------------------
+
+# Where a message ends: a sentence mark, or the gap between a form row's label, its
+# inputs' text and its hint (which read as one line of page text).
+_PIECES = re.compile(r"\s+|(?<=[。！!？?；;])")
+_LEAD_IN = re.compile(r"[:：]$")
+MESSAGE_MAX_CHARS = 120
+
+
+def quoted_message(text: str, pattern: re.Pattern[str]) -> str:
+    """The message itself out of the text around it, to quote in a finding: of a form row
+    (``* 联系电话 13800 联系电话格式有误``) or a dialog (``提示 / 提交失败，请稍后重试 / 确定``),
+    the sentence that says what went wrong (``联系电话格式有误``), without its end mark.
+
+    The last piece that says it wins (a row's hint comes after its select's 请选择), with
+    the piece before it when that one leads in with a colon (``提交失败：``); text in which
+    ``pattern`` finds nothing is returned whole (spaces folded), trimmed to its length.
+    """
+    folded = " ".join(text.split())
+    pieces = [piece for piece in _PIECES.split(folded) if piece]
+    hits = [i for i, piece in enumerate(pieces) if pattern.search(piece)]
+    if not hits:
+        said = folded
+    else:
+        hit = hits[-1]
+        said = pieces[hit]
+        if hit > 0 and _LEAD_IN.search(pieces[hit - 1]):
+            said = pieces[hit - 1] + said
+    return said[:MESSAGE_MAX_CHARS].rstrip("。.!！；;")

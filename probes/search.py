@@ -2,7 +2,9 @@
 
 Journey: open the home page, find the search box, search for each item (configured
 names, or a sample drawn from the portal's own catalog pages) and look for it among the
-first N results. Findings follow seed 001 附件1: "搜索网站上已有的“…”服务事项，搜索不到".
+first N results, following 下一页 when they span several pages (a pager that shows the same
+results again is ``search.pagination_broken``; a next page it cannot read, inconclusive).
+Findings follow seed 001 附件1: "搜索网站上已有的“…”服务事项，搜索不到".
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class SearchParams(CheckParams):
         "search.error_page",
         "search.item_not_found",
         "search.slow",
+        "search.pagination_broken",
     )
 
     items: list[str] = Field(default_factory=list)
@@ -85,6 +88,7 @@ class _Outcome:
     seconds: float = 0.0
     results: tuple[str, ...] = ()
     unread: str = ""  # what this probe could not read: no verdict on the item
+    pager_stuck: int = 0  # the page number whose 下一页 showed the same results again
 
 
 class SearchProbe(Probe):
@@ -172,20 +176,54 @@ class SearchProbe(Probe):
         if marker is not None:
             await ctx.evidence.capture(page, "search-error-page")
             return _Outcome(item, error=f"错误页面（{marker}）", seconds=seconds)
-        selector = ctx.selector("result_item")
-        if selector:
-            results = await locate.texts_of(page, selector, params.top_n)
-        else:
-            results = [text for text, _ in await locate.main_links(page, ctx.selector("results"))]
-            results = results[: params.top_n]
-        found = any(locate.name_matches(item, text) for text in results)
+        results = await _results(ctx, page, params.top_n)
         if not results and not says_no_results(await page.locator("body").inner_text()):
-            return _Outcome(
-                item,
-                seconds=seconds,
-                unread=f"搜索“{item}”后未能读出搜索结果，页面也未提示无结果"
-                "（请配置巡检对象 selectors.result_item 或 selectors.results）",
+            return _Outcome(item, seconds=seconds, unread=_unread_results(item))
+        return await self._turn_pages(ctx, page, item, params, results, seconds)
+
+    async def _turn_pages(
+        self,
+        ctx: ProbeContext,
+        page: Page,
+        item: str,
+        params: SearchParams,
+        results: list[str],
+        seconds: float,
+    ) -> _Outcome:
+        """Look for ``item`` among the first ``top_n`` results, following 下一页 (by the
+        page's answer, never a fixed wait) while they span more than the page shown."""
+        shown = list(results)
+        number = 1
+        while not any(locate.name_matches(item, text) for text in results):
+            if len(results) >= params.top_n:
+                break
+            button = await _next_page(page, ctx.selector("next_page"))
+            if button is None:
+                break
+            number += 1
+            landing = await act_and_land(
+                page, button.click, ctx.nav_timeout_ms, react_ms=min(ctx.nav_timeout_ms, REACT_MS)
             )
+            answer = landing.worst(_search_api(item, params.api_pattern))
+            status = answer.status if answer is not None else landing.status
+            if status is not None and status >= 400:
+                await ctx.evidence.capture(page, f"search-page{number}-http-{status}")
+                return _Outcome(
+                    item, error=f"翻到第 {number} 页时返回 HTTP {status}", seconds=seconds
+                )
+            more = await _results(ctx, page, params.top_n)
+            if not more:
+                if says_no_results(await page.locator("body").inner_text()):
+                    break
+                return _Outcome(
+                    item, seconds=seconds, unread=_unread_results(item, f"翻到第 {number} 页")
+                )
+            if more == shown:
+                await ctx.evidence.capture(page, "search-pager-stuck")
+                return _Outcome(item, seconds=seconds, results=tuple(results), pager_stuck=number)
+            shown = more
+            results = (results + more)[: params.top_n]
+        found = any(locate.name_matches(item, text) for text in results)
         if not found:
             await ctx.evidence.capture(page, "search-not-found")
         return _Outcome(item, found=found, seconds=seconds, results=tuple(results))
@@ -234,7 +272,20 @@ class SearchProbe(Probe):
                     subjects=tuple(o.item for o in errored),
                 )
             )
-        missing = [o for o in outcomes if not o.error and not o.found]
+        stuck = [o for o in outcomes if o.pager_stuck and not o.found]
+        if stuck:
+            findings.append(
+                Finding(
+                    code="search.pagination_broken",
+                    title="站内搜索结果无法翻页",
+                    detail=f"搜索{_quoted(o.item for o in stuck)}后点击“下一页”，"
+                    "页面仍显示上一页的同一批结果，其后的搜索结果无法查看",
+                    severity=Severity.MAJOR,
+                    subjects=tuple(o.item for o in stuck),
+                    data={o.item: list(o.results[:5]) for o in stuck},
+                )
+            )
+        missing = [o for o in outcomes if not o.error and not o.found and not o.pager_stuck]
         if missing:
             findings.append(
                 Finding(
@@ -300,6 +351,44 @@ async def _submit(page: Page, box: Locator, configured_button: str | None, wait_
     if button is None:
         return landing
     return await act_and_land(page, button.click, wait_ms, react_ms=react_ms)
+
+
+async def _results(ctx: ProbeContext, page: Page, limit: int) -> list[str]:
+    """The result names the page shows: by the configured selector, else its main links."""
+    selector = ctx.selector("result_item")
+    if selector:
+        return await locate.texts_of(page, selector, limit)
+    links = await locate.main_links(page, ctx.selector("results"))
+    return [text for text, _ in links][:limit]
+
+
+def _unread_results(item: str, where: str = "") -> str:
+    return (
+        f"搜索“{item}”后{where}未能读出搜索结果，页面也未提示无结果"
+        "（请配置巡检对象 selectors.result_item 或 selectors.results）"
+    )
+
+
+NEXT_PAGE = re.compile(r"^\s*(下一页|下页|后一页|下一頁|next|[>›»＞]|>>)\s*$", re.I)
+
+
+async def _next_page(page: Page, configured: str | None) -> Locator | None:
+    """The results' 下一页 control when it is shown and can be pressed, else None."""
+    if configured:
+        candidates = [page.locator(configured)]
+    else:
+        candidates = [
+            page.get_by_role("button", name=NEXT_PAGE),
+            page.get_by_role("link", name=NEXT_PAGE),
+        ]
+    found = await locate.first_visible(candidates)
+    if found is None:
+        return None
+    disabled = await found.evaluate(
+        "(el) => el.disabled || el.getAttribute('aria-disabled') === 'true'"
+        " || /\\bdisabled\\b/.test(el.className || '')"
+    )
+    return None if disabled else found
 
 
 _SEARCH_PATH = re.compile(r"search|query|keyword|sousuo|jiansuo|retriev|/ss\b|/so\b", re.I)

@@ -46,6 +46,44 @@ OLD_HALL_PATH = "/wsbsdt/index.html"
 
 
 @dataclass(frozen=True, slots=True)
+class EntryWording:
+    """How the portal presents its entry to the platform: the menu item and the home
+    page block (heading, platform name, summary, shortcuts as (label, path))."""
+
+    menu: str
+    heading: str
+    name: str
+    summary: str
+    home_path: str
+    shortcuts: tuple[tuple[str, str], ...]
+
+
+ENTRY_WORDING = {
+    "classic": EntryWording(
+        menu="政务服务",
+        heading="网上办事",
+        name="示范省政务服务网",
+        summary="全省政务服务事项“一网通办”，个人和法人办事请进入政务服务网。",
+        home_path="/",
+        shortcuts=(("个人办事", "/personal"), ("法人办事", "/legal"), ("部门服务", "/departments")),
+    ),
+    # The single-page platform's province: its own words, and ``#/`` routes.
+    "spa": EntryWording(
+        menu="一网通办",
+        heading="一网通办",
+        name="示范省一体化政务服务平台",
+        summary="企业和群众办事，一次登录、全省通办。",
+        home_path="/#/",
+        shortcuts=(
+            ("个人服务", "/#/list/personal"),
+            ("法人服务", "/#/list/legal"),
+            ("在线咨询", "/#/consult"),
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     id: int
     column: str
@@ -115,32 +153,30 @@ class GovPortalFaults(FaultFields):
     _range_message = _number_message
 
 
-def create_gov_portal_app(faults: GovPortalFaults, platform_url: str) -> Starlette:
-    """The government portal app, linking to the service platform at `platform_url`."""
+def create_gov_portal_app(
+    faults: GovPortalFaults, platform_url: str, style: str = "classic"
+) -> Starlette:
+    """The government portal app, linking to the service platform at `platform_url` in
+    the words of the platform's `style` (``classic`` or ``spa``)."""
     platform = platform_url.rstrip("/")
+    wording = ENTRY_WORDING[style]
 
     def entry_url() -> str | None:
         if faults.entry_missing:
             return None
-        return platform + OLD_HALL_PATH if faults.entry_dead else platform + "/"
+        return platform + OLD_HALL_PATH if faults.entry_dead else platform + wording.home_path
 
     def site() -> SiteInfo:
         url = entry_url()
         if url is None:
             return GOV_SITE
-        nav = (*GOV_SITE.nav[:3], NavLink("政务服务", url), *GOV_SITE.nav[3:])
+        nav = (*GOV_SITE.nav[:3], NavLink(wording.menu, url), *GOV_SITE.nav[3:])
         return replace(GOV_SITE, nav=nav)
 
     async def home(request: Request) -> Response:
         url = entry_url()
         shortcuts = (
-            []
-            if url is None
-            else [
-                ("个人办事", f"{platform}/personal"),
-                ("法人办事", f"{platform}/legal"),
-                ("部门服务", f"{platform}/departments"),
-            ]
+            [] if url is None else [(label, platform + path) for label, path in wording.shortcuts]
         )
         if faults.entry_dead:
             shortcuts = [(label, url or "") for label, _ in shortcuts]
@@ -149,6 +185,7 @@ def create_gov_portal_app(faults: GovPortalFaults, platform_url: str) -> Starlet
             "gov_home.html",
             {
                 "entry_url": url,
+                "entry": wording,
                 "shortcuts": shortcuts,
                 "columns": {
                     name: [a for a in ARTICLES if a.column == name] for name in COLUMNS.values()
@@ -205,8 +242,10 @@ class GovPortalSandbox(RunningSite):
         host: str = "127.0.0.2",
         port: int = 0,
         faults: GovPortalFaults | None = None,
+        style: str = "classic",
     ) -> GovPortalSandbox:
-        """Serve the portal (healthy unless `faults` says otherwise) and return when ready."""
+        """Serve the portal (healthy unless `faults` says otherwise) and return when ready;
+        `style` is the platform's (``spa``: its words and ``#/`` routes)."""
         faults = faults if faults is not None else GovPortalFaults()
-        app = create_gov_portal_app(faults, platform_url)
+        app = create_gov_portal_app(faults, platform_url, style)
         return cls(SandboxServer(app, host=host, port=port).start(), faults)

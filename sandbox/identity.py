@@ -156,6 +156,9 @@ def identity_routes(faults: IdentityFaults, directory: IdentityDirectory) -> lis
         bypass = request.headers.get(BYPASS_HEADER) or request.cookies.get(BYPASS_NAME)
         return bypass != BYPASS_TOKEN
 
+    def said(classic: str, spa: str) -> str:
+        return spa if faults.spa_wording else classic
+
     def login_form(request: Request, service: str, error: str = "", username: str = "") -> Response:
         return page(
             request,
@@ -167,6 +170,7 @@ def identity_routes(faults: IdentityFaults, directory: IdentityDirectory) -> lis
             username=username,
             unlabelled=faults.login_form_unlabelled,
             slider=slider_shown(request),
+            spa=faults.spa_wording,
         )
 
     async def home(request: Request) -> Response:
@@ -207,13 +211,18 @@ def identity_routes(faults: IdentityFaults, directory: IdentityDirectory) -> lis
                 message="登录服务暂时不可用，请稍后再试。",
             )
         if slider_shown(request) and form.get("slider_ok") != "1":
-            return login_form(request, service, "请先完成滑块验证", username)
+            unsolved = said("请先完成滑块验证", "请完成安全验证")
+            return login_form(request, service, unsolved, username)
         account = directory.account(username)
         if account is not None and faults.account_locked:
-            error = "该账号因连续输错密码次数过多已被锁定，请30分钟后再试，或通过“忘记密码”重置。"
+            error = said(
+                "该账号因连续输错密码次数过多已被锁定，请30分钟后再试，或通过“忘记密码”重置。",
+                "账户已冻结，请24小时后重试或联系客服解冻",
+            )
             return login_form(request, service, error, username)
         if account is None or password != account.password or faults.reject_valid_account:
-            return login_form(request, service, "用户名或密码错误，请重新输入。", username)
+            wrong = said("用户名或密码错误，请重新输入。", "账号或密码不正确")
+            return login_form(request, service, wrong, username)
         token = directory.open_session(account)
         if service and directory.system_for(service) is not None:
             target = with_ticket(service, directory.issue_ticket(account, service))

@@ -27,6 +27,9 @@ class IdentityFaults(FaultFields):
     # The login form's 滑块验证 (the SPA-style province's identity portal): a request carrying
     # the test bypass (X-Captcha-Bypass header or captcha_bypass cookie) sees no slider.
     slider_captcha: bool = False
+    # A healthy variant: the login page in the SPA-style province's words (用户名, 立即登录,
+    # messages in a tip line, 账户已冻结 …): nothing a probe reads is worded as above.
+    spa_wording: bool = False
 
 
 @dataclass

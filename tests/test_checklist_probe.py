@@ -32,6 +32,7 @@ from sandbox.gov_portal import GovPortalFaults, GovPortalSandbox
 from sandbox.guide_faults import GuideFaults, guide_fault_area
 from sandbox.portal import create_portal_app
 from sandbox.server import SandboxServer
+from sandbox.spa.server import SpaPortalSandbox
 from tasks.catalog_sync import sync_catalog
 from tasks.lifecycle import Actor, Role
 from tasks.models import Task, TaskState
@@ -49,6 +50,7 @@ class Sites:
     guides: GuideFaults
     gov: GovPortalSandbox
     site: PortalFaults
+    items: str = "/item/"  # where a guide is, before the item's id
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +75,33 @@ def sites(sites_server: Sites) -> Iterator[Sites]:
     sites_server.guides.reset()
     sites_server.gov.faults.reset()
     sites_server.site.reset()
+
+
+@pytest.fixture(scope="session")
+def spa_sites_server(spa_server: SpaPortalSandbox) -> Iterator[Sites]:
+    """The single-page platform and its province's government portal (一网通办, #/)."""
+    gov = GovPortalSandbox.start(spa_server.url, host="127.0.0.2", style="spa")
+    yield Sites(spa_server.url, spa_server.guides, gov, spa_server.faults, items="/#/item/")
+    gov.stop()
+
+
+@pytest.fixture(params=["classic", "spa"])
+def any_sites(request: pytest.FixtureRequest) -> Iterator[Sites]:
+    """Both sites of either sandbox style, healthy at the start and the end of the test."""
+    if request.param == "classic":
+        yield request.getfixturevalue("sites")
+        return
+    found: Sites = request.getfixturevalue("spa_sites_server")
+    spa: SpaPortalSandbox = request.getfixturevalue("spa_server")
+    spa.reset()
+    found.gov.faults.reset()
+    yield found
+    spa.reset()
+    found.gov.faults.reset()
+
+
+def guides_of(sites: Sites, *items: str, **more: Any) -> dict[str, Any]:
+    return {"guides": {"items": [f"{sites.items}{item}" for item in items], **more}}
 
 
 def entry(sites: Sites) -> dict[str, Any]:
@@ -141,10 +170,10 @@ async def test_catch_all_material_is_quoted(make_services: ServicesFactory, site
 
 
 async def test_materials_without_format_requirements(
-    make_services: ServicesFactory, sites: Sites
+    make_services: ServicesFactory, any_sites: Sites
 ) -> None:
-    sites.guides.update({"material_format_items": ["gsslj"]})
-    report = await check(make_services, sites, guides("gsslj", "pwxkzhf"))
+    any_sites.guides.update({"material_format_items": ["gsslj"]})
+    report = await check(make_services, any_sites, guides_of(any_sites, "gsslj", "pwxkzhf"))
     (unclear,) = report.result.findings
     assert unclear.code == "checklist.material_format_unclear"
     assert unclear.title == "办理材料未明确格式要求"
@@ -159,15 +188,17 @@ async def test_materials_without_format_requirements(
 
 
 async def test_phone_without_area_code_and_contact_equal_to_supervision(
-    make_services: ServicesFactory, sites: Sites
+    make_services: ServicesFactory, any_sites: Sites
 ) -> None:
-    sites.guides.update(
+    any_sites.guides.update(
         {
             "phone_without_area_code_items": ["gsslj"],
             "contact_equals_supervision_items": ["jszgrd"],
         }
     )
-    report = await check(make_services, sites, guides("gsslj", "jszgrd", "pwxkzhf"))
+    report = await check(
+        make_services, any_sites, guides_of(any_sites, "gsslj", "jszgrd", "pwxkzhf")
+    )
     (phones,) = report.result.findings
     assert phones.code == "checklist.phone_invalid"
     assert phones.subjects == ("公司设立登记", "教师资格认定")
@@ -188,12 +219,14 @@ async def test_time_limit_in_plain_days_is_unclear(
 
 
 async def test_missing_and_dead_form_downloads_are_separate_findings(
-    make_services: ServicesFactory, sites: Sites
+    make_services: ServicesFactory, any_sites: Sites
 ) -> None:
-    sites.guides.update(
+    any_sites.guides.update(
         {"no_form_items": ["gsslj"], "no_sample_items": ["pwxkzhf"], "dead_form_items": ["jszgrd"]}
     )
-    report = await check(make_services, sites, guides("gsslj", "pwxkzhf", "jszgrd", "hzqf"))
+    report = await check(
+        make_services, any_sites, guides_of(any_sites, "gsslj", "pwxkzhf", "jszgrd", "hzqf")
+    )
     missing = finding(report, "checklist.form_download_missing")
     assert missing.detail == (
         "公司设立登记：未提供表格下载及填写示范获取渠道；排污许可证核发：未提供填写示范获取渠道"
@@ -201,7 +234,14 @@ async def test_missing_and_dead_form_downloads_are_separate_findings(
     dead = finding(report, "checklist.form_download_dead")
     assert dead.subjects == ("教师资格认定",)
     assert "“教师资格认定申请表.docx”下载失败（HTTP 404）" in dead.detail
-    assert "“教师资格认定申请表（示范文本）.pdf”下载失败（HTTP 404）" in dead.detail
+    # The SPA's sample is one 查看 link per material row: one file, named by its file name.
+    sample = (
+        "教师资格认定申请表（示范文本）.pdf"
+        if any_sites.items == "/item/"
+        else "示例样表（sample.pdf）"
+    )
+    assert dead.detail.count("下载失败") == 2, dead.detail
+    assert f"“{sample}”下载失败（HTTP 404）" in dead.detail
     assert len(report.result.findings) == 2
 
 
@@ -237,10 +277,10 @@ async def test_empty_themes_and_departments_are_named_by_column(
 
 
 async def test_government_portal_without_entry_link(
-    make_services: ServicesFactory, sites: Sites
+    make_services: ServicesFactory, any_sites: Sites
 ) -> None:
-    sites.gov.faults.update({"entry_missing": True})
-    report = await check(make_services, sites, entry(sites))
+    any_sites.gov.faults.update({"entry_missing": True})
+    report = await check(make_services, any_sites, entry(any_sites))
     (missing,) = report.result.findings
     assert missing.code == "checklist.entry_missing"
     assert missing.title == "入口不统一"
@@ -251,10 +291,10 @@ async def test_government_portal_without_entry_link(
 
 
 async def test_government_portal_entry_leading_to_a_dead_page(
-    make_services: ServicesFactory, sites: Sites
+    make_services: ServicesFactory, any_sites: Sites
 ) -> None:
-    sites.gov.faults.update({"entry_dead": True})
-    report = await check(make_services, sites, entry(sites))
+    any_sites.gov.faults.update({"entry_dead": True})
+    report = await check(make_services, any_sites, entry(any_sites))
     (dead,) = report.result.findings
     assert dead.code == "checklist.entry_dead"
     assert "/wsbsdt/index.html）打开返回 HTTP 404" in dead.detail
@@ -520,3 +560,13 @@ async def test_a_province_adds_an_element_and_drops_others(
         make_services, sites, guides("gsslj", check_downloads=False, elements=kept, **added)
     )
     assert report.outcome is Outcome.PASS, report.result
+
+
+async def test_healthy_entry_and_guide_pass_on_both_styles(
+    make_services: ServicesFactory, any_sites: Sites
+) -> None:
+    report = await check(
+        make_services, any_sites, {**entry(any_sites), **guides_of(any_sites, "gsslj")}
+    )
+    assert report.outcome is Outcome.PASS, report.result
+    assert report.result.metrics["entry_links_found"] >= 1

@@ -24,14 +24,18 @@ from core.clock import FakeClock
 from core.db import make_engine
 from core.results import Outcome
 from probes.consultation_state import ConsultationJournal
+from probes.consultation_steps import page_message
+from probes.pool import BrowserPool
 from sandbox.consultation import consultation_area
 from sandbox.consultation_desk import ConsultationDesk, ConsultationFaults
 from sandbox.faults import PortalFaults
 from sandbox.portal import create_portal_app
 from sandbox.server import SandboxServer
+from sandbox.spa.server import SpaPortalSandbox
 from tasks.catalog_sync import sync_catalog
 from tasks.lifecycle import Actor, Role
 from tasks.models import Run, Task, TaskState
+from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at
 
 pytestmark = pytest.mark.browser
@@ -490,3 +494,73 @@ async def test_a_required_field_the_probe_cannot_fill_is_inconclusive_not_a_refu
     report = await run_at(services, portal, SUBMITTED)
     assert report.outcome is Outcome.INCONCLUSIVE, report.result
     assert "请选择受理部门" in report.result.error and "selectors" in report.result.error
+
+
+@pytest.mark.parametrize(
+    ("html", "quoted"),
+    [
+        # The hint beside its field: label, the select's options and the hint make one line.
+        (
+            '<main><form><div class="row"><label>* 所属部门</label> <select><option>请选择部门'
+            "</option><option>省市场监督管理局</option></select> 所属部门不能为空</div>"
+            '<div class="row"><label>标题</label> <input value="巡检"></div>'
+            "<button>提交</button></form></main>",
+            "所属部门不能为空",
+        ),
+        # A dialog with its heading and button.
+        (
+            '<main><div role="alert"><h3>提示</h3><p>系统繁忙，信件提交失败，请稍后重试。</p>'
+            "<button>确定</button></div></main>",
+            "系统繁忙，信件提交失败，请稍后重试",
+        ),
+    ],
+    ids=["form-row", "dialog"],
+)
+async def test_a_quoted_message_is_the_message_not_the_whole_form_line(
+    browser_pool: BrowserPool, html: str, quoted: str
+) -> None:
+    async with browser_pool.context() as context:
+        page = await context.new_page()
+        await page.set_content(html)
+        assert await page_message(page) == quoted
+
+
+# This module's `portal` is the first style's desk on a fake clock; `any_portal` gives it
+# or the SPA portal.
+StyledPortal = DeskPortal | SpaPortalSandbox
+
+
+def _style_params(portal: StyledPortal) -> dict[str, Any]:
+    """The SPA's letter form has a required 所属部门 select: the operator fills it."""
+    spa = isinstance(portal, SpaPortalSandbox)
+    return {"fill": {"所属部门": "省市场监督管理局"}} if spa else {}
+
+
+def _desk(portal: StyledPortal) -> ConsultationDesk:
+    return portal.consultation if isinstance(portal, SpaPortalSandbox) else portal.desk
+
+
+async def test_a_question_is_submitted_on_both_styles(
+    make_services: ServicesFactory, any_portal: StyledPortal
+) -> None:
+    before = len(_desk(any_portal).letters())  # the desk outlives one test
+    catalog = portal_catalog(any_portal.url, probe="consultation", params=_style_params(any_portal))
+    report = await run_check(make_services(catalog), "sf-portal/consultation", record=False)
+    assert report.outcome is Outcome.PASS, report.result
+    letters = _desk(any_portal).letters()
+    assert len(letters) == before + 1
+    letter = letters[-1]
+    if isinstance(any_portal, SpaPortalSandbox):
+        assert letter.department == "省市场监督管理局"
+
+
+async def test_a_refused_question_quotes_the_refusal_on_both_styles(
+    make_services: ServicesFactory, any_portal: StyledPortal
+) -> None:
+    # The first style answers with a page, the SPA with a toast gone after 3 s.
+    _desk(any_portal).faults.update({"submit_fails": True})
+    catalog = portal_catalog(any_portal.url, probe="consultation", params=_style_params(any_portal))
+    report = await run_check(make_services(catalog), "sf-portal/consultation", record=False)
+    (finding,) = report.result.findings
+    assert finding.code == "consultation.submit_failed"
+    assert "系统繁忙" in finding.detail and "页面提示“" in finding.detail

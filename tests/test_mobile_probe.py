@@ -28,8 +28,10 @@ from probes.registry import params_models, probe_kinds
 from probes.runner import ProbeRunner
 from sandbox.faults import FaultError
 from sandbox.mobile import MobileFaults, MobileSandbox
+from sandbox.spa.server import SpaPortalSandbox
 from tasks.lifecycle import Actor, Role
 from tasks.models import Task, TaskState
+from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at
 
 pytestmark = pytest.mark.browser
@@ -298,3 +300,30 @@ async def test_site_answering_503_everywhere_is_an_outage_not_page_errors(
     report = await run_check(make_services(h5_catalog(h5.url)), CHECK, record=False)
     assert report.outcome is Outcome.FAIL
     assert [f.code for f in report.result.findings] == ["site.http_error"]
+
+
+# The SPA province's guide route under its own faults: the same families, one run.
+SPA_MOBILE_FAULTS = {
+    "mobile_overflow": "mobile.horizontal_overflow",
+    "mobile_no_viewport": "mobile.no_viewport",
+    "mobile_broken_image": "mobile.broken_resource",
+    "mobile_script_error": "mobile.script_error",
+    "mobile_tiny_text": "mobile.small_text",
+}
+
+
+async def test_the_spa_style_shows_the_mobile_families_of_the_first(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox, broken: BrokenRun
+) -> None:
+    # The first style's faults are all in `broken` (one run); the SPA's guide route here.
+    expected = set(SPA_MOBILE_FAULTS.values())
+    assert expected <= {f.code for f in broken.result.findings}
+    spa = spa_portal
+    spa.spa.update({name: True for name in SPA_MOBILE_FAULTS})
+    params = {"pages": ["/#/item/gsslj"], "max_links": 0}
+    services = make_services(portal_catalog(spa.url, probe="mobile", params=params))
+    report = await run_check(services, "sf-portal/mobile", record=False)
+    found = {f.code: f for f in report.result.findings}
+    assert set(found) == expected, report.result
+    assert "guide-banner.png" in found["mobile.broken_resource"].detail
+    assert "guideTracker" in found["mobile.script_error"].detail

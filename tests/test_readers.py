@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from probes.guide_rules import Labelled, phone_problems, unclear_material_formats
@@ -12,6 +14,7 @@ from probes.readers import (
     is_busy_refusal,
     is_query_entry,
     phones_in,
+    quoted_message,
     read_greeting,
     read_number_rejection,
     read_number_rejection_in_answer,
@@ -224,3 +227,23 @@ def test_a_json_answer_refusing_the_number_is_read_unless_it_says_ok() -> None:
         "该号码无效"
     )
     assert read_number_rejection_in_answer(["无关", 3]) == ""
+
+
+TROUBLE = re.compile(r"失败|繁忙|异常|错误|出错|不能为空|请填写|请选择|有误")
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        # A form row: label, the text of its select, its hint — one line of page text.
+        ("* 所属部门 请选择部门 省市场监督管理局 所属部门不能为空", "所属部门不能为空"),
+        ("*联系电话 13800000000 联系电话格式有误。", "联系电话格式有误"),
+        # A dialog: its heading, the message, its button.
+        ("提示\n系统繁忙，信件提交失败，请稍后重试\n确定", "系统繁忙，信件提交失败，请稍后重试"),
+        ("提交失败： 标题不能为空", "提交失败：标题不能为空"),
+        ("您的信件提交失败。请稍后再试。", "您的信件提交失败"),
+        ("无法识别的提示", "无法识别的提示"),
+    ],
+)
+def test_a_quoted_message_is_the_sentence_not_the_form_line(text: str, quoted: str) -> None:
+    assert quoted_message(text, TROUBLE) == quoted

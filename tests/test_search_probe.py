@@ -183,3 +183,35 @@ async def test_spa_configured_selectors_and_sampled_hash_routes(
     report = await _run(make_services, spa_portal, params={"sample": sample}, selectors=selectors)
     assert report.outcome is Outcome.PASS, report.result
     assert report.result.metrics["searched"] == 2
+
+
+async def test_item_beyond_the_first_page_is_found_through_next_page(
+    make_services: ServicesFactory, any_portal: AnyPortal
+) -> None:
+    # The SPA lists 5 a page in 事项编码 order: 公司设立登记 is 6th, behind 下一页.
+    report = await _run(make_services, any_portal, params={"items": ["公司设立登记"]})
+    assert report.outcome is Outcome.PASS, report.result
+    assert report.result.metrics["found"] == 1
+
+
+async def test_spa_pager_stuck_on_page_one_is_pagination_broken(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    spa_portal.spa.update({"pager_stuck": True})
+    report = await _run(
+        make_services, spa_portal, params={"items": ["公司设立登记", "排污许可证核发"]}
+    )
+    (finding,) = report.result.findings
+    assert finding.code == "search.pagination_broken"
+    assert finding.subjects == ("公司设立登记",)  # 排污许可证核发 is on page 1
+    assert "下一页" in finding.detail
+
+
+async def test_spa_next_page_it_cannot_read_is_inconclusive(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    # Cards of page 2 without links: a layout unknown to the defaults, not a missing item.
+    spa_portal.spa.update({"next_page_unlinked": True})
+    report = await _run(make_services, spa_portal, params={"items": ["公司设立登记"]})
+    assert report.outcome is Outcome.INCONCLUSIVE, report.result
+    assert "翻到第 2 页" in report.result.error and "selectors.result_item" in report.result.error

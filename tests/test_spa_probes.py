@@ -1,8 +1,8 @@
 """The probes on the second sandbox style: a single-page portal rendering from JSON APIs
 behind a hash router and a spinner, with forms in dialogs and toasts gone after 3 s.
 
-Search runs on both styles in test_search_probe.py and SSO's slider CAPTCHA in
-test_sso_probe.py; here are the journeys whose SPA wording and waiting differ most, and
+Search, checklist, SSO, mobile and consultation tests run on both styles in their own
+files; here are the journeys whose SPA wording and waiting differ most, and
 the clean-rounds check: every SPA check, N rounds, no fault, no non-pass outcome.
 """
 
@@ -80,25 +80,6 @@ async def test_consultation_required_department_unknown_is_inconclusive(
     assert report.outcome is Outcome.INCONCLUSIVE, report.result
     assert "所属部门" in report.result.error and "params.fill" in report.result.error
     assert not spa_portal.consultation.letters()
-
-
-async def test_consultation_refusal_in_a_toast_is_quoted(
-    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
-) -> None:
-    spa_portal.consultation.faults.update({"submit_fails": True})
-    report = await _run(make_services, spa_portal, "consultation", {"fill": FILL})
-    (finding,) = report.result.findings
-    assert finding.code == "consultation.submit_failed"
-    assert "系统繁忙，信件提交失败" in finding.detail
-
-
-async def test_consultation_with_department_filled_is_submitted(
-    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
-) -> None:
-    report = await _run(make_services, spa_portal, "consultation", {"fill": FILL})
-    assert report.outcome is Outcome.PASS, report.result
-    (letter,) = spa_portal.consultation.letters()
-    assert letter.department == "省市场监督管理局"
 
 
 async def test_every_spa_check_passes_clean_rounds(

@@ -49,6 +49,16 @@ def sso(sso_world: SsoSandbox) -> Iterator[SsoSandbox]:
     sso_world.reset()
 
 
+@pytest.fixture(params=["classic", "spa"])
+def styled(request: pytest.FixtureRequest, sso: SsoSandbox) -> dict[str, Any]:
+    """The identity portal of either province: the first, or the SPA-style one (its own
+    words, a slider CAPTCHA passed by the configured bypass); the catalog settings it needs."""
+    if request.param == "classic":
+        return {}
+    sso.identity_faults.update({"slider_captcha": True, "spa_wording": True})
+    return {"captcha_bypass": BYPASS_BY_HEADER}
+
+
 def sso_catalog(
     world: SsoSandbox,
     *,
@@ -114,9 +124,9 @@ async def _run(make_services: ServicesFactory, world: SsoSandbox, **catalog: Any
 
 
 async def test_signing_in_once_opens_every_system_on_its_own_origin(
-    make_services: ServicesFactory, sso: SsoSandbox
+    make_services: ServicesFactory, sso: SsoSandbox, styled: dict[str, Any]
 ) -> None:
-    report = await _run(make_services, sso)
+    report = await _run(make_services, sso, **styled)
     assert report.outcome is Outcome.PASS, report.result
     assert report.result.metrics["signed_in"] == 3
     assert report.result.evidence.screenshots == ()
@@ -207,10 +217,10 @@ def test_faults_are_set_per_site_and_name_a_bad_field(sso: SsoSandbox) -> None:
 
 
 async def test_system_ignoring_the_ticket_asks_to_sign_in_again(
-    make_services: ServicesFactory, sso: SsoSandbox
+    make_services: ServicesFactory, sso: SsoSandbox, styled: dict[str, Any]
 ) -> None:
     sso.system("scjg").faults.update({"ignore_ticket": True})
-    report = await _run(make_services, sso)
+    report = await _run(make_services, sso, **styled)
     assert report.outcome is Outcome.FAIL
     (finding,) = report.result.findings
     assert finding.code == "sso.relogin_required"
@@ -283,11 +293,24 @@ async def test_identity_portal_refusing_the_test_account_is_a_login_failure(
     assert said in finding.detail
 
 
-async def test_locked_test_account_cannot_be_judged(
+async def test_spa_style_identity_portal_refusing_the_test_account_quotes_its_tip(
     make_services: ServicesFactory, sso: SsoSandbox
 ) -> None:
+    # Its message is a plain tip line (no role=alert), in words of its own.
+    sso.identity_faults.update(
+        {"slider_captcha": True, "spa_wording": True, "reject_valid_account": True}
+    )
+    report = await _run(make_services, sso, captcha_bypass=BYPASS_BY_HEADER)
+    (finding,) = report.result.findings
+    assert finding.code == "sso.login_failed"
+    assert "页面提示“账号或密码不正确”" in finding.detail
+
+
+async def test_locked_test_account_cannot_be_judged(
+    make_services: ServicesFactory, sso: SsoSandbox, styled: dict[str, Any]
+) -> None:
     sso.identity_faults.update({"account_locked": True})
-    report = await _run(make_services, sso)
+    report = await _run(make_services, sso, **styled)
     assert report.outcome is Outcome.INCONCLUSIVE
     assert report.result.findings == ()
     assert "已被锁定" in report.result.error

@@ -10,12 +10,13 @@ fault sections as the first portal, with wording of its own wherever a probe rea
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -58,12 +59,30 @@ from sandbox.spa.faults import SpaFaults
 from sandbox.spa.registration import spa_registration_routes
 
 STATIC = Path(__file__).parent / "static"
-PAGE_SIZE = 10
+PAGE_SIZE = 5  # the first portal shows 10 a page
 
 
 def _card(item: ServiceItem) -> dict[str, str]:
     department = department_by_code(item.department)
     return {"id": item.id, "name": item.name, "dept": department.name if department else ""}
+
+
+def _listing(query: str, hidden: list[str]) -> list[ServiceItem]:
+    """What the SPA's search lists, in 事项编码 (catalog) order, not by relevance: every
+    item the index finds, and every item sharing two characters in a row with the query
+    (相关事项). So an exact match may well be on page 2 (``公司设立登记`` is 6th)."""
+    folded = normalize(query)
+    if not folded:
+        return []
+    found = {hit.item.id for hit in SearchIndex(ITEMS, hidden).search(query)}
+    pairs = {folded[i : i + 2] for i in range(len(folded) - 1)}
+    gone = {normalize(name) for name in hidden}
+    return [
+        item
+        for item in ITEMS
+        if normalize(item.name) not in gone
+        and (item.id in found or any(pair in normalize(item.name) for pair in pairs))
+    ]
 
 
 def _guide(
@@ -74,7 +93,7 @@ def _guide(
     The guide faults apply as on the first portal (``_defects``): an element in
     ``missing_elements`` loses its entry, one in ``empty_elements`` is printed as 暂无.
     """
-    changes, department, _ = _defects(item, guides.snapshot())
+    changes, department, forms = _defects(item, guides.snapshot())
     view = _GuideView(item, changes)
     entry = online_entry(item, online, spa=True)
     entries: list[tuple[str, str, str]] = [  # (element, label shown, value)
@@ -104,6 +123,7 @@ def _guide(
         }
         for m in view.materials
     ]
+    files = f"/uploads/bszn/2019/{item.id}" if forms == "dead" else f"/files/{item.id}"
     return {
         "id": item.id,
         "name": item.name,
@@ -116,8 +136,13 @@ def _guide(
         if "办理流程" in missing
         else [{"name": s.name, "what": s.description, "limit": s.time_limit} for s in view.process],
         "wide": spa.mobile_overflow,
-        "blank_form": {"name": item.blank_form_name, "href": f"/files/{item.id}/blank.docx"},
-        "sample_form": f"/files/{item.id}/sample.pdf",
+        "banner": spa.mobile_broken_image,
+        "tiny": spa.mobile_tiny_text,
+        "track": spa.mobile_script_error,
+        "blank_form": None
+        if forms == "none"
+        else {"name": item.blank_form_name, "href": f"{files}/blank.docx"},
+        "sample_form": None if forms in ("none", "no_sample") else f"{files}/sample.pdf",
         "online": entry.__dict__,
     }
 
@@ -138,7 +163,10 @@ def spa_routes(
             await asyncio.sleep(wait_ms / 1000)
 
     async def shell(request: Request) -> Response:
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+        html = (STATIC / "index.html").read_text(encoding="utf-8")
+        if spa.mobile_no_viewport:
+            html = re.sub(r'<meta name="viewport"[^>]*>\n?', "", html)
+        return HTMLResponse(html)
 
     async def home(request: Request) -> Response:
         await delay()
@@ -169,16 +197,20 @@ def spa_routes(
             page = max(1, int(request.query_params.get("page", "1")))
         except ValueError:
             page = 1
-        if faults.search_empty or not query:
-            hits: list[ServiceItem] = []
-        else:
-            index = SearchIndex(ITEMS, faults.items_missing)
-            hits = [hit.item for hit in index.search(query)]
+        hits = [] if faults.search_empty else _listing(query, faults.items_missing)
         if any(normalize(word) in normalize(query) for word in faults.error_keywords):
             return JSONResponse({"code": 500, "msg": "检索服务异常"}, status_code=500)
-        shown = hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        served = 1 if spa.pager_stuck else page  # the fault: the page number is ignored
+        shown = hits[(served - 1) * PAGE_SIZE : served * PAGE_SIZE]
         return JSONResponse(
-            {"total": len(hits), "page": page, "size": PAGE_SIZE, "list": list(map(_card, shown))}
+            {
+                "total": len(hits),
+                "page": page,
+                "size": PAGE_SIZE,
+                "list": list(map(_card, shown)),
+                # A healthy variant: later pages' cards open by script, without links.
+                "linked": not (spa.next_page_unlinked and page > 1),
+            }
         )
 
     async def guide(request: Request) -> Response:

@@ -2,7 +2,8 @@
 
 The SPA shares the portal's own sections (search faults, registration, consultation, guides);
 this section holds what only a script-rendered portal shows: how long its JSON APIs take,
-a search API that answers slowly, a phone check refused by the server only, a wide table.
+a search API that answers slowly, a pager stuck on page 1, a phone check refused by the
+server only, a wide table.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ class SpaFaults(FaultFields):
     # the refusal is in the check's JSON answer, not on the page.
     blur_check_silent: bool = False
     mobile_overflow: bool = False  # guide pages carry a table wider than a phone
+    mobile_no_viewport: bool = False  # the shell lacks its viewport meta
+    mobile_broken_image: bool = False  # guide pages show a banner image that is gone
+    mobile_tiny_text: bool = False  # guide facts are set in 10px
+    mobile_script_error: bool = False  # the guide view calls a helper that is not loaded
+    pager_stuck: bool = False  # 下一页 shows page 1's results again (the page is ignored)
+    # A healthy variant: result cards from page 2 on have no links (opened by a script).
+    next_page_unlinked: bool = False
 
     def _check_rules(self, name: str, value: Any) -> None:
         if name == "server_rejected_segments" and (

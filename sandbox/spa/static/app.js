@@ -56,6 +56,11 @@
       + '<span>' + esc(item.dept) + '</span></div>';
   }
 
+  function plainCard(item) {
+    return '<div class="card" data-id="' + esc(item.id) + '" onclick="location.hash=\'#/item/'
+      + esc(item.id) + '\'"><b>' + esc(item.name) + '</b><span>' + esc(item.dept) + '</span></div>';
+  }
+
   function failed(data) {
     view.innerHTML = '<h1>服务暂时无法访问</h1><p>' + esc(data.msg || '请稍后再试') + '</p>';
   }
@@ -98,7 +103,8 @@
         var pages = Math.max(1, Math.ceil(data.total / data.size));
         var more = page < pages ? '<button type="button" id="next">下一页</button>' : '';
         view.innerHTML = finder(q) + '<p>共找到 ' + data.total + ' 个相关事项</p>'
-          + (data.list.length ? data.list.map(card).join('') : '<p>未找到相关事项，请更换关键词</p>')
+          + (data.list.length ? data.list.map(data.linked === false ? plainCard : card).join('')
+            : '<p>未找到相关事项，请更换关键词</p>')
           + '<div class="pager"><span>第 ' + page + ' / ' + pages + ' 页</span>' + more + '</div>';
         bindFinder();
         var next = document.getElementById('next');
@@ -114,18 +120,20 @@
         var facts = data.info.map(function (e) {
           return '<dt>' + esc(e[0]) + '</dt><dd>' + esc(e[1]) + '</dd>';
         }).join('')
-          + '<dt>空白表格</dt><dd><a href="' + esc(data.blank_form.href) + '">'
-          + esc(data.blank_form.name) + '</a></dd>';
+          + '<dt>空白表格</dt><dd>' + (data.blank_form ? '<a href="' + esc(data.blank_form.href) + '">'
+          + esc(data.blank_form.name) + '</a>' : '无') + '</dd>';
         var rows = data.materials.map(function (m) {
           return '<tr><td>' + esc(m.name) + '</td><td>' + esc(m.from) + '</td><td>' + esc(m.shape)
-            + '</td><td>' + esc(m.count) + '</td><td><a href="' + esc(data.sample_form) + '">查看</a></td></tr>';
+            + '</td><td>' + esc(m.count) + '</td><td>'
+            + (data.sample_form ? '<a href="' + esc(data.sample_form) + '">查看</a>' : '无') + '</td></tr>';
         }).join('');
         var steps = data.steps.map(function (s) {
           return '<li><strong>' + esc(s.name) + '</strong>' + (s.limit ? '（' + esc(s.limit) + '）' : '')
             + esc(s.what) + '</li>';
         }).join('');
         var online = data.online;
-        view.innerHTML = '<h1>' + esc(data.name) + '</h1><p>实施机构：' + esc(data.dept) + '</p>'
+        view.innerHTML = (data.banner ? '<img class="banner" src="/spa/img/guide-banner.png" alt="办事指南">' : '')
+          + '<h1>' + esc(data.name) + '</h1><p>实施机构：' + esc(data.dept) + '</p>'
           + '<p class="online">' + (online.badge ? '<span class="badge">' + esc(online.badge) + '</span> ' : '')
           + (online.new_tab
             ? '<button type="button" class="btn" id="apply-tab">' + esc(online.label) + '</button>'
@@ -134,7 +142,8 @@
           + '<button role="tab" aria-selected="true" data-tab="facts" aria-controls="facts">基本信息</button>'
           + '<button role="tab" aria-selected="false" data-tab="stuff" aria-controls="stuff">办理材料</button>'
           + '<button role="tab" aria-selected="false" data-tab="flow" aria-controls="flow">办事流程</button></div>'
-          + '<section role="tabpanel" id="facts"><dl class="facts">' + facts + '</dl></section>'
+          + '<section role="tabpanel" id="facts"><dl class="facts"' + (data.tiny ? ' style="font-size:10px"' : '')
+          + '>' + facts + '</dl></section>'
           + '<section role="tabpanel" id="stuff" hidden>'
           + (rows ? '<table class="' + (data.wide ? 'wide' : '') + '"><thead><tr><th>材料名称</th><th>来源渠道</th>'
             + '<th>材料形式</th><th>份数</th><th>示例样表</th></tr></thead><tbody>' + rows
@@ -143,6 +152,7 @@
           + (data.wide ? '<table class="wide"><tr><td>办理结果：' + esc(data.result) + '</td></tr></table>' : '');
         var tabButton = document.getElementById('apply-tab');
         if (tabButton) tabButton.addEventListener('click', function () { window.open('/' + online.href); });
+        if (data.track) setTimeout(function () { guideTracker.view(data.id); }, 0);
         view.querySelectorAll('[role=tab]').forEach(function (tab) {
           tab.addEventListener('click', function () {
             view.querySelectorAll('[role=tab]').forEach(function (t) {
