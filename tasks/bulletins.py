@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from config.catalog import Catalog
 from config.policies import ScoringPolicy
 from core.calendar import WorkingCalendar
+from tasks.indicators import IndicatorMonth, monthly_indicators
 from tasks.models import Bulletin
 from tasks.scorecard import (
     TABLE_COLUMNS,
@@ -111,12 +112,12 @@ def bulletin_title(month: Month) -> str:
     return f"{month.year}年{month.month}月 政务服务平台整改工作通报"
 
 
-def bulletin_tables(cards: Sequence[Scorecard]) -> tuple[BulletinTable, ...]:
-    """The public tables of a month: the ranking, then each unit's deductions per item.
-
-    Per-indicator scores computed from the month's runs belong here as one more table
-    (a unit per row, an indicator per column); the pages and the XLSX render every table.
-    """
+def bulletin_tables(
+    cards: Sequence[Scorecard], indicators: IndicatorMonth | None = None
+) -> tuple[BulletinTable, ...]:
+    """The public tables of a month: the ranking, each unit's deductions per item, and
+    each unit's 一级 indicator scores from the month's runs (``tasks.indicators``); the
+    pages and the XLSX render every table."""
     ranking = BulletinTable(
         "排名与等级", TABLE_COLUMNS, tuple(tuple(row) for row in table_rows(list(cards)))
     )
@@ -137,16 +138,38 @@ def bulletin_tables(cards: Sequence[Scorecard]) -> tuple[BulletinTable, ...]:
             for card in cards
         ),
     )
-    return (ranking, deductions) if items else (ranking,)
+    tables = (ranking, deductions) if items else (ranking,)
+    return tables + ((indicator_table(cards, indicators),) if indicators else ())
+
+
+def indicator_table(cards: Sequence[Scorecard], month: IndicatorMonth) -> BulletinTable:
+    """A unit per row: its 一级 indicators' scores and its 综合得分 (不适用 where no run
+    judged them); units in the ranking's order. Scores only: no runs, no evidence."""
+    reports = [month.units[card.unit_code] for card in cards if card.unit_code in month.units]
+    heads = reports[0].top if reports else []
+    columns = ("责任单位", *(f"{row.code} {row.name}" for row in heads), "综合得分")
+
+    def shown(score: float | None) -> str:
+        return NOT_APPLICABLE if score is None else f"{score:.2f}"
+
+    rows = tuple(
+        (report.name, *(shown(row.score) for row in report.top), shown(report.total))
+        for report in reports
+    )
+    return BulletinTable(f"指标得分（{month.system}）", columns, rows)
 
 
 def snapshot_of(
-    month: Month, cards: Sequence[Scorecard], policy: ScoringPolicy, today: dt.date
+    month: Month,
+    cards: Sequence[Scorecard],
+    policy: ScoringPolicy,
+    today: dt.date,
+    indicators: IndicatorMonth | None = None,
 ) -> BulletinSnapshot:
     return BulletinSnapshot(
         month=str(month),
         title=bulletin_title(month),
-        tables=bulletin_tables(cards),
+        tables=bulletin_tables(cards, indicators),
         red_list=board_names(list(cards), red=True),
         black_list=board_names(list(cards), red=False),
         red_at=policy.red_list_at,
@@ -172,11 +195,12 @@ def publish_bulletin(
     if session.get(Bulletin, str(month)) is not None:
         raise BulletinError(f"{month} 的通报已经发布，发布后数据不再变动")
     cards = monthly_scorecards(session, catalog, calendar, zone, month, today)
+    indicators = monthly_indicators(session, catalog, zone, month, today)
     bulletin = Bulletin(
         month=str(month),
         published_at=now,
         published_by=actor,
-        snapshot=snapshot_of(month, cards, catalog.scoring, today).as_json(),
+        snapshot=snapshot_of(month, cards, catalog.scoring, today, indicators).as_json(),
     )
     try:
         with session.begin_nested():  # two supervisors at once: the second is refused

@@ -161,6 +161,10 @@ def test_published_month_is_public_frozen_and_leaks_nothing_private(
     ranked = [(row[0], row[1], row[2]) for row in rows[1:4]]
     assert ranked == [("1", CITY, "0"), ("2", RIVER, "1"), ("3", COUNTY, "3")]
     assert "红榜" in shown.text and "/console" not in shown.text and "/u/" not in shown.text
+    # The 一级 indicators of seed 000's map, a unit a row, scores only.
+    assert "指标得分（" in shown.text and "A 服务成效度" in shown.text and "综合得分" in shown.text
+    scored = [row for row in rows if len(row) == 7 and row[0] in (CITY, RIVER, COUNTY)]
+    assert sorted(row[0] for row in scored) == sorted([CITY, RIVER, COUNTY])
     book = public.get("/public/bulletins/2026-11.xlsx")
     assert book.status_code == 200
     sheet = load_workbook(io.BytesIO(book.content)).worksheets[0]

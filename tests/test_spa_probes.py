@@ -76,10 +76,11 @@ async def test_registration_segment_rejected_by_the_server_check(
 async def test_consultation_required_department_unknown_is_inconclusive(
     make_services: ServicesFactory, spa_portal: SpaPortalSandbox
 ) -> None:
+    before = len(spa_portal.consultation.letters())  # the session's sandbox: others' letters
     report = await _run(make_services, spa_portal, "consultation", {})
     assert report.outcome is Outcome.INCONCLUSIVE, report.result
     assert "所属部门" in report.result.error and "params.fill" in report.result.error
-    assert not spa_portal.consultation.letters()
+    assert len(spa_portal.consultation.letters()) == before  # nothing was sent
 
 
 async def test_every_spa_check_passes_clean_rounds(
