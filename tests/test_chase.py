@@ -4,12 +4,16 @@ National Day holidays (10-01 to 10-07 off; Sunday 09-20 and Saturday 10-10 worke
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from bot.receivers import WebhookCatcher
 from bot.services import Services
 from core.clock import FakeClock
+from core.db import make_engine
 from tasks.lifecycle import Actor, Role
 from tests.conftest import ServicesFactory, at
 from tests.workflow_helpers import SECOND_CHECK, heard_by, notices, open_task, tree_catalog
@@ -133,3 +137,32 @@ async def test_quiet_hours_hold_the_chase_until_monday_morning(
     paths = sorted(post.path for post in webhook.messages[opened:])
     assert paths == ["/contact", "/county-leader"]
     assert all(post.title.startswith("【催办】") for post in webhook.messages[opened:])
+
+
+def test_two_sweeps_at_once_climb_each_rung_once(
+    make_services: ServicesFactory, engine: Engine, clock: FakeClock
+) -> None:
+    """The chase in two processes (two engines, two threads): a rung is one claimed
+    transition, so the overdue notices are written once, whoever sweeps first."""
+    catalog = tree_catalog("json://127.0.0.1:9", chase="chase: {digest: false}")
+    first = make_services(catalog, engine=engine, clock=clock)
+    other_engine = make_engine(make_url(engine.url).render_as_string(hide_password=False))
+    second = make_services(catalog, engine=other_engine, clock=clock)
+    task = open_task(first, clock)
+    clock.set(at("2026-10-11 10:00"))  # one working day overdue
+    start = threading.Barrier(2)
+
+    def sweep(services: Services) -> None:
+        start.wait()
+        services.chase.sweep()
+
+    threads = [threading.Thread(target=sweep, args=(s,)) for s in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    other_engine.dispose()
+    assert [n.kind for n in notices(first) if n.kind == "overdue"] == ["overdue", "overdue"]
+    with first.sessions() as session:
+        actions = [h.action for h in first.desk.get(session, task.id).history]
+    assert actions == ["opened", "overdue"], actions  # each rung once
