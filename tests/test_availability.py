@@ -77,6 +77,10 @@ def a_week_of_runs(services: Services) -> None:
         services.maintenance.add(
             session, "county-portal", at("2026-11-04 01:00"), at("2026-11-04 03:00"), "升级", "ops"
         )
+        # An overlapping second window: the run inside both is taken out once.
+        services.maintenance.add(
+            session, "county-portal", at("2026-11-04 01:30"), at("2026-11-04 02:30"), "割接", "ops"
+        )
     run(services, COUNTY_SEARCH, "2026-11-04 02:00", 9, Outcome.FAIL, HTTP_ERROR)  # maintenance
     run(services, COUNTY_SEARCH, "2026-11-05 10:00", 9, Outcome.FAIL, UNREACHABLE, held=True)
     run(services, COUNTY_GUIDES, "2026-11-04 10:00", 8)
