@@ -20,7 +20,7 @@ from tests.roles_helpers import CuttableProxy, Fleet, rows, throwaway_database, 
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
-OUTAGE_S = 5
+OUTAGE_S = 30  # as long as the issue asks: past the lease and the queue's reconnection backoff
 RUN_FOR_S = 30  # the small catalog runs this long from the start of the processes
 UNIT = """
 units:
