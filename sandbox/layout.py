@@ -73,6 +73,12 @@ def _search_box_unlabelled(request: Request) -> bool:
     return bool(faults is not None and faults.search_box_unlabelled)
 
 
+def _chat_widget(request: Request) -> bool:
+    # The 智能客服 widget: on a portal serving the assistant area, unless switched off.
+    faults = getattr(request.app.state, "assistant_faults", None)
+    return bool(faults is not None and not faults.widget_missing)
+
+
 def render(
     request: Request,
     template: str,
@@ -87,6 +93,7 @@ def render(
         "q": request.query_params.get("q", ""),
         "path": request.url.path,
         "search_box_unlabelled": _search_box_unlabelled(request),
+        "chat_widget": _chat_widget(request),
     }
     full.update(context or {})
     return TEMPLATES.TemplateResponse(request, template, full, status_code=status_code)

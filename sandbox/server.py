@@ -17,6 +17,7 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp
 
+from sandbox.assistant import AssistantFaults, assistant_area
 from sandbox.consultation import consultation_area
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
@@ -191,6 +192,7 @@ class PortalSandbox(RunningSite):
         consultation: ConsultationDesk | None = None,
         guides: GuideFaults | None = None,
         online: OnlineFaults | None = None,
+        assistant: AssistantFaults | None = None,
     ) -> None:
         self.server = server
         self.faults = faults
@@ -198,6 +200,7 @@ class PortalSandbox(RunningSite):
         self.consultation = consultation or ConsultationDesk()
         self.guides = guides or GuideFaults()
         self.online = online or OnlineFaults()
+        self.assistant = assistant or AssistantFaults()
 
     @classmethod
     def start(
@@ -206,15 +209,18 @@ class PortalSandbox(RunningSite):
         """Serve a portal (healthy unless `faults` says otherwise) and return when ready."""
         faults = faults if faults is not None else PortalFaults()
         registration, consultation, guides = RegistrationDesk(), ConsultationDesk(), GuideFaults()
+        assistant = AssistantFaults()
         areas = [
             registration_area(registration),
             consultation_area(consultation),
             guide_fault_area(guides),
+            assistant_area(assistant),
         ]
         online = OnlineFaults()
         app = create_portal_app(faults, areas, online)
+        app.state.assistant_faults = assistant  # every page's 智能客服 widget reads it
         server = SandboxServer(app, host=host, port=port).start()
-        return cls(server, faults, registration, consultation, guides, online)
+        return cls(server, faults, registration, consultation, guides, online, assistant)
 
     def sections(self) -> dict[str, FaultSection]:
         """The portal's fault sections by area name."""
@@ -224,6 +230,7 @@ class PortalSandbox(RunningSite):
             "consultation": self.consultation.faults,
             "guides": self.guides,
             "online": self.online,
+            "assistant": self.assistant,
         }
 
     def reset(self) -> None:

@@ -31,6 +31,8 @@ from sandbox.catalog import (
     items_of_theme,
     themes_of,
 )
+from sandbox.assistant import AREA_NAME as ASSISTANT_AREA
+from sandbox.assistant import AssistantFaults
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import (
@@ -55,6 +57,7 @@ from sandbox.registration import SMS_INBOX_PATH, registration_routes
 from sandbox.registration_state import RegistrationDesk
 from sandbox.search import SearchIndex, normalize
 from sandbox.site import create_site_app
+from sandbox.spa.chat import spa_chat_routes
 from sandbox.spa.faults import SpaFaults
 from sandbox.spa.registration import spa_registration_routes
 
@@ -154,6 +157,7 @@ def spa_routes(
     consultation: ConsultationDesk,
     guides: GuideFaults,
     online: OnlineFaults,
+    assistant: AssistantFaults,
 ) -> list[BaseRoute]:
     """The shell, its static files and the JSON APIs the shell renders from."""
 
@@ -299,6 +303,7 @@ def spa_routes(
         Route("/api/departments", departments, methods=["GET"]),
         Route("/api/letters", consult, methods=["POST"]),
         Route("/api/letters/query", consult_query, methods=["POST"]),
+        *spa_chat_routes(assistant, delay),
         # The guides' form files: the first portal's, under the same paths.
         Route("/files/{item_id}/blank.docx", blank_form, methods=["GET"]),
         Route("/files/{item_id}/sample.pdf", sample_form, methods=["GET"]),
@@ -319,18 +324,21 @@ def create_spa_app(
     consultation: ConsultationDesk,
     guides: GuideFaults,
     online: OnlineFaults | None = None,
+    assistant: AssistantFaults | None = None,
 ) -> Starlette:
     """The SPA portal app; every section can change while it serves."""
     online = online if online is not None else OnlineFaults()
+    assistant = assistant if assistant is not None else AssistantFaults()
     sections: dict[str, FaultSection] = {
         "spa": spa,
         "registration": registration.faults,
         "consultation": consultation.faults,
         "guides": guides,
         ONLINE_AREA: online,
+        ASSISTANT_AREA: assistant,
     }
     return create_site_app(
-        spa_routes(portal, spa, registration, consultation, guides, online),
+        spa_routes(portal, spa, registration, consultation, guides, online, assistant),
         site=PORTAL_SITE,
         page_faults=portal,
         faults=portal,
