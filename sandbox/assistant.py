@@ -170,4 +170,3 @@ def assistant_area(faults: AssistantFaults) -> SiteArea:
 
     routes: list[BaseRoute] = [Route("/znkf/ask.do", ask, methods=["POST"])]
     return SiteArea(AREA_NAME, routes, faults)
-

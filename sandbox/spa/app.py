@@ -20,6 +20,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from sandbox.assistant import AREA_NAME as ASSISTANT_AREA
+from sandbox.assistant import AssistantFaults
 from sandbox.catalog import (
     DEPARTMENTS,
     HOT_ITEM_IDS,
@@ -31,8 +33,6 @@ from sandbox.catalog import (
     items_of_theme,
     themes_of,
 )
-from sandbox.assistant import AREA_NAME as ASSISTANT_AREA
-from sandbox.assistant import AssistantFaults
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import (
