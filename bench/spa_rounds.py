@@ -55,6 +55,7 @@ def spa_catalog(portal: SpaPortalSandbox, sso: SsoSandbox) -> str:
             "columns": {"pages": ["/#/list/legal"]},
             "guides": {"items": ["/#/item/gsslj", "/#/item/sfzhl"]},
         },
+        "assistant": {"questions": ["公司设立登记", "住房公积金提取"], "required": True},
     }
     portal_checks = "".join(
         f"""
@@ -92,6 +93,7 @@ CHECKS = (
     "spa-portal/consultation",
     "spa-portal/mobile",
     "spa-portal/checklist",
+    "spa-portal/assistant",
     "spa-ids/sso",
 )
 

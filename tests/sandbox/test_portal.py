@@ -23,7 +23,8 @@ def test_home_page_has_three_columns_search_form_and_footer(client: httpx.Client
     assert "示范省政务服务网" in page.text
     for heading in ("个人办事", "法人办事", "部门服务", "热门事项", "通知公告"):
         assert heading in page.text
-    assert [f.get("action") for f in page.forms] == ["/search"]
+    # The header's search, and the 智能客服 widget's question form (posted by XHR).
+    assert [f.get("action") for f in page.forms] == ["/search", "/znkf/ask.do"]
     query_box = [i for i in page.inputs if i.get("name") == "q"]
     assert query_box and "请输入" in query_box[0]["placeholder"]
     assert "搜索" in page.buttons
