@@ -26,7 +26,7 @@ from config.catalog import Severity
 from core.results import Finding, Outcome, ProbeResult
 from probes.assistant_params import AssistantParams, Question
 from probes.base import Probe, ProbeContext, http_error_finding
-from probes.chat_widget import Answer, Widget, ask, find_entry, open_widget
+from probes.chat_widget import Answer, Widget, ask, find_entry, open_widget, shown_widget
 from probes.errors import Inconclusive
 from probes.locate import normalise
 
@@ -96,12 +96,15 @@ class AssistantProbe(Probe):
                 api=re.compile(params.api_pattern) if params.api_pattern else None,
                 settle_ms=ctx.nav_timeout_ms,
             )
+            found = session.found
             session.judge(question, answer)
+            if session.found > found and not ctx.evidence.screenshots:
+                await ctx.evidence.capture(widget.page, "chat-answer")
             if answer.pending or answer.navigated or answer.seconds is None:
                 # A late answer must not be read as the next question's: start afresh.
                 await session.close_tab(widget)
                 widget = None
-        return await session.result(widget)
+        return session.result()
 
 
 class _Session:
@@ -118,6 +121,10 @@ class _Session:
         self.answers: list[dict[str, object]] = []
 
     async def open(self) -> Widget | ProbeResult | None:
+        selectors = {name: self.ctx.selector(name) for name in ("chat_input", "chat_answer")}
+        shown = await shown_widget(self.page, selectors)
+        if shown is not None:
+            return shown  # a chat page: the configured box is there without an entry
         configured = self.ctx.selector("chat_entry")
         entry = await find_entry(self.page, configured, self.params.entry_words)
         if entry is None:
@@ -141,7 +148,6 @@ class _Session:
                 "请配置巡检对象 selectors.chat_entry（或巡检项 params.entry_words）；"
                 "确认该网站应提供智能客服的，可设巡检项 params.required: true"
             )
-        selectors = {name: self.ctx.selector(name) for name in ("chat_input", "chat_answer")}
         widget = await open_widget(self.page, entry, selectors, self.ctx.nav_timeout_ms)
         if widget is None:
             await self.ctx.evidence.capture(self.page, "chat-no-input")
@@ -177,7 +183,9 @@ class _Session:
             }
         )
         error = re.search(self.params.error_pattern, answer.text) if answer.text else None
-        if failed is not None or (error is not None and not relevant):
+        # A failing chat request or an error message, unless an answer naming the item
+        # came all the same (a failed side request is no citizen-visible defect).
+        if (failed is not None or error is not None) and not relevant:
             said = f"回复“{first_sentence(answer.text)}”" if answer.text else "未能作答"
             if failed is None:
                 why = ""
@@ -210,11 +218,15 @@ class _Session:
                 f"智能客服对“{question.item}”的回答未涉及该事项（回答：“{quoted}”）",
             )
 
+    @property
+    def found(self) -> int:
+        return len(self.slow) + len(self.irrelevant) + len(self.broken)
+
     def _add(self, kind: str, question: Question, detail: str) -> None:
         getattr(self, kind).append(detail)
         self.subjects[kind].append(question.item)
 
-    async def result(self, widget: Widget | None) -> ProbeResult:
+    def result(self) -> ProbeResult:
         kinds = (
             ("slow", "assistant.slow", "智能客服未及时作答"),
             ("irrelevant", "assistant.irrelevant", "智能客服回答与所问事项无关"),
@@ -240,8 +252,6 @@ class _Session:
         if unjudged:
             metrics["unjudged"] = list(self.unjudged)
         if findings:
-            if widget is not None:
-                await self.ctx.evidence.capture(widget.page, "chat-answers")
             summary = "、".join(f.title for f in findings)
             return ProbeResult(
                 Outcome.FAIL,

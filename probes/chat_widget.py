@@ -323,6 +323,16 @@ async def open_widget(
     return None
 
 
+async def shown_widget(page: Page, selectors: dict[str, str | None]) -> Widget | None:
+    """The widget when the configured chat box is already visible (a chat page)."""
+    configured = selectors.get("chat_input")
+    if not configured or await locate.first_visible([page.locator(configured)]) is None:
+        return None
+    if not await _wait_for_box(page.main_frame, configured, 0):
+        return None
+    return Widget(page, page.main_frame, selectors.get("chat_answer"))
+
+
 async def _wait_for_box(frame: Frame, configured: str | None, wait_ms: float) -> bool:
     try:
         if wait_ms > 0:
@@ -363,13 +373,12 @@ async def ask(
     answer = Answer(question)
     await widget.input.fill(question)
     await frame.evaluate(_WATCH_JS, [question, widget.answer_selector])
-    loads: list[Frame] = []
+    loads: list[Page] = []
 
-    def navigated(changed: Frame) -> None:
-        if changed == page.main_frame:
-            loads.append(changed)
+    def navigated(loaded: Page) -> None:
+        loads.append(loaded)  # a new document, not a #/ route change
 
-    page.on("framenavigated", navigated)
+    page.on("load", navigated)
     with _Calls(page, question, api) as calls:
         try:
             started = time.monotonic()
@@ -405,7 +414,7 @@ async def ask(
                 if answer.text and answer.seconds is None:
                     answer.seconds = round(time.monotonic() - started, 2)
         finally:
-            page.remove_listener("framenavigated", navigated)
+            page.remove_listener("load", navigated)
             answer.calls = list(calls.requests.values())
     answer.navigated = bool(loads)
     return answer
