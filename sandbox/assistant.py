@@ -13,7 +13,9 @@ items it most resembles as a list of candidates, or an apology. The fault sectio
 - ``error_items``: the chat API answers HTTP 500 and the widget says 系统繁忙;
 - ``link_only_items`` (a healthy variant, which must pass when its guide link is
   configured): the answer only links the guide, without naming the item;
-- ``widget_missing``: the pages carry no chat widget at all.
+- ``widget_missing``: the pages carry no chat widget at all;
+- ``entry_unlabelled``: the widget's entry is an icon without words or a name (only a
+  configured ``selectors.chat_entry`` finds it).
 
 Items are named by id or name (`gsslj` or `公司设立登记`). The first portal's widget posts a
 form by XHR to ``/znkf/ask.do`` and gets an HTML bubble back; the SPA's fetches JSON from
@@ -49,6 +51,7 @@ class AssistantFaults(FaultFields):
     """Chat widget defects; the default instance is a healthy, prompt assistant."""
 
     widget_missing: bool = False
+    entry_unlabelled: bool = False
     answer_delay_ms: int = 300  # how long a healthy answer takes
     slow_items: list[str] = field(default_factory=list)
     slow_ms: int = 12_000  # how long a slow answer takes

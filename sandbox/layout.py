@@ -79,6 +79,11 @@ def _chat_widget(request: Request) -> bool:
     return bool(faults is not None and not faults.widget_missing)
 
 
+def _chat_entry_unlabelled(request: Request) -> bool:
+    faults = getattr(request.app.state, "assistant_faults", None)
+    return bool(faults is not None and faults.entry_unlabelled)
+
+
 def render(
     request: Request,
     template: str,
@@ -94,6 +99,7 @@ def render(
         "path": request.url.path,
         "search_box_unlabelled": _search_box_unlabelled(request),
         "chat_widget": _chat_widget(request),
+        "chat_entry_unlabelled": _chat_entry_unlabelled(request),
     }
     full.update(context or {})
     return TEMPLATES.TemplateResponse(request, template, full, status_code=status_code)

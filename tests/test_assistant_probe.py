@@ -123,6 +123,21 @@ async def test_a_portal_without_the_widget_is_inconclusive_unless_required(
     assert missing.detail == f"网站页面（{any_portal.url}/）未找到智能客服入口"
 
 
+@pytest.mark.browser
+async def test_an_unlabelled_entry_is_found_by_its_configured_selector(
+    make_services: ServicesFactory, spa_portal: SpaPortalSandbox
+) -> None:
+    # An icon without words or name: the default words cannot find it (inconclusive).
+    spa_portal.assistant.update({"entry_unlabelled": True})
+    params = {"questions": ["公司设立登记"], "required": True}
+    catalog = portal_catalog(
+        spa_portal.url, probe="assistant", params=params, selectors={"chat_entry": ".zs-fab"}
+    )
+    services = make_services(catalog)
+    report = await services.runner.run(CHECK, *services.check(CHECK), full_trace=False)
+    assert report.outcome is Outcome.PASS, report
+
+
 def test_relevance_counts_names_cores_candidate_lists_and_guide_links() -> None:
     company = Question(item="公司设立登记")
     assert naming_words(company) == ["公司设立登记", "公司设立"]

@@ -25,7 +25,13 @@ def spa_chat_routes(
     """The widget's switch, its greeting and its answers; `delay` is the SPA's API delay."""
 
     async def widget(request: Request) -> Response:
-        return JSONResponse({"enabled": not faults.widget_missing, "title": "智能问答"})
+        return JSONResponse(
+            {
+                "enabled": not faults.widget_missing,
+                "title": "智能问答",
+                "labelled": not faults.entry_unlabelled,
+            }
+        )
 
     async def welcome(request: Request) -> Response:
         await delay()

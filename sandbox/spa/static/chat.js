@@ -20,7 +20,10 @@
   }
 
   function draw(config) {
-    var fab = el('button', {type: 'button', 'class': 'zs-fab', 'aria-label': config.title}, '问');
+    // An unlabelled entry: an icon drawn by CSS, no words, no name.
+    var fab = config.labelled
+      ? el('button', {type: 'button', 'class': 'zs-fab', 'aria-label': config.title}, '问')
+      : el('span', {'class': 'zs-fab zs-icon'});
     var box = el('section', {'class': 'zs-box', role: 'dialog', 'aria-label': config.title});
     box.hidden = true;
     var head = el('div', {'class': 'zs-head'}, config.title);
