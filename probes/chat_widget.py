@@ -34,6 +34,8 @@ CHAT_PATH = re.compile(
 BUSY_WORDS = (
     r"正在输入|输入中|正在思考|思考中|请稍候|请稍等|加载中|正在查询|正在为您|loading|typing"
 )
+# How long a widget gets to show its own message once its chat request failed.
+FAILURE_SHOWN_MS = 2_000
 _DATA_TYPES = frozenset({"fetch", "xhr", "eventsource"})
 _MARK = "data-govpatrol-chat"
 
@@ -359,6 +361,17 @@ async def _quiet(calls: _Calls, timeout_ms: float) -> None:
         )
 
 
+async def _first_piece(frame: Frame, timeout_ms: float) -> bool:
+    """Wait until the panel shows a piece of an answer; False when the time ran out."""
+    try:
+        await frame.wait_for_function(
+            f"() => ({_READ_JS})([{BUSY_WORDS!r}]).pieces.length > 0", timeout=timeout_ms
+        )
+        return True
+    except PlaywrightError:  # a timeout, or the page went away
+        return False
+
+
 async def ask(
     widget: Widget,
     question: str,
@@ -386,19 +399,15 @@ async def ask(
                 await widget.send_button.first.click()
             else:
                 await widget.input.press("Enter")
-            arrived = asyncio.ensure_future(
-                frame.wait_for_function(
-                    f"() => ({_READ_JS})([{BUSY_WORDS!r}]).pieces.length > 0",
-                    timeout=within_s * 1000,
-                )
-            )
+            arrived = asyncio.ensure_future(_first_piece(frame, within_s * 1000))
             failed = asyncio.ensure_future(calls.failed.wait())
             await asyncio.wait({arrived, failed}, return_when=asyncio.FIRST_COMPLETED)
-            if arrived.done() and arrived.exception() is None:
+            if arrived.done() and arrived.result():
                 answer.seconds = round(time.monotonic() - started, 2)
                 await _quiet(calls, settle_ms)  # a streamed answer: read it whole
             elif failed.done():
-                await _quiet(calls, min(settle_ms, 2_000))  # let the widget say so
+                # The request failed: give the widget a moment to say so (it may not).
+                await _first_piece(frame, min(within_s * 1000, FAILURE_SHOWN_MS))
             for task in (arrived, failed):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, PlaywrightError):
