@@ -144,6 +144,7 @@ def _tally(
     *,
     by_location: bool,
 ) -> dict[tuple[str, str | None], Availability]:
+    """Per (target key, location: None without ``by_location``), the counted runs."""
     judged = [
         Run.started_at >= start,
         Run.started_at < end,
@@ -186,8 +187,8 @@ def _tally(
             )
             .group_by(*places)
         )
-        for row in inside:
-            add(key, tuple(row), -1)
+        for window_row in inside:
+            add(key, tuple(window_row), -1)
     return {
         scope: Availability(counted[scope], available[scope])
         for scope in counted
