@@ -74,13 +74,17 @@ async def test_healthy_sites_agree_in_both_directions(
         # its page on the second.
         {"name": "居民身份证换领", "urls": {NATIONAL: first_page}},
     ]
-    report = await _run(make_services, first, second, items)
+    # And one drawn from the second site's listing, its code read on its guide.
+    spa = isinstance(second, SpaPortalSandbox)
+    listing = "/#/theme/legal?name=准营准办" if spa else "/legal?theme=准营准办"
+    sample = {"source": PROVINCE, "pages": [listing], "count": 1}
+    report = await _run(make_services, first, second, items, sample=sample)
     assert report.outcome is Outcome.PASS, report.result
     metrics = report.result.metrics
-    assert metrics["items_compared"] == 3
-    assert metrics["fields_compared"] == 15  # five fields of three items, none left unread
+    assert metrics["items_compared"] == 4
+    assert metrics["fields_compared"] == 20  # five fields of four items, none left unread
     assert "unjudged" not in metrics
-    assert report.result.summary == "3 个事项在各站点的办事指南一致"
+    assert report.result.summary == "4 个事项在各站点的办事指南一致"
 
 
 @pytest.mark.browser
