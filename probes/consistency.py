@@ -63,10 +63,12 @@ FINDING_KINDS: dict[str, tuple[str, tuple[Field, ...]]] = {  # code → (title, 
 class _Wanted:
     """An item to compare: what is known of it, and where (config path) it came from."""
 
-    code: str | None
+    code: str | None  # as configured: every page must print it, if it prints a code
     name: str | None
     urls: dict[str, str]
     origin: str  # items[0] or sample
+    # Read on a first site: addresses the item on the others, which may number it otherwise.
+    found_code: str | None = None
 
     @property
     def label(self) -> str:
@@ -138,6 +140,7 @@ class _Inspection:
         self.ctx = ctx
         self.params = params
         self.pages: dict[int, Page] = {}  # one tab per source, so both stay for evidence
+        self.down: dict[int, str] = {}  # sources that did not answer: not waited for again
         self.differences: list[_Difference] = []
         self.unjudged: list[str] = []
         self.compared = 0  # field comparisons made
@@ -201,7 +204,7 @@ class _Inspection:
         if len(sides) < 2:
             return
         self.items_compared += 1
-        name = item.name or item.code or sides[0].url
+        name = item.name or item.code or item.found_code or sides[0].url
         found = False
         for other in sides[1:]:
             for wanted in self.params.fields:
@@ -223,7 +226,7 @@ class _Inspection:
             return urljoin(self.base(source), configured)
         if source.item_url is None:
             return None
-        filled = item_address(source.item_url, item.code, item.name)
+        filled = item_address(source.item_url, item.code or item.found_code, item.name)
         return urljoin(self.base(source), filled) if filled is not None else None
 
     async def read(self, item: _Wanted, index: int, source: SourceParams, url: str) -> _Side | None:
@@ -231,9 +234,15 @@ class _Inspection:
         page = await self.page(index)
         where = f"{item.label}在{source.name}的办事指南（{url}）"
         hint = f"请检查巡检项 params.sources[{index}].item_url 或 {item.origin}.urls"
+        if index in self.down:
+            self.unjudged.append(
+                f"{where}未打开：{source.name}此前已无法访问（{self.down[index]}）"
+            )
+            return None
         try:
             response = await self.ctx.goto(page, url)
         except SiteUnreachable as exc:
+            self.down[index] = exc.reason
             self.unjudged.append(f"{where}无法打开（{exc.reason}）")
             return None
         if response is not None and response.status >= 400:
@@ -261,7 +270,7 @@ class _Inspection:
                 f"{where}显示的事项为{shown}；{hint}，或配置 params.sources[{index}].title_selector"
             )
             return None
-        item.code = item.code or (codes[0] if codes else None)
+        item.found_code = item.found_code or (codes[0] if codes else None)
         item.name = item.name or guide.title or None
         readings = {wanted: read_field(guide.entries, wanted) for wanted in self.params.fields}
         if not any(reading.read for reading in readings.values()):

@@ -155,6 +155,24 @@ async def test_an_item_or_a_field_one_site_lacks_is_unjudged_not_different(
     assert "params.sources[1].item_url 或 items[0].urls" in alone.result.error
 
 
+@pytest.mark.browser
+async def test_a_source_that_does_not_answer_is_not_waited_for_twice(
+    make_services: ServicesFactory, portal: PortalSandbox, free_tcp_port: int
+) -> None:
+    closed = f"http://127.0.0.1:{free_tcp_port}"  # nothing listens there
+    gone = {"name": PROVINCE, "base_url": closed, "item_url": "/item/{code}"}
+    params = {
+        "sources": [source(portal, NATIONAL), gone],
+        "items": [{"code": "gsslj"}, {"code": "hzqf"}],
+    }
+    services = make_services(portal_catalog(portal.url, probe="consistency", params=params))
+    report = await run_check(services, CHECK, record=False)
+    assert report.outcome is Outcome.INCONCLUSIVE, report.result
+    error = report.result.error
+    assert f"“公司设立登记”在{PROVINCE}的办事指南（{closed}/item/gsslj）无法打开" in error
+    assert f"“护照签发”在{PROVINCE}的办事指南（{closed}/item/hzqf）未打开" in error
+
+
 def test_params_name_what_is_wrong() -> None:
     models = params_models(probe_kinds())
     one = {"name": "甲", "item_url": "/item/{code}"}
