@@ -67,7 +67,7 @@ async def test_healthy_sites_agree_in_both_directions(
 ) -> None:
     first, second = pair
     first_page = "/#/item/sfzhl" if isinstance(first, SpaPortalSandbox) else "/item/sfzhl"
-    items = [
+    items: list[dict[str, Any]] = [
         {"code": "gsslj"},
         {"code": "hzqf", "name": "护照签发"},
         # By name only: its page on the first site is given, its code read there leads to
