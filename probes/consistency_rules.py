@@ -198,7 +198,9 @@ _NO_VISIT = re.compile(
 
 def visits(text: str) -> int | None:
     """“0次（全程网办）”, “零次”, “最多跑一次”, “无需到现场” → a count; None if unsaid."""
-    folded = _fold(text)
+    folded = _fold(text).strip()
+    if folded.isdigit():
+        return int(folded)  # a bare count under the 到现场次数 label
     match = _VISITS.search(folded)
     if match is not None:
         amount = number(match.group(1))
@@ -222,6 +224,11 @@ class Fee:
     amounts: frozenset[float] = frozenset()  # the sums printed (元), if any
 
 
+# Free of charge in more words than the checklist needs: 不收取费用 must not read as 收取.
+_FREE = re.compile(
+    r"不收[取费]|免费|免收|无收费|不涉及收费|零收费|无需缴费|无须缴费|不需缴费|不需要缴费"
+    r"|^无$|^否$|^0(\.0+)?\s*元"
+)
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*元")
 _CHARGED = re.compile(r"^是$|^收费$|^需收费|元|收取|收费标准为|按.{0,20}收费")
 
@@ -232,7 +239,7 @@ def fee(text: str) -> Fee | None:
     free = charged = False
     amounts: set[float] = set()
     for part in parts:
-        if FREE_OF_CHARGE.search(part):
+        if FREE_OF_CHARGE.search(part) or _FREE.search(part):
             free = True
         elif _CHARGED.search(part):
             charged = True

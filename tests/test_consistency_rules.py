@@ -51,6 +51,7 @@ def test_time_limits(first: str, second: str, verdict: Verdict) -> None:
         ("0次（全程网办）", "0次", SAME),
         ("零次", "全程网办", SAME),
         ("最多跑一次", "1次", SAME),
+        ("0", "0次（全程网办）", SAME),
         ("0次", "1次", DIFFERENT),
         ("1次", "2次", DIFFERENT),
         ("视情况而定", "1次", UNREADABLE),
@@ -65,6 +66,8 @@ def test_visits(first: str, second: str, verdict: Verdict) -> None:
     [
         ("不收费", "免费", SAME),
         ("不收费", "0元", SAME),
+        ("不收取费用", "不收费", SAME),
+        ("无需缴费", "0.00元", SAME),
         ("否", "无", SAME),  # 是否收费：否 / 收费标准：无
         ("是；120元/本", "120元/本（依据《…》）", SAME),
         ("是", "工本费10元", SAME),  # a charge without a sum says no other sum
