@@ -156,6 +156,27 @@ async def test_an_item_or_a_field_one_site_lacks_is_unjudged_not_different(
 
 
 @pytest.mark.browser
+async def test_a_configured_selector_reads_what_the_labels_do_not(
+    make_services: ServicesFactory, portal: PortalSandbox, spa_portal: SpaPortalSandbox
+) -> None:
+    # The classic guide without its 到现场次数 row: its 全程网办 badge still says no visit,
+    # and only a selector pointing at it reads it.
+    spa_portal.spa.update({"api_delay_ms": 100})
+    portal.guides.update({"missing_elements": ["gsslj:到现场次数"]})
+    badge = {"到现场次数": ".online-entry .badge"}
+    province = {**source(portal, PROVINCE), "selectors": badge}
+    params = {
+        "sources": [source(spa_portal, NATIONAL), province],
+        "items": [{"code": "gsslj"}],
+        "fields": ["到现场次数"],
+    }
+    services = make_services(portal_catalog(portal.url, probe="consistency", params=params))
+    report = await run_check(services, CHECK, record=False)
+    assert report.outcome is Outcome.PASS, report.result.error
+    assert report.result.metrics["fields_compared"] == 1
+
+
+@pytest.mark.browser
 async def test_a_source_that_does_not_answer_is_not_waited_for_twice(
     make_services: ServicesFactory, portal: PortalSandbox, free_tcp_port: int
 ) -> None:
