@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from probes.availability import AvailabilityProbe
 from probes.base import Probe
 from probes.checklist import ChecklistProbe
+from probes.consistency import ConsistencyProbe
 from probes.consultation import ConsultationProbe
 from probes.depth import DepthProbe
 from probes.mobile import MobileProbe
@@ -23,6 +24,7 @@ BUILT_IN: tuple[type[Probe], ...] = (
     ChecklistProbe,
     DepthProbe,
     AvailabilityProbe,
+    ConsistencyProbe,
 )
 
 

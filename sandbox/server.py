@@ -17,6 +17,7 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp
 
+from sandbox.consistency import ConsistencyFaults
 from sandbox.consultation import consultation_area
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
@@ -191,6 +192,7 @@ class PortalSandbox(RunningSite):
         consultation: ConsultationDesk | None = None,
         guides: GuideFaults | None = None,
         online: OnlineFaults | None = None,
+        consistency: ConsistencyFaults | None = None,
     ) -> None:
         self.server = server
         self.faults = faults
@@ -198,6 +200,7 @@ class PortalSandbox(RunningSite):
         self.consultation = consultation or ConsultationDesk()
         self.guides = guides or GuideFaults()
         self.online = online or OnlineFaults()
+        self.consistency = consistency or ConsistencyFaults()
 
     @classmethod
     def start(
@@ -211,10 +214,10 @@ class PortalSandbox(RunningSite):
             consultation_area(consultation),
             guide_fault_area(guides),
         ]
-        online = OnlineFaults()
-        app = create_portal_app(faults, areas, online)
+        online, consistency = OnlineFaults(), ConsistencyFaults()
+        app = create_portal_app(faults, areas, online, consistency)
         server = SandboxServer(app, host=host, port=port).start()
-        return cls(server, faults, registration, consultation, guides, online)
+        return cls(server, faults, registration, consultation, guides, online, consistency)
 
     def sections(self) -> dict[str, FaultSection]:
         """The portal's fault sections by area name."""
@@ -224,6 +227,7 @@ class PortalSandbox(RunningSite):
             "consultation": self.consultation.faults,
             "guides": self.guides,
             "online": self.online,
+            "consistency": self.consistency,
         }
 
     def reset(self) -> None:
