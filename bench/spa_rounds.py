@@ -2,7 +2,8 @@
 
 The single-page portal (hash router, JSON APIs answering in ``api_delay_ms``, spinner,
 forms in dialogs, toasts) and its identity portal with a slider CAPTCHA (bypass header
-configured): any outcome other than pass would be a false accusation. Prints per check the
+configured), compared with a classic portal for 同源一致性: any outcome other than pass would
+be a false accusation. Prints per check the
 outcomes and the run times, and one ``BENCH`` line.
 
     .venv/bin/python -m bench.spa_rounds --rounds 20
@@ -26,14 +27,16 @@ from bot.services import Services
 from core.results import Outcome
 from probes.pool import BrowserOptions, BrowserPool
 from sandbox.departments import masked
+from sandbox.server import PortalSandbox
 from sandbox.spa.server import SpaPortalSandbox
 from sandbox.sso_world import SsoSandbox
 
 SEGMENTS = ["138", "162", "170", "176", "199"]
 
 
-def spa_catalog(portal: SpaPortalSandbox, sso: SsoSandbox) -> str:
-    """The SPA province's checks, configured as an operator would from the README."""
+def spa_catalog(portal: SpaPortalSandbox, sso: SsoSandbox, national: PortalSandbox) -> str:
+    """The SPA province's checks, configured as an operator would from the README; the
+    classic portal stands for the national platform its guides are compared with."""
     systems = [
         {"name": s.system.name, "url": s.url + "/user"}
         | ({"user_text": masked(sso.account.name)} if s.system.masks_name else {})
@@ -54,6 +57,13 @@ def spa_catalog(portal: SpaPortalSandbox, sso: SsoSandbox) -> str:
         "checklist": {
             "columns": {"pages": ["/#/list/legal"]},
             "guides": {"items": ["/#/item/gsslj", "/#/item/sfzhl"]},
+        },
+        "consistency": {
+            "sources": [
+                {"name": "国家政务服务平台", "base_url": national.url, "item_url": "/item/{code}"},
+                {"name": "示范省一体化政务服务平台", "item_url": "/#/item/{code}"},
+            ],
+            "items": [{"code": "gsslj"}, {"code": "sfzhl"}],
         },
         "assistant": {"questions": ["公司设立登记", "住房公积金提取"], "required": True},
     }
@@ -93,6 +103,7 @@ CHECKS = (
     "spa-portal/consultation",
     "spa-portal/mobile",
     "spa-portal/checklist",
+    "spa-portal/consistency",
     "spa-portal/assistant",
     "spa-ids/sso",
 )
@@ -100,15 +111,17 @@ CHECKS = (
 
 async def rounds(count: int, workdir: Path) -> dict[str, Any]:
     portal = SpaPortalSandbox.start()
+    national = PortalSandbox.start()
     sso = SsoSandbox.start()
     sso.identity_faults.update({"slider_captcha": True, "spa_wording": True})
     pool = BrowserPool(BrowserOptions(executable_path=CHROMIUM), concurrency=2)
     try:
-        services = wire(workdir, spa_catalog(portal, sso), pool=pool)
+        services = wire(workdir, spa_catalog(portal, sso, national), pool=pool)
         return await play_rounds(services, CHECKS, count)
     finally:
         await pool.close()
         sso.stop()
+        national.stop()
         portal.stop()
 
 

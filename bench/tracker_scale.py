@@ -2,7 +2,8 @@
 SQLite and on PostgreSQL. Measures the overdue-tasks query, the monthly scorecards, the
 monthly indicator report (every unit's and target's indicator scores from the month's
 runs) and one chase sweep over 10,000 open tasks; also the console's target board (every
-check's last outcome, last pass and last failure), which has no bar of its own.
+check's last outcome, last pass and last failure) and the month's availability per target
+and location (runs from two locations by turns), which have no bar of their own.
 
     python -m bench.tracker_scale [--runs N] [--tasks N] [--units N] [--open N]
                                   [--databases sqlite,postgresql]
@@ -35,6 +36,7 @@ from bot.services import Services
 from core.clock import FakeClock
 from core.db import make_engine
 from notifications.chase import Rung, rung_for
+from tasks.availability import availability_by_location
 from tasks.indicators import monthly_indicators
 from tasks.lifecycle import TaskAction
 from tasks.models import FindingRow, Run, Task, TaskHistory, TaskState
@@ -53,6 +55,7 @@ CODES = (
     "site.unreachable",
 )
 CHUNK = 20_000
+LOCATIONS = ("互联网-电信", "政务外网")
 POSTGRES_ADMIN = os.environ.get(
     "GOVPATROL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -103,6 +106,8 @@ def fill(services: Services, runs: int, tasks: int, units: int, open_tasks: int)
                     "metrics": {},
                     "state": {},
                     "held": False,
+                    # Two locations by turns: a check's runs alternate between them.
+                    "location": LOCATIONS[(run_id // len(checks)) % len(LOCATIONS)],
                 }
             )
             if failed:
@@ -237,6 +242,14 @@ def measure(services: Services, repeats: int) -> dict[str, Any]:
             indicators = monthly_indicators(session, services.catalog, ZONE, Month(2026, 10), today)
         indicator_s.append(time.perf_counter() - started)
     judged = indicators.units["u0000"].row("A3-1")
+    month_start = dt.datetime(2026, 10, 1, tzinfo=ZONE)
+    month_end = dt.datetime(2026, 11, 1, tzinfo=ZONE)
+    location_s = []
+    for _ in range(3):
+        started = time.perf_counter()
+        with services.sessions() as session:
+            places = availability_by_location(session, month_start, month_end)
+        location_s.append(time.perf_counter() - started)
     board_s = []
     for _ in range(3):
         started = time.perf_counter()
@@ -258,6 +271,8 @@ def measure(services: Services, repeats: int) -> dict[str, Any]:
         "indicator_reports": len(indicators.units) + len(indicators.targets),
         "indicator_s": rounded(median(indicator_s), 3),
         "u0000_a3_1": f"{judged.against}/{judged.runs} → {judged.shown}",
+        "location_figures": sum(len(found) for found in places.values()),
+        "location_s": rounded(median(location_s), 3),
         "board_checks": len(board),
         "board_s": rounded(median(board_s), 3),
         "sweep_tasks": first.chased,
@@ -327,6 +342,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             r["sweep_s"] < 2,
             r["steady_sweep_s"],
             r["board_s"],
+            r["location_s"],
         ]
         for kind, r in results.items()
     ]
@@ -348,6 +364,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "<2s",
                 "steady sweep s",
                 "target board s",
+                "by location s",
             ],
             rows,
         )

@@ -67,8 +67,12 @@ async def run_check(
     record: bool = True,
     on_record: OnRecord | None = None,
     after_apply: AfterApply | None = None,
+    location: str | None = None,
 ) -> RunReport:
     """Run the check once, record the run and apply it to the check's tasks.
+
+    ``location`` is where a scheduled run comes from; a probe that keeps what each place
+    saw in its state (``Probe.state_by_location``) continues that location's state.
 
     ``on_record`` is called inside the transaction that records the run, ``after_apply``
     after the run was applied, in the same transaction.
@@ -92,7 +96,7 @@ async def run_check(
     probe = services.probes.get(check.probe)
     if probe is None or not probe.one_run_at_a_time:
         return await _run_and_record(
-            services, check_id, purpose, task_id, record, on_record, after_apply
+            services, check_id, purpose, task_id, record, on_record, after_apply, location
         )
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     busy = _claim(services, check_id, holder, purpose)
@@ -100,7 +104,7 @@ async def run_check(
         return _skipped(check_id, busy)
     try:
         return await _run_and_record(
-            services, check_id, purpose, task_id, record, on_record, after_apply
+            services, check_id, purpose, task_id, record, on_record, after_apply, location
         )
     finally:
         with services.sessions.begin() as session:
@@ -115,9 +119,13 @@ async def _run_and_record(
     record: bool,
     on_record: OnRecord | None = None,
     after_apply: AfterApply | None = None,
+    location: str | None = None,
 ) -> RunReport:
     _, check = services.check(check_id)
     previous = _previous_run(services, check_id)
+    probe = services.probes.get(check.probe)
+    by_place = location is not None and probe is not None and probe.state_by_location
+    state_from = _previous_run(services, check_id, location) if by_place else previous
     # Full traces (DOM snapshots) when something is known to be wrong: a check that did
     # not pass last time, a verification. Otherwise a light trace, and a failure is run
     # again at once with a full trace (run_confirmed).
@@ -127,7 +135,7 @@ async def _run_and_record(
     result, started = await run_confirmed(
         services,
         check_id,
-        previous.state if previous else None,
+        state_from.state if state_from else None,
         full_trace=full_trace or (previous is None and not _can_rerun(services, check_id)),
     )
     finished = services.clock.now()
@@ -253,7 +261,9 @@ async def run_scheduled(services: Services, scheduled_run_id: int) -> RunReport 
         return rounds.decide(services, session, check_id, slot) if by_rounds else []
 
     try:
-        return await run_check(services, check_id, on_record=mark, after_apply=decide_round)
+        return await run_check(
+            services, check_id, on_record=mark, after_apply=decide_round, location=location
+        )
     except AlreadyRecorded as exc:  # the transaction rolled back: nothing recorded twice
         log.warning("%s", exc)
         return None
@@ -367,11 +377,13 @@ def _hold(services: Services, session: Session, run: Run) -> bool:
     return True
 
 
-def _previous_run(services: Services, check_id: str) -> Run | None:
+def _previous_run(services: Services, check_id: str, location: str | None = None) -> Run | None:
+    """The check's last run; with ``location``, its last run from that location."""
+    query = select(Run).where(Run.check_id == check_id)
+    if location is not None:
+        query = query.where(Run.location == location)
     with services.sessions() as session:
-        return session.scalars(
-            select(Run).where(Run.check_id == check_id).order_by(Run.id.desc()).limit(1)
-        ).first()
+        return session.scalars(query.order_by(Run.id.desc()).limit(1)).first()
 
 
 def _alert_monitor_trouble(

@@ -1,7 +1,8 @@
 """``govpatrol report --month 2026-11``: the monthly scorecards (通报), ranked;
 ``govpatrol report ledger --from 2026-11-01 --to 2026-11-30 [--unit city]``: the 整改台账;
 ``govpatrol report indicators --month 2026-11 [--unit county | --target key]``: the
-month's indicator scores (seed 000's system, or the catalog's own map)."""
+month's indicator scores (seed 000's system, or the catalog's own map);
+``govpatrol report availability --month 2026-11``: each target's availability per location."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bot.console.sheets import csv_bytes, xlsx_bytes
 from bot.task_commands import table
 from config.units import subtree
 from core.progress import Progress
+from tasks.availability import availability_by_location
 from tasks.indicators import (
     TREE_COLUMNS,
     IndicatorReport,
@@ -54,6 +56,50 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     scope.add_argument("--target", default="", help="a target key: its indicators in detail")
     indicators.add_argument("--format", choices=("table", "json"), default="table")
     indicators.set_defaults(handler=print_indicators)
+    availability = kinds.add_parser(
+        "availability", help="monthly availability per target and location (可用率)"
+    )
+    availability.add_argument("--month", required=True, help="e.g. 2026-11")
+    availability.add_argument("--format", choices=("table", "csv"), default="table")
+    availability.set_defaults(handler=print_availability)
+
+
+AVAILABILITY_COLUMNS = ("责任单位", "巡检对象", "执行位置", "可用率", "可访问次数", "计入巡检次数")
+
+
+def print_availability(args: argparse.Namespace) -> int:
+    try:
+        month = Month.parse(args.month)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    services = services_from(args)
+    today = services.clock.now().astimezone(services.zone).date()
+    start = dt.datetime.combine(month.first, dt.time(), tzinfo=services.zone)
+    last = min(month.last, today) + dt.timedelta(days=1)
+    end = dt.datetime.combine(last, dt.time(), tzinfo=services.zone)
+    with services.sessions() as session:
+        found = availability_by_location(session, start, end)
+    rows = [
+        [
+            services.directory.unit_name(target.unit),
+            target.name,
+            place,
+            figure.percent,
+            str(figure.available),
+            str(figure.counted),
+        ]
+        for target in services.catalog.targets
+        for place, figure in found.get(target.key, {}).items()
+    ]
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(AVAILABILITY_COLUMNS)
+        writer.writerows(rows)
+        return 0
+    print(f"{month.year}年{month.month}月 可用率（按巡检对象与执行位置）")
+    print(table(AVAILABILITY_COLUMNS, rows))
+    return 0
 
 
 def print_indicators(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from config.redaction import scrub
 from notifications.models import DeliveryStatus, Notification
 from probes.evidence import EvidenceStore
 from tasks.lifecycle import Role, TaskAction, may
-from tasks.models import FindingRow, RequestKind, Run, ScheduledRun, Task, TaskState
+from tasks.models import Campaign, FindingRow, RequestKind, Run, ScheduledRun, Task, TaskState
 from tasks.quorum import round_of
 from tasks.workflow import MAX_EXTENSION_DAYS
 
@@ -209,6 +209,7 @@ def task_context(
     ).all()
     return {
         "task": task,
+        "campaign": session.get(Campaign, task.campaign_id) if task.campaign_id else None,
         "unit_name": services.directory.unit_name(task.unit_code),
         "target": target,
         "check_label": PROBE_LABELS.get(check.probe, check.check_name),

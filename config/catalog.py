@@ -319,5 +319,6 @@ PROBE_LABELS = {
     "checklist": "平台检查指标",
     "depth": "网办深度与易用度",
     "availability": "网站可用性",
+    "consistency": "同源一致性",
     "assistant": "智能客服",
 }

@@ -26,6 +26,9 @@ class TaskFacts:
     link: str
     reason: str = ""
     note: str = ""
+    # The 专项整改 the task opened under, and that campaign's one fixed deadline.
+    campaign: str = ""
+    campaign_deadline: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,24 @@ def _deadline_line(facts: TaskFacts) -> str:
     )
 
 
+def _title(tag: str, facts: TaskFacts) -> str:
+    campaign = f"【专项整改：{facts.campaign}】" if facts.campaign else ""
+    return f"【{tag}】{campaign}{facts.target_name}：{facts.problem}（#{facts.task_id}）"
+
+
+def _campaign_line(facts: TaskFacts) -> list[str]:
+    if not facts.campaign:
+        return []
+    fixed = facts.campaign_deadline
+    deadline = f"，统一整改时限 {fixed:%Y年%m月%d日}" if fixed is not None else ""
+    return [f"专项整改：本任务纳入“{facts.campaign}”{deadline}"]
+
+
 def _header(facts: TaskFacts) -> list[str]:
     # The title already names the target, the problem and the task number (every channel
     # shows it above the body): the body says the rest, not the same words again.
     return [
+        *_campaign_line(facts),
         f"责任单位：{facts.unit_name}",
         f"巡检网址：{facts.target_url}",
         f"巡检项目：{facts.check_label}",
@@ -67,9 +84,7 @@ def task_opened(facts: TaskFacts) -> Message:
         f"证据与办理：{facts.link}",
         "请在整改时限前完成整改，并通过上方链接签收、报送整改说明；系统将自动复核。",
     ]
-    return Message(
-        f"【整改通知】{facts.target_name}：{facts.problem}（#{facts.task_id}）", "\n".join(body)
-    )
+    return Message(_title("整改通知", facts), "\n".join(body))
 
 
 def task_reopened(facts: TaskFacts) -> Message:
@@ -80,9 +95,7 @@ def task_reopened(facts: TaskFacts) -> Message:
         f"证据与办理：{facts.link}",
         "请继续整改，完成后再次报送整改说明。",
     ]
-    return Message(
-        f"【整改退回】{facts.target_name}：{facts.problem}（#{facts.task_id}）", "\n".join(body)
-    )
+    return Message(_title("整改退回", facts), "\n".join(body))
 
 
 def task_closed(facts: TaskFacts) -> Message:
@@ -92,16 +105,12 @@ def task_closed(facts: TaskFacts) -> Message:
         f"详情：{facts.link}",
         "该整改任务已销号，感谢配合。",
     ]
-    return Message(
-        f"【已销号】{facts.target_name}：{facts.problem}（#{facts.task_id}）", "\n".join(body)
-    )
+    return Message(_title("已销号", facts), "\n".join(body))
 
 
 def _task_notice(tag: str, facts: TaskFacts, lines: list[str]) -> Message:
     body = [*_header(facts), *lines]
-    return Message(
-        f"【{tag}】{facts.target_name}：{facts.problem}（#{facts.task_id}）", "\n".join(body)
-    )
+    return Message(_title(tag, facts), "\n".join(body))
 
 
 def due_soon(facts: TaskFacts) -> Message:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from config.catalog import PROBE_LABELS, Catalog
 from config.secrets import AppriseUrl
@@ -25,7 +25,7 @@ from notifications.models import Audience, DeliveryStatus, Notification
 from notifications.recipients import CIRCLE_LABELS, Circle, RecipientDirectory
 from tasks.lifecycle import Notice, TaskAction
 from tasks.links import TaskLinks
-from tasks.models import Run, Task, TaskHistory
+from tasks.models import Campaign, Run, Task, TaskHistory
 from tasks.tracker import CheckPolicy
 
 # Set in a session's info when a notice was queued in its transaction (see OutboxSender).
@@ -170,6 +170,7 @@ class OutboxWriter:
         target, check = self.catalog.check(task.check_id)
         unit_name = self.directory.unit_name(task.unit_code)
         today = self.clock.now().astimezone(self.zone).date()
+        campaign = _campaign_of(task)
         return messages.TaskFacts(
             task_id=task.id,
             unit_name=unit_name,
@@ -187,6 +188,8 @@ class OutboxWriter:
             link=self.links.url(task.id, task.unit_code),
             reason=reason,
             note=task.rectify_note,
+            campaign=campaign.name if campaign is not None else "",
+            campaign_deadline=campaign.deadline if campaign is not None else None,
         )
 
     def probation_findings(self, session: Session, run: Run, check: CheckPolicy) -> None:
@@ -266,3 +269,11 @@ class OutboxWriter:
         if added is None:
             return
         session.info[QUEUED] = True  # the sender wakes when this commits
+
+
+def _campaign_of(task: Task) -> Campaign | None:
+    """The 专项整改 ``task`` opened under, read in the task's own session (None without)."""
+    session = object_session(task)
+    if task.campaign_id is None or session is None:
+        return None
+    return session.get(Campaign, task.campaign_id)

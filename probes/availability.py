@@ -205,6 +205,7 @@ class AvailabilityProbe(Probe):
     # Every visit counts toward the week's share by the national rule: a failed visit is
     # recorded as it was, not replaced by a confirming second visit.
     rerun_on_failure = False
+    state_by_location = True  # each location tallies its own visits (and its own week)
 
     async def run(self, ctx: ProbeContext) -> ProbeResult:
         params = ctx.params(AvailabilityParams)

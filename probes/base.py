@@ -186,6 +186,10 @@ class Probe(ABC):
     # code requested twice runs into the portal's resend wait); such a failure is not
     # re-run to confirm it, and the check records full traces as before.
     rerun_on_failure: ClassVar[bool] = True
+    # True when the state counts what this place saw (the availability probe's visit
+    # tallies): a scheduled run then continues the state of the last run from its own
+    # location, so runs from two places at once cannot overwrite each other's counts.
+    state_by_location: ClassVar[bool] = False
 
     @abstractmethod
     async def run(self, ctx: ProbeContext) -> ProbeResult:

@@ -135,6 +135,13 @@ class RunEvidence:
         except Exception as exc:
             self.note_missing(f"{label}.html", f"{type(exc).__name__}: {exc}")
 
+    def keep_html(self, name: str, content: str) -> None:
+        """An HTML page the probe writes itself (a side-by-side table of what sites say)."""
+        target, relative = self.path_for(name)
+        target.write_text(content, encoding="utf-8")
+        self.html.append(relative)
+        self.store.added(target.stat().st_size)
+
     def keep_file(self, source: Path, name: str) -> None:
         target, relative = self.path_for(name)
         shutil.move(str(source), target)

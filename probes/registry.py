@@ -8,6 +8,7 @@ from probes.assistant import AssistantProbe
 from probes.availability import AvailabilityProbe
 from probes.base import Probe
 from probes.checklist import ChecklistProbe
+from probes.consistency import ConsistencyProbe
 from probes.consultation import ConsultationProbe
 from probes.depth import DepthProbe
 from probes.mobile import MobileProbe
@@ -24,6 +25,7 @@ BUILT_IN: tuple[type[Probe], ...] = (
     ChecklistProbe,
     DepthProbe,
     AvailabilityProbe,
+    ConsistencyProbe,
     AssistantProbe,
 )
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -36,6 +37,7 @@ from sandbox.catalog import (
     items_of_theme,
     themes_of,
 )
+from sandbox.consistency import as_served
 from sandbox.faults import FaultError, FaultFields
 from sandbox.guide import standard_steps
 from sandbox.layout import render
@@ -339,6 +341,9 @@ def guide_fault_routes(faults: GuideFaults) -> list[BaseRoute]:
         if item is None or not _has_defects(item, state):
             response: Response = await portal["/item/{item_id}"](request)
             return response
+        item = as_served(item, request)  # this site's own wording of the shared catalog
+        if item is None:
+            raise HTTPException(status_code=404)
         changes, dept, forms = _defects(item, state)
         return render(
             request,

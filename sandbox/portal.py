@@ -30,6 +30,7 @@ from sandbox.catalog import (
     items_of_theme,
     themes_of,
 )
+from sandbox.consistency import ConsistencyFaults, as_served, consistency_area
 from sandbox.faults import PortalFaults
 from sandbox.form_files import DOCX_TYPE, PDF_TYPE, blank_form_docx, sample_form_pdf
 from sandbox.layout import PORTAL_SITE, render, render_bare
@@ -170,7 +171,9 @@ async def department(request: Request) -> Response:
 
 
 async def guide(request: Request) -> Response:
-    item = _item_or_404(request.path_params["item_id"])
+    item = as_served(_item_or_404(request.path_params["item_id"]), request)
+    if item is None:
+        raise HTTPException(status_code=404)
     return render(
         request,
         "item.html",
@@ -277,16 +280,25 @@ def portal_routes() -> list[BaseRoute]:
 
 
 def create_portal_app(
-    faults: PortalFaults, areas: Sequence[SiteArea] = (), online: OnlineFaults | None = None
+    faults: PortalFaults,
+    areas: Sequence[SiteArea] = (),
+    online: OnlineFaults | None = None,
+    consistency: ConsistencyFaults | None = None,
 ) -> Starlette:
     """The 示范省政务服务网 app; `faults` can be changed while it serves.
 
     `areas` add more pages to the portal, each with its own fault section. Their routes
     come first, so an area may stand in for a portal page (guide defects, empty columns).
-    The online entries (网上申报) are always served, healthy unless `online` says otherwise.
+    The online entries (网上申报) are always served, healthy unless `online` says otherwise;
+    so are the guides as the catalog has them, unless `consistency` says otherwise.
     """
     online = online if online is not None else OnlineFaults()
-    areas = [SiteArea(ONLINE_AREA, online_routes(online), online), *areas]
+    consistency = consistency if consistency is not None else ConsistencyFaults()
+    areas = [
+        SiteArea(ONLINE_AREA, online_routes(online), online),
+        consistency_area(consistency),
+        *areas,
+    ]
     app = create_site_app(
         [*(r for area in areas for r in area.routes), *portal_routes(), *search_routes(faults)],
         site=PORTAL_SITE,
@@ -296,4 +308,5 @@ def create_portal_app(
     )
     app.state.portal_faults = faults  # the header of every page reads search_box_unlabelled
     app.state.online_faults = online  # guides, listings and the home page read it
+    app.state.consistency_faults = consistency  # guides read it
     return app

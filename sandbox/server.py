@@ -18,6 +18,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from sandbox.assistant import AssistantFaults, assistant_area
+from sandbox.consistency import ConsistencyFaults
 from sandbox.consultation import consultation_area
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
@@ -192,6 +193,7 @@ class PortalSandbox(RunningSite):
         consultation: ConsultationDesk | None = None,
         guides: GuideFaults | None = None,
         online: OnlineFaults | None = None,
+        consistency: ConsistencyFaults | None = None,
         assistant: AssistantFaults | None = None,
     ) -> None:
         self.server = server
@@ -200,6 +202,7 @@ class PortalSandbox(RunningSite):
         self.consultation = consultation or ConsultationDesk()
         self.guides = guides or GuideFaults()
         self.online = online or OnlineFaults()
+        self.consistency = consistency or ConsistencyFaults()
         self.assistant = assistant or AssistantFaults()
 
     @classmethod
@@ -216,11 +219,13 @@ class PortalSandbox(RunningSite):
             guide_fault_area(guides),
             assistant_area(assistant),
         ]
-        online = OnlineFaults()
-        app = create_portal_app(faults, areas, online)
+        online, consistency = OnlineFaults(), ConsistencyFaults()
+        app = create_portal_app(faults, areas, online, consistency)
         app.state.assistant_faults = assistant  # every page's 智能客服 widget reads it
         server = SandboxServer(app, host=host, port=port).start()
-        return cls(server, faults, registration, consultation, guides, online, assistant)
+        return cls(
+            server, faults, registration, consultation, guides, online, consistency, assistant
+        )
 
     def sections(self) -> dict[str, FaultSection]:
         """The portal's fault sections by area name."""
@@ -230,6 +235,7 @@ class PortalSandbox(RunningSite):
             "consultation": self.consultation.faults,
             "guides": self.guides,
             "online": self.online,
+            "consistency": self.consistency,
             "assistant": self.assistant,
         }
 

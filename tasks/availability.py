@@ -10,7 +10,9 @@
                             started inside an approved maintenance window
 
 Response time is the run's duration; the chart gives its p50 and p95 per check and day.
-Runs carry no location yet, so availability is per target (and per unit over its targets).
+Availability is per target (and per unit over its targets), and per target and location:
+a run carries the catalog location whose worker ran it (None for ``govpatrol run``, the
+CLI and the web, which run where they stand: ``HERE``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, select
@@ -103,6 +106,9 @@ def counted_runs(start: dt.datetime, end: dt.datetime) -> list[ColumnElement[boo
     ]
 
 
+HERE = "本机"  # the location shown for runs that carry none
+
+
 def availability_by_target(
     session: Session, start: dt.datetime, end: dt.datetime, targets: Collection[str] | None = None
 ) -> dict[str, Availability]:
@@ -111,6 +117,34 @@ def availability_by_target(
     Counted per check in one grouped pass over the period's runs, then the runs inside
     approved maintenance taken out window by window (a province has a handful of windows
     a month and half a million runs: no subquery per run)."""
+    tally = _tally(session, start, end, targets, by_location=False)
+    return {key: found for (key, _), found in tally.items()}
+
+
+def availability_by_location(
+    session: Session, start: dt.datetime, end: dt.datetime, targets: Collection[str] | None = None
+) -> dict[str, dict[str, Availability]]:
+    """Per target key, per location (``HERE`` for runs without one, listed last), the
+    availability of its runs started in [start, end); counted as ``availability_by_target``
+    counts, so a target's locations add up to its figure."""
+    found: dict[str, dict[str, Availability]] = defaultdict(dict)
+    tally = _tally(session, start, end, targets, by_location=True)
+    for (key, location), figure in sorted(
+        tally.items(), key=lambda item: (item[0][0], item[0][1] is None, item[0][1] or "")
+    ):
+        found[key][location or HERE] = figure
+    return dict(found)
+
+
+def _tally(
+    session: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    targets: Collection[str] | None,
+    *,
+    by_location: bool,
+) -> dict[tuple[str, str | None], Availability]:
+    """Per (target key, location: None without ``by_location``), the counted runs."""
     judged = [
         Run.started_at >= start,
         Run.started_at < end,
@@ -118,22 +152,32 @@ def availability_by_target(
         Run.held == false(),
     ]
     up = func.sum(case((_site_down(), 0), else_=1))
+    # Without locations the grouping stays by check alone (the scorecards' query).
+    places = [Run.location] if by_location else []
     target_of: dict[str, str] = {
         check_id: key for check_id, key in session.execute(select(CheckRow.id, CheckRow.target_key))
     }
     wanted = None if targets is None else set(targets)
-    counted: dict[str, int] = defaultdict(int)
-    available: dict[str, int] = defaultdict(int)
-    for check_id, runs, fine in session.execute(
-        select(Run.check_id, func.count(Run.id), up).where(*judged).group_by(Run.check_id)
+    counted: dict[tuple[str, str | None], int] = defaultdict(int)
+    available: dict[tuple[str, str | None], int] = defaultdict(int)
+
+    def add(key: str, row: Sequence[Any], sign: int) -> None:
+        location = row[0] if by_location else None
+        runs, fine = row[-2:]
+        counted[(key, location)] += sign * int(runs)
+        available[(key, location)] += sign * int(fine or 0)
+
+    for check_id, *row in session.execute(
+        select(Run.check_id, *places, func.count(Run.id), up)
+        .where(*judged)
+        .group_by(Run.check_id, *places)
     ):
         key = target_of.get(check_id)
         if key is not None and (wanted is None or key in wanted):
-            counted[key] += int(runs)
-            available[key] += int(fine or 0)
+            add(key, row, 1)
     for key, starts_at, ends_at in _maintenance_spans(session, start, end, wanted):
-        runs, fine = session.execute(
-            select(func.count(Run.id), up)
+        inside = session.execute(
+            select(*places, func.count(Run.id), up)
             .join(CheckRow, CheckRow.id == Run.check_id)
             .where(
                 *judged,
@@ -141,10 +185,15 @@ def availability_by_target(
                 Run.started_at >= starts_at,
                 Run.started_at < ends_at,
             )
-        ).one()
-        counted[key] -= int(runs)
-        available[key] -= int(fine or 0)
-    return {key: Availability(counted[key], available[key]) for key in counted if counted[key] > 0}
+            .group_by(*places)
+        )
+        for window_row in inside:
+            add(key, tuple(window_row), -1)
+    return {
+        scope: Availability(counted[scope], available[scope])
+        for scope in counted
+        if counted[scope] > 0
+    }
 
 
 def _maintenance_spans(

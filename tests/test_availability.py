@@ -10,11 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from bot import report_commands
+from bot.cli import main
 from bot.services import Services
 from bot.web import create_web_app
 from core.clock import FakeClock
 from core.results import Finding, Outcome, ProbeResult
-from tasks.availability import percentile
+from tasks.availability import availability_by_location, availability_by_target, percentile
 from tasks.scorecard import Month, monthly_scorecards
 from tests.conftest import ServicesFactory, at
 from tests.console_helpers import (
@@ -51,6 +53,7 @@ def run(
     outcome: Outcome = Outcome.PASS,
     *findings: Finding,
     held: bool = False,
+    location: str | None = None,
 ) -> None:
     start = at(started)
     with services.sessions.begin() as session:
@@ -62,6 +65,7 @@ def run(
             finished_at=start + dt.timedelta(seconds=seconds),
         )
         recorded.held = held
+        recorded.location = location
 
 
 def a_week_of_runs(services: Services) -> None:
@@ -163,3 +167,57 @@ def test_percentiles_are_nearest_rank() -> None:
     assert percentile([1, 2, 3, 4], 50) == 2
     assert percentile([7], 95) == 7
     assert percentile([], 50) is None
+
+
+def test_monthly_availability_per_location_adds_up_to_the_targets_figure(
+    services: Services, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    telecom, govnet = "互联网-电信", "政务外网"
+    run(services, COUNTY_SEARCH, "2026-11-02 10:00", 2, location=telecom)
+    run(services, COUNTY_SEARCH, "2026-11-02 10:01", 2, Outcome.FAIL, UNREACHABLE, location=govnet)
+    run(services, COUNTY_SEARCH, "2026-11-02 11:00", 2, location=govnet)
+    run(services, COUNTY_GUIDES, "2026-11-03 10:00", 1, Outcome.FAIL, HTTP_ERROR, location=telecom)
+    run(services, COUNTY_SEARCH, "2026-11-03 12:00", 1)  # ``govpatrol run``: no location
+    run(services, COUNTY_SEARCH, "2026-11-03 13:00", 1, Outcome.ERROR, location=telecom)
+    with services.sessions.begin() as session:
+        services.maintenance.add(
+            session, "county-portal", at("2026-11-04 01:00"), at("2026-11-04 03:00"), "升级", "ops"
+        )
+    run(services, COUNTY_SEARCH, "2026-11-04 02:00", 1, Outcome.FAIL, HTTP_ERROR, location=govnet)
+    run(services, RIVER_SEARCH, "2026-11-04 10:00", 1, location=govnet)
+    start, end = at("2026-11-01 00:00"), at("2026-12-01 00:00")
+    with services.sessions() as session:
+        by_location = availability_by_location(session, start, end)
+        by_target = availability_by_target(session, start, end)
+    county = {place: (f.counted, f.available) for place, f in by_location["county-portal"].items()}
+    # Locations by name, the runs without one (本机) last; maintenance and error left out.
+    assert list(county.items()) == [(telecom, (2, 1)), (govnet, (2, 1)), ("本机", (1, 1))]
+    assert (by_target["county-portal"].counted, by_target["county-portal"].available) == (5, 3)
+    assert {p: f.percent for p, f in by_location["river-portal"].items()} == {govnet: "100.00%"}
+
+    client = TestClient(create_web_app(services))
+    assert login(client, "zhao") == 303
+    page = client.get("/console/targets/county-portal").text
+    assert '<b class="availability-month">60.00%</b>' in page
+    table = re.search(r'<table class="availability-locations">(.*?)</table>', page, re.S)
+    assert table is not None
+    rows = [
+        [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td.*?</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)
+    ]
+    assert rows[1:] == [
+        [telecom, "50.00%", "1/2"],
+        [govnet, "50.00%", "1/2"],
+        ["本机", "100.00%", "1/1"],
+    ]
+
+    monkeypatch.setattr(report_commands, "services_from", lambda args: services)
+    assert main(["report", "availability", "--month", "2026-11", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "责任单位,巡检对象,执行位置,可用率,可访问次数,计入巡检次数",
+        f"示范县政务服务中心,示范县政务服务网,{telecom},50.00%,1,2",
+        f"示范县政务服务中心,示范县政务服务网,{govnet},50.00%,1,2",
+        "示范县政务服务中心,示范县政务服务网,本机,100.00%,1,1",
+        f"河西县政务服务中心,河西县政务服务网,{govnet},100.00%,1,1",
+    ]

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.services import Services
 from bot.web import create_web_app
 from core.clock import FakeClock
 from core.results import Finding
+from notifications.models import Notification
 from tasks.campaigns import CampaignError, CampaignScope, code_matches, covers, create_campaign
 from tasks.lifecycle import Actor, Role
 from tasks.models import Campaign, Task
@@ -99,6 +101,20 @@ def test_campaign_tasks_get_its_deadline_and_its_page_counts_progress_per_unit(
     with services.sessions() as session:
         history = session.get_one(Task, fixed.id).history
         assert "纳入专项整改“政务服务平台专项整改”，统一整改时限 2026-11-30" in history[0].reason
+        # The notices and the task page name the campaign and its one fixed deadline.
+        notices = session.scalars(select(Notification).order_by(Notification.id)).all()
+    opened = [n for n in notices if n.task_id == fixed.id and n.kind == "task_opened"]
+    assert opened and all(
+        n.title.startswith("【整改通知】【专项整改：政务服务平台专项整改】示范县政务服务网：")
+        and "专项整改：本任务纳入“政务服务平台专项整改”，统一整改时限 2026年11月30日" in n.body
+        for n in opened
+    )
+    outside = [n for n in notices if n.task_id == river.id]
+    assert outside and not any("专项整改" in n.title + n.body for n in outside)
+    assert login(client, "zhao") == 303  # two weeks on: a new session
+    shown = client.get(f"/console/tasks/{fixed.id}").text
+    assert "【专项整改：政务服务平台专项整改】统一整改时限 2026-11-30" in shown
+    assert "【专项整改：" not in client.get(f"/console/tasks/{river.id}").text
 
     # The search fix is verified; the entry fix waits for its 复核; the false alarm is upheld.
     with services.sessions.begin() as session:

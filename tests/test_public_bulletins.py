@@ -39,6 +39,7 @@ from tests.console_helpers import (
 
 CITY, COUNTY, RIVER = "示范市政务服务管理局", "示范县政务服务中心", "河西县政务服务中心"
 TARGET_URL = "http://portal-secret.example.gov.cn:9/zwfw"
+SECRET_KEYS = ("username", "password", "token")  # check parameters that are credentials
 PRIVATE_CATALOG = f"""
 defaults: {{probation: "off"}}
 units:
@@ -81,26 +82,52 @@ targets:
     base_url: http://river-private.example.gov.cn:9
     checks:
       - {{probe: search, schedule: 1h, failure_threshold: 1, params: {{items: [排污许可证核发]}}}}
+      - probe: sso
+        schedule: 1d
+        params:
+          username: river-tester-0931
+          password: Sso-Pa55-9931
+          captcha_bypass: {{token: BypassT0ken-77, header: X-Test-Bypass}}
+          systems: [{{name: 河西县市场监管业务系统, url: "http://amr-private.example.gov.cn:9/biz"}}]
 """
 
 
 def private_strings(catalog: Catalog) -> set[str]:
-    """Every contact name, e-mail, phone, channel URL and its parts, token and target URL."""
+    """Every contact name (however short), e-mail, phone, channel URL and its parts, every
+    target URL, and every account, password, token and URL in a check's parameters."""
+    names = {contact.name for unit in catalog.units for contact in unit.contacts}
     found: set[str] = set()
+
+    def url_parts(value: str) -> None:
+        parts = urlsplit(value)
+        host = parts.netloc.rsplit("@", 1)[-1]  # as written: hostname lowercases
+        found.update({value, f"{parts.netloc}{parts.path}", host, host.split(":")[0]})
+        found.update({parts.username or "", parts.password or ""})
+        found.update(unquote(v) for _, v in parse_qsl(parts.query))
+        found.update(segment for segment in parts.path.split("/") if len(segment) > 4)
+
+    def params(value: object, key: str = "") -> None:
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                params(inner, str(name))
+        elif isinstance(value, list):
+            for inner in value:
+                params(inner, key)
+        elif isinstance(value, str):
+            if value.startswith(("http://", "https://")):
+                url_parts(value)
+            elif key in SECRET_KEYS:
+                found.add(value)
+
     for unit in catalog.units:
         for contact in unit.contacts:
-            found.add(contact.name)
             for url in contact.notify:
-                value = url.reveal()
-                parts = urlsplit(value)
-                host = parts.netloc.rsplit("@", 1)[-1]  # as written: hostname lowercases
-                found |= {value, f"{parts.netloc}{parts.path}", host, host.split(":")[0]}
-                found |= {parts.username or "", parts.password or ""}
-                found |= {unquote(v) for _, v in parse_qsl(parts.query)}
-                found |= {segment for segment in parts.path.split("/") if len(segment) > 4}
+                url_parts(url.reveal())
     for target in catalog.targets:
         found |= {target.base_url, urlsplit(target.base_url).hostname or ""}
-    return {text for text in found if len(text) > 4}
+        for check in target.checks:
+            params(check.params)
+    return names | {text for text in found if len(text) > 4}
 
 
 def xlsx_text(data: bytes) -> str:
@@ -180,6 +207,7 @@ def test_published_month_is_public_frozen_and_leaks_nothing_private(
     secrets = private_strings(services.catalog)
     assert {"联系人孙晓梅", "13912345678", "zhao.tiezhu@example.com", "tOkEn7Qx93Lm"} <= secrets
     assert {TARGET_URL, "DTsecretAbc123xyz", "rvTOKEN5566", "Pa55wOrd77"} <= secrets
+    assert {"Sso-Pa55-9931", "BypassT0ken-77", "amr-private.example.gov.cn"} <= secrets
     answers = {
         "page": shown.text + listing.text,
         "xlsx": xlsx_text(book.content),

@@ -297,3 +297,36 @@ async def test_through_the_queue_one_location_alerts_both_open_a_task(
             engine.dispose()
         assert len(tasks_of(services)) == 1
         assert rows(url, "SELECT count(*) FROM scheduled_runs WHERE decided_at IS NULL") == [(0,)]
+
+
+class TallyParams(ProbeParams):
+    pass
+
+
+class TallyHere(Probe):
+    """Counts its visits in the state, as the availability probe tallies its visits."""
+
+    kind: ClassVar[str] = "tally"
+    Params = TallyParams
+    uses_browser = False
+    state_by_location = True
+
+    async def run(self, ctx: ProbeContext) -> ProbeResult:
+        ctx.state["visits"] = int(ctx.state.get("visits", 0)) + 1
+        return ProbeResult(Outcome.PASS, state=ctx.state)
+
+
+async def test_a_location_continues_its_own_tally_so_no_place_overwrites_another(
+    make_services: ServicesFactory, engine: Engine, clock: FakeClock
+) -> None:
+    # Two places that read the same last state at once would each write it back plus
+    # their own visit, and one visit would be lost; each place keeps its own count instead.
+    catalog = two_places().replace("probe: seen", "probe: tally")
+    services = make_services(catalog, engine=engine, clock=clock, extra_probes=(TallyHere,))
+    for _ in range(3):
+        await play_round(services, clock, failing_from=set())
+    with services.sessions() as session:
+        runs = list(session.scalars(select(Run).where(Run.check_id == CHECK).order_by(Run.id)))
+    assert [(run.location, run.state["visits"]) for run in runs] == [
+        (place, n) for n in (1, 2, 3) for place in PLACES
+    ]

@@ -31,7 +31,7 @@ from bot.services import Services
 from bot.task_view import OUTCOME_LABELS, local_time
 from bot.web_state import get_services, get_templates
 from config.catalog import PROBE_LABELS, ContactRole
-from tasks.availability import Availability, availability_by_target, check_history
+from tasks.availability import Availability, availability_by_location, check_history
 from tasks.scorecard import Month, board_names
 
 CONTACT_ROLES = {
@@ -140,9 +140,9 @@ def target(
     today = local_today(services)
     checks = [(ident, check) for ident, spec, check in services.catalog.checks() if spec is found]
     with services.sessions() as session:
-        month = availability_by_target(
+        by_location = availability_by_location(
             session, month_start(services, today), services.clock.now(), [key]
-        ).get(key, Availability(0, 0))
+        ).get(key, {})
         histories = check_history(session, services.zone, [ident for ident, _ in checks], today)
     charts = [
         (history, *check_charts(history, PROBE_LABELS.get(check.probe, check.probe)))
@@ -156,7 +156,11 @@ def target(
             "nav": "targets",
             "target": found,
             "unit_name": services.directory.unit_name(found.unit),
-            "month": month,
+            "month": Availability(
+                sum(f.counted for f in by_location.values()),
+                sum(f.available for f in by_location.values()),
+            ),
+            "locations": by_location,
             "charts": charts,
             "seconds": lambda ms: "—" if ms is None else f"{ms / 1000:.1f}s",
         },

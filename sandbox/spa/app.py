@@ -33,6 +33,8 @@ from sandbox.catalog import (
     items_of_theme,
     themes_of,
 )
+from sandbox.consistency import AREA_NAME as CONSISTENCY_AREA
+from sandbox.consistency import ConsistencyFaults, diverged
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import (
@@ -157,6 +159,7 @@ def spa_routes(
     consultation: ConsultationDesk,
     guides: GuideFaults,
     online: OnlineFaults,
+    consistency: ConsistencyFaults,
     assistant: AssistantFaults,
 ) -> list[BaseRoute]:
     """The shell, its static files and the JSON APIs the shell renders from."""
@@ -220,9 +223,9 @@ def spa_routes(
     async def guide(request: Request) -> Response:
         await delay()
         item = item_by_id(request.path_params["item_id"])
-        if item is None:
+        if item is None or consistency.withdrawn(item):
             return JSONResponse({"code": 404, "msg": "事项不存在"}, status_code=404)
-        return JSONResponse(_guide(item, guides, spa, online))
+        return JSONResponse(_guide(diverged(item, consistency), guides, spa, online))
 
     async def application(request: Request) -> Response:
         # What #/apply/<id> shows: the form, the unified login in front of it, or a refusal.
@@ -324,10 +327,12 @@ def create_spa_app(
     consultation: ConsultationDesk,
     guides: GuideFaults,
     online: OnlineFaults | None = None,
+    consistency: ConsistencyFaults | None = None,
     assistant: AssistantFaults | None = None,
 ) -> Starlette:
     """The SPA portal app; every section can change while it serves."""
     online = online if online is not None else OnlineFaults()
+    consistency = consistency if consistency is not None else ConsistencyFaults()
     assistant = assistant if assistant is not None else AssistantFaults()
     sections: dict[str, FaultSection] = {
         "spa": spa,
@@ -335,10 +340,11 @@ def create_spa_app(
         "consultation": consultation.faults,
         "guides": guides,
         ONLINE_AREA: online,
+        CONSISTENCY_AREA: consistency,
         ASSISTANT_AREA: assistant,
     }
     return create_site_app(
-        spa_routes(portal, spa, registration, consultation, guides, online, assistant),
+        spa_routes(portal, spa, registration, consultation, guides, online, consistency, assistant),
         site=PORTAL_SITE,
         page_faults=portal,
         faults=portal,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sandbox.assistant import AssistantFaults
+from sandbox.consistency import ConsistencyFaults
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import GuideFaults
@@ -16,7 +17,8 @@ from sandbox.spa.faults import SpaFaults
 class SpaPortalSandbox(RunningSite):
     """示范省一体化政务服务平台: the single-page portal on one address, with its sections
     ``portal`` (search faults, site down), ``spa`` (API timing and the SPA's own defects),
-    ``registration``, ``consultation``, ``guides``, ``online`` and ``assistant``."""
+    ``registration``, ``consultation``, ``guides``, ``online``, ``consistency`` and
+    ``assistant``."""
 
     style = "spa"
 
@@ -29,6 +31,7 @@ class SpaPortalSandbox(RunningSite):
         consultation: ConsultationDesk,
         guides: GuideFaults,
         online: OnlineFaults,
+        consistency: ConsistencyFaults | None = None,
         assistant: AssistantFaults | None = None,
     ) -> None:
         self.server = server
@@ -38,6 +41,7 @@ class SpaPortalSandbox(RunningSite):
         self.consultation = consultation
         self.guides = guides
         self.online = online
+        self.consistency = consistency or ConsistencyFaults()
         self.assistant = assistant or AssistantFaults()
 
     @classmethod
@@ -45,10 +49,14 @@ class SpaPortalSandbox(RunningSite):
         """Serve a healthy SPA portal and return when it accepts connections."""
         faults, spa, guides = PortalFaults(), SpaFaults(), GuideFaults()
         registration, consultation, online = RegistrationDesk(), ConsultationDesk(), OnlineFaults()
-        assistant = AssistantFaults()
-        app = create_spa_app(faults, spa, registration, consultation, guides, online, assistant)
+        consistency, assistant = ConsistencyFaults(), AssistantFaults()
+        app = create_spa_app(
+            faults, spa, registration, consultation, guides, online, consistency, assistant
+        )
         server = SandboxServer(app, host=host, port=port).start()
-        return cls(server, faults, spa, registration, consultation, guides, online, assistant)
+        return cls(
+            server, faults, spa, registration, consultation, guides, online, consistency, assistant
+        )
 
     def sections(self) -> dict[str, FaultSection]:
         """The SPA portal's fault sections by area name."""
@@ -59,6 +67,7 @@ class SpaPortalSandbox(RunningSite):
             "consultation": self.consultation.faults,
             "guides": self.guides,
             "online": self.online,
+            "consistency": self.consistency,
             "assistant": self.assistant,
         }
 
