@@ -23,6 +23,7 @@ from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import GuideFaults, guide_fault_area
 from sandbox.online import OnlineFaults
 from sandbox.portal import create_portal_app
+from sandbox.rating import RatingFaults
 from sandbox.registration import registration_area
 from sandbox.registration_state import RegistrationDesk
 
@@ -191,6 +192,7 @@ class PortalSandbox(RunningSite):
         consultation: ConsultationDesk | None = None,
         guides: GuideFaults | None = None,
         online: OnlineFaults | None = None,
+        rating: RatingFaults | None = None,
     ) -> None:
         self.server = server
         self.faults = faults
@@ -198,6 +200,7 @@ class PortalSandbox(RunningSite):
         self.consultation = consultation or ConsultationDesk()
         self.guides = guides or GuideFaults()
         self.online = online or OnlineFaults()
+        self.rating = rating or RatingFaults()
 
     @classmethod
     def start(
@@ -211,10 +214,10 @@ class PortalSandbox(RunningSite):
             consultation_area(consultation),
             guide_fault_area(guides),
         ]
-        online = OnlineFaults()
-        app = create_portal_app(faults, areas, online)
+        online, rating = OnlineFaults(), RatingFaults()
+        app = create_portal_app(faults, areas, online, rating)
         server = SandboxServer(app, host=host, port=port).start()
-        return cls(server, faults, registration, consultation, guides, online)
+        return cls(server, faults, registration, consultation, guides, online, rating)
 
     def sections(self) -> dict[str, FaultSection]:
         """The portal's fault sections by area name."""
@@ -224,6 +227,7 @@ class PortalSandbox(RunningSite):
             "consultation": self.consultation.faults,
             "guides": self.guides,
             "online": self.online,
+            "rating": self.rating,
         }
 
     def reset(self) -> None:

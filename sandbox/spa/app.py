@@ -51,6 +51,8 @@ from sandbox.online import (
     online_entry,
 )
 from sandbox.portal import blank_form, sample_form
+from sandbox.rating import AREA_NAME as RATING_AREA
+from sandbox.rating import RatingFaults, rating_after_reply, rating_entry, review_rows
 from sandbox.registration import SMS_INBOX_PATH, registration_routes
 from sandbox.registration_state import RegistrationDesk
 from sandbox.search import SearchIndex, normalize
@@ -86,7 +88,11 @@ def _listing(query: str, hidden: list[str]) -> list[ServiceItem]:
 
 
 def _guide(
-    item: ServiceItem, guides: GuideFaults, spa: SpaFaults, online: OnlineFaults
+    item: ServiceItem,
+    guides: GuideFaults,
+    spa: SpaFaults,
+    online: OnlineFaults,
+    rating: RatingFaults | None = None,
 ) -> dict[str, Any]:
     """The guide as the API hands it out: labelled entries, materials and steps.
 
@@ -144,6 +150,7 @@ def _guide(
         else {"name": item.blank_form_name, "href": f"{files}/blank.docx"},
         "sample_form": None if forms in ("none", "no_sample") else f"{files}/sample.pdf",
         "online": entry.__dict__,
+        "rating": rated.__dict__ if (rated := rating_entry(item, rating, spa=True)) else None,
     }
 
 
@@ -154,6 +161,7 @@ def spa_routes(
     consultation: ConsultationDesk,
     guides: GuideFaults,
     online: OnlineFaults,
+    rating: RatingFaults,
 ) -> list[BaseRoute]:
     """The shell, its static files and the JSON APIs the shell renders from."""
 
@@ -218,7 +226,7 @@ def spa_routes(
         item = item_by_id(request.path_params["item_id"])
         if item is None:
             return JSONResponse({"code": 404, "msg": "事项不存在"}, status_code=404)
-        return JSONResponse(_guide(item, guides, spa, online))
+        return JSONResponse(_guide(item, guides, spa, online, rating))
 
     async def application(request: Request) -> Response:
         # What #/apply/<id> shows: the form, the unified login in front of it, or a refusal.
@@ -284,8 +292,15 @@ def spa_routes(
                 "submitted": f"{letter.submitted_at:%Y-%m-%d %H:%M}",
                 "replied": f"{letter.replied_at:%Y-%m-%d %H:%M}" if letter.replied_at else "",
                 "reply": letter.reply,
+                "rate": rating_after_reply(rating, letter.number, spa=True)
+                if letter.replied_at
+                else "",
             }
         )
+
+    async def published_reviews(request: Request) -> Response:
+        await delay()
+        return JSONResponse({"title": "评价公开", "list": review_rows(rating)})
 
     return [
         Route("/", shell, methods=["GET"]),
@@ -299,6 +314,7 @@ def spa_routes(
         Route("/api/departments", departments, methods=["GET"]),
         Route("/api/letters", consult, methods=["POST"]),
         Route("/api/letters/query", consult_query, methods=["POST"]),
+        Route("/api/reviews", published_reviews, methods=["GET"]),
         # The guides' form files: the first portal's, under the same paths.
         Route("/files/{item_id}/blank.docx", blank_form, methods=["GET"]),
         Route("/files/{item_id}/sample.pdf", sample_form, methods=["GET"]),
@@ -319,18 +335,21 @@ def create_spa_app(
     consultation: ConsultationDesk,
     guides: GuideFaults,
     online: OnlineFaults | None = None,
+    rating: RatingFaults | None = None,
 ) -> Starlette:
     """The SPA portal app; every section can change while it serves."""
     online = online if online is not None else OnlineFaults()
+    rating = rating if rating is not None else RatingFaults()
     sections: dict[str, FaultSection] = {
         "spa": spa,
         "registration": registration.faults,
         "consultation": consultation.faults,
         "guides": guides,
         ONLINE_AREA: online,
+        RATING_AREA: rating,
     }
     return create_site_app(
-        spa_routes(portal, spa, registration, consultation, guides, online),
+        spa_routes(portal, spa, registration, consultation, guides, online, rating),
         site=PORTAL_SITE,
         page_faults=portal,
         faults=portal,

@@ -6,6 +6,7 @@ from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import GuideFaults
 from sandbox.online import OnlineFaults
+from sandbox.rating import RatingFaults
 from sandbox.registration_state import RegistrationDesk
 from sandbox.server import RunningSite, SandboxServer
 from sandbox.spa.app import create_spa_app
@@ -28,6 +29,7 @@ class SpaPortalSandbox(RunningSite):
         consultation: ConsultationDesk,
         guides: GuideFaults,
         online: OnlineFaults,
+        rating: RatingFaults,
     ) -> None:
         self.server = server
         self.faults = faults
@@ -36,15 +38,17 @@ class SpaPortalSandbox(RunningSite):
         self.consultation = consultation
         self.guides = guides
         self.online = online
+        self.rating = rating
 
     @classmethod
     def start(cls, host: str = "127.0.0.1", port: int = 0) -> SpaPortalSandbox:
         """Serve a healthy SPA portal and return when it accepts connections."""
         faults, spa, guides = PortalFaults(), SpaFaults(), GuideFaults()
         registration, consultation, online = RegistrationDesk(), ConsultationDesk(), OnlineFaults()
-        app = create_spa_app(faults, spa, registration, consultation, guides, online)
+        rating = RatingFaults()
+        app = create_spa_app(faults, spa, registration, consultation, guides, online, rating)
         server = SandboxServer(app, host=host, port=port).start()
-        return cls(server, faults, spa, registration, consultation, guides, online)
+        return cls(server, faults, spa, registration, consultation, guides, online, rating)
 
     def sections(self) -> dict[str, FaultSection]:
         """The SPA portal's fault sections by area name."""
@@ -55,6 +59,7 @@ class SpaPortalSandbox(RunningSite):
             "consultation": self.consultation.faults,
             "guides": self.guides,
             "online": self.online,
+            "rating": self.rating,
         }
 
     def reset(self) -> None:
