@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from dataclasses import replace
 
 from pydantic import Field, field_validator
 
@@ -51,6 +52,8 @@ from probes.consultation_steps import (
     submit_question,
 )
 from probes.errors import MonitorError
+from probes.rating_entry import REPLY_RATING_CODE, reply_offers_rating, reply_rating_missing
+from probes.rating_params import ReplyRating
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,7 @@ class ConsultationParams(CheckParams):
         "consultation.submit_failed",
         "consultation.query_failed",
         "consultation.reply_overdue",
+        REPLY_RATING_CODE,
     )
 
     questions: list[PooledQuestion] = Field(
@@ -108,6 +112,8 @@ class ConsultationParams(CheckParams):
     receipt_number_pattern: str | None = None
     receipt_code_pattern: str | None = None
     query_entry_pattern: str | None = None
+    # Optional: a replied letter must offer 评价 (好差评, seed 004 #1), e.g. ``rating: {}``.
+    rating: ReplyRating | None = None
 
     _patterns = field_validator(
         "receipt_number_pattern", "receipt_code_pattern", "query_entry_pattern"
@@ -140,6 +146,8 @@ class ConsultationProbe(Probe):
         if journal.pending is not None:
             return await self._follow_up(ctx, params, journal, journal.pending)
         resting = self._resting(ctx, params, journal)
+        if resting is not None and params.rating is not None and journal.last_replied:
+            return await self._rating_while_resting(ctx, params, journal.last_replied, resting)
         if resting is not None:
             return resting
         unread = ctx.state.get(UNREAD_RECEIPT)
@@ -229,7 +237,11 @@ class ConsultationProbe(Probe):
             plausible = stated is not None and pending.submitted_at <= stated <= now
             done = pending.answered(stated if plausible and stated else now, now, answer.reply)
             await ctx.evidence.capture(page, "consult-reply")
-            return self._replied(ctx, params, journal, done)
+            replied = self._replied(ctx, params, journal, done)
+            if params.rating is None:
+                return replied
+            offered = await reply_offers_rating(ctx, page, params.rating.words)
+            return _with_rating(replied, done, offered)
         if answer.status is ReplyStatus.UNREADABLE:
             return ProbeResult(
                 Outcome.INCONCLUSIVE,
@@ -302,6 +314,26 @@ class ConsultationProbe(Probe):
             state=ConsultationJournal(None, done, journal.asked).to_state(),
         )
 
+    async def _rating_while_resting(
+        self,
+        ctx: ProbeContext,
+        params: ConsultationParams,
+        last: Consultation,
+        resting: ProbeResult,
+    ) -> ProbeResult:
+        """While resting, the last reply is asked again so its 评价 entry is judged each run
+        (a task can open, and a verification can see the fix); a query that does not show
+        the reply leaves the entry unjudged."""
+        assert params.rating is not None
+        page = await ctx.new_page()
+        answer = await query_reply(ctx, page, last, params.reading)
+        if answer.status is not ReplyStatus.REPLIED:
+            return replace(resting, metrics={**resting.metrics, "rating_offered": None})
+        offered = await reply_offers_rating(ctx, page, params.rating.words)
+        if not offered:
+            await ctx.evidence.capture(page, "consult-reply-no-rating")
+        return _with_rating(resting, last, offered)
+
     def _resting(
         self, ctx: ProbeContext, params: ConsultationParams, journal: ConsultationJournal
     ) -> ProbeResult | None:
@@ -319,6 +351,18 @@ class ConsultationProbe(Probe):
             metrics={"consultation": "resting", "next_question_on": next_day.isoformat()},
             state=journal.to_state(),
         )
+
+
+def _with_rating(result: ProbeResult, done: Consultation, offered: bool) -> ProbeResult:
+    """The run's result with the reply page's 评价 entry judged (the reply was read)."""
+    metrics = {**result.metrics, "rating_offered": offered}
+    if offered:
+        return replace(result, metrics=metrics)
+    submitted = month_day(beijing_date(done.submitted_at))
+    finding = reply_rating_missing(submitted, done.reference)
+    return replace(
+        result, outcome=Outcome.FAIL, findings=(finding,), summary=finding.title, metrics=metrics
+    )
 
 
 def _consultation(

@@ -10,6 +10,7 @@ from probes.checklist import ChecklistProbe
 from probes.consultation import ConsultationProbe
 from probes.depth import DepthProbe
 from probes.mobile import MobileProbe
+from probes.rating import RatingProbe
 from probes.registration import RegistrationProbe
 from probes.search import SearchProbe
 from probes.sso import SsoProbe
@@ -23,6 +24,7 @@ BUILT_IN: tuple[type[Probe], ...] = (
     ChecklistProbe,
     DepthProbe,
     AvailabilityProbe,
+    RatingProbe,
 )
 
 

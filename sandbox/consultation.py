@@ -190,9 +190,7 @@ def _problems(values: dict[str, str], departments: list[str]) -> list[str]:
     return problems
 
 
-def _shown(
-    letter: Letter, desk_name: str, rating: RatingFaults | None = None
-) -> dict[str, Any]:
+def _shown(letter: Letter, desk_name: str, rating: RatingFaults | None = None) -> dict[str, Any]:
     """A letter as the pages print it: Beijing time, to the minute; a replied letter with
     its 评价 entry (none under the rating fault ``no_rating_after_reply``)."""
     transferred = letter.department == UNSURE_DEPARTMENT

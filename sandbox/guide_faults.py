@@ -40,8 +40,8 @@ from sandbox.faults import FaultError, FaultFields
 from sandbox.guide import standard_steps
 from sandbox.layout import render
 from sandbox.online import online_entry, online_faults_of
-from sandbox.rating import rating_entry, rating_faults_of
 from sandbox.portal import portal_routes
+from sandbox.rating import rating_entry, rating_faults_of
 from sandbox.site import SiteArea
 
 AREA_NAME = "guides"

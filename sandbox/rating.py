@@ -84,7 +84,9 @@ def rating_entry(
         return None
     label = "服务评价" if spa else "我要评价"
     if faults.hits("dead_entry_items", item):
-        return RatingEntry(label, "javascript:void(0)" if spa else f"/hcp/evaluate.do?itemId={item.id}")
+        return RatingEntry(
+            label, "javascript:void(0)" if spa else f"/hcp/evaluate.do?itemId={item.id}"
+        )
     return RatingEntry(label, f"#/rate?item={item.id}" if spa else f"/hcp/rate?item={item.id}")
 
 
@@ -139,7 +141,9 @@ def reviews(faults: RatingFaults) -> list[Review]:
     if state.late_reply_on:
         rated_at = dt.datetime.fromisoformat(state.late_reply_on).replace(hour=9, minute=15)
         replied_at = _after_working_days(rated_at, LATE_REPLY_WORKING_DAYS)
-        found.append(Review(f"HCP{rated_at:%Y%m%d}00061", "婚姻登记", "不满意", rated_at, replied_at))
+        found.append(
+            Review(f"HCP{rated_at:%Y%m%d}00061", "婚姻登记", "不满意", rated_at, replied_at)
+        )
     return sorted(found, key=lambda review: review.rated_at, reverse=True)
 
 
@@ -171,7 +175,9 @@ def rating_routes(faults: RatingFaults) -> list[BaseRoute]:
         subject = request.query_params.get("item") or request.query_params.get("letter") or ""
         found = _item(subject)
         name = found.name if found is not None else f"信件 {subject}"
-        return render(request, "rating_form.html", {"subject": name, "levels": LEVELS, "thanks": False})
+        return render(
+            request, "rating_form.html", {"subject": name, "levels": LEVELS, "thanks": False}
+        )
 
     async def rated(request: Request) -> Response:
         return render(request, "rating_form.html", {"subject": "", "levels": (), "thanks": True})
