@@ -39,7 +39,7 @@ from probes.rating_reviews import judge_reviews, long_date, read_review
 MAX_SCREENSHOTS = 4
 MIN_ELEMENTS_READ = 3  # guide elements (办理时限, 申请材料…) found before an absence counts
 _EMPTY_LIST = re.compile(r"暂无(?:数据|记录|差评|评价|相关)|没有(?:数据|记录|差评)")
-_BAD_LIST = re.compile(r"差评")
+_BAD_LIST = re.compile(r"(?<!好)差评")  # 差评公示, not 好差评
 
 TITLES = {
     "rating.entry_missing": "未提供“好差评”评价入口",

@@ -24,7 +24,7 @@ _NUMBER = re.compile(r"编号|单号|工单号")
 _SUBJECT = re.compile(r"事项|评价对象|服务对象|办件名称")
 _LEVEL = re.compile(r"等级|满意度|评价结果|星级|评分")
 _STATUS = re.compile(r"状态|情况")
-_BAD = re.compile(r"不满意|差评|[一二12]\s*星")
+_BAD = re.compile(r"不满意|(?<!好)差评|[一二12]\s*星")
 _UNANSWERED = re.compile(
     r"未回复|待回复|未答复|待答复|未处理|待处理|未整改|待整改|处理中|整改中|未办结|办理中|未反馈|待反馈"
 )
