@@ -10,6 +10,8 @@ consultation query page offers 评价 once a reply is shown; the 差评公示 li
 - ``no_entry_items``: the guide offers no rating entry;
 - ``dead_entry_items``: the entry leads to a page answering 404 (classic) or does nothing
   (`javascript:void(0)`, SPA);
+- ``icon_entry_items``: the entry is a bare ☆ icon opening the form by script, with no
+  words, role or address (only ``selectors.rating_entry`` finds it: the selector tests);
 - ``no_rating_after_reply``: the consultation reply is shown without any 评价;
 - ``unanswered_on``: a 差评 rated on that date (YYYY-MM-DD) is listed without a reply (far
   enough in the past it is overdue; a recent date is the healthy variant: still on time);
@@ -37,7 +39,7 @@ from sandbox.online import _item
 AREA_NAME = "rating"
 LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 LATE_REPLY_WORKING_DAYS = 20
-_ITEM_LISTS = ("no_entry_items", "dead_entry_items")
+_ITEM_LISTS = ("no_entry_items", "dead_entry_items", "icon_entry_items")
 _DATES = ("unanswered_on", "late_reply_on")
 
 
@@ -47,6 +49,7 @@ class RatingFaults(FaultFields):
 
     no_entry_items: list[str] = field(default_factory=list)
     dead_entry_items: list[str] = field(default_factory=list)
+    icon_entry_items: list[str] = field(default_factory=list)
     no_rating_after_reply: bool = False
     unanswered_on: str = ""  # YYYY-MM-DD of a 差评 listed without a reply
     late_reply_on: str = ""  # YYYY-MM-DD of a 差评 answered 20 working days later
@@ -73,6 +76,7 @@ class RatingEntry:
 
     label: str
     href: str
+    icon: bool = False  # a bare icon opening `href` by script
 
 
 def rating_entry(
@@ -87,7 +91,8 @@ def rating_entry(
         return RatingEntry(
             label, "javascript:void(0)" if spa else f"/hcp/evaluate.do?itemId={item.id}"
         )
-    return RatingEntry(label, f"#/rate?item={item.id}" if spa else f"/hcp/rate?item={item.id}")
+    href = f"#/rate?item={item.id}" if spa else f"/hcp/rate?item={item.id}"
+    return RatingEntry(label, href, icon=faults.hits("icon_entry_items", item))
 
 
 def rating_after_reply(faults: RatingFaults | None, letter_number: str, *, spa: bool) -> str:

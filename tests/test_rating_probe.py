@@ -148,6 +148,25 @@ async def test_unread_guide_and_unreadable_list_are_inconclusive_naming_the_sett
     assert "请配置巡检对象 pages.rating_list 或 selectors.rating_row" in result.error
 
 
+@pytest.mark.browser
+async def test_an_entry_without_words_is_found_by_the_configured_selector(
+    make_services: ServicesFactory, portal: AnyPortal
+) -> None:
+    # Both styles draw the icon alike; the first style's run is enough to pin the setting.
+    any_portal = portal
+    any_portal.rating.update({"icon_entry_items": ["gsslj"]})
+    params = {"items": [guide(any_portal, "gsslj")], "entry": {}}
+    unaided = await _run(_services(make_services, any_portal, params))
+    assert unaided.outcome is Outcome.FAIL, unaided
+    assert finding(unaided, "rating.entry_missing")
+    configured = _services(
+        make_services, any_portal, params, selectors={"rating_entry": ".pj-icon"}
+    )
+    result = await _run(configured)
+    assert result.outcome is Outcome.PASS, result
+    assert list(result.metrics["entries"].values()) == ["form"]
+
+
 # -- the consultation's reply offers 评价 ---------------------------------------------------
 
 

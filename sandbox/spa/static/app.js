@@ -139,8 +139,10 @@
           + (online.new_tab
             ? '<button type="button" class="btn" id="apply-tab">' + esc(online.label) + '</button>'
             : '<a class="btn" href="' + esc(online.href) + '">' + esc(online.label) + '</a>') + '</p>'
-          + (data.rating ? '<p class="rate"><a class="btn" href="' + esc(data.rating.href) + '">'
-            + esc(data.rating.label) + '</a></p>' : '')
+          + (data.rating ? '<p class="rate">' + (data.rating.icon
+            ? '<span class="pj-icon" onclick="location.hash=\'' + esc(data.rating.href) + '\'">☆</span>'
+            : '<a class="btn" href="' + esc(data.rating.href) + '">' + esc(data.rating.label) + '</a>')
+            + '</p>' : '')
           + '<div class="tabs" role="tablist">'
           + '<button role="tab" aria-selected="true" data-tab="facts" aria-controls="facts">基本信息</button>'
           + '<button role="tab" aria-selected="false" data-tab="stuff" aria-controls="stuff">办理材料</button>'
