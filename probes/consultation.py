@@ -26,13 +26,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import replace
 
 from pydantic import Field, field_validator
 
 from config.catalog import CheckSpec, Severity
 from core.results import Finding, Outcome, ProbeResult
 from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, valid_regex
+from probes.consultation_rating import rating_while_resting, with_rating
 from probes.consultation_state import (
     Consultation,
     ConsultationJournal,
@@ -52,7 +52,7 @@ from probes.consultation_steps import (
     submit_question,
 )
 from probes.errors import MonitorError
-from probes.rating_entry import REPLY_RATING_CODE, reply_offers_rating, reply_rating_missing
+from probes.rating_entry import REPLY_RATING_CODE, reply_offers_rating
 from probes.rating_params import ReplyRating
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,8 @@ class ConsultationProbe(Probe):
             return await self._follow_up(ctx, params, journal, journal.pending)
         resting = self._resting(ctx, params, journal)
         if resting is not None and params.rating is not None and journal.last_replied:
-            return await self._rating_while_resting(ctx, params, journal.last_replied, resting)
+            last, part = journal.last_replied, params.rating
+            return await rating_while_resting(ctx, part, params.reading, last, resting)
         if resting is not None:
             return resting
         unread = ctx.state.get(UNREAD_RECEIPT)
@@ -241,7 +242,7 @@ class ConsultationProbe(Probe):
             if params.rating is None:
                 return replied
             offered = await reply_offers_rating(ctx, page, params.rating.words)
-            return _with_rating(replied, done, offered)
+            return with_rating(replied, done, offered)
         if answer.status is ReplyStatus.UNREADABLE:
             return ProbeResult(
                 Outcome.INCONCLUSIVE,
@@ -314,26 +315,6 @@ class ConsultationProbe(Probe):
             state=ConsultationJournal(None, done, journal.asked).to_state(),
         )
 
-    async def _rating_while_resting(
-        self,
-        ctx: ProbeContext,
-        params: ConsultationParams,
-        last: Consultation,
-        resting: ProbeResult,
-    ) -> ProbeResult:
-        """While resting, the last reply is asked again so its 评价 entry is judged each run
-        (a task can open, and a verification can see the fix); a query that does not show
-        the reply leaves the entry unjudged."""
-        assert params.rating is not None
-        page = await ctx.new_page()
-        answer = await query_reply(ctx, page, last, params.reading)
-        if answer.status is not ReplyStatus.REPLIED:
-            return replace(resting, metrics={**resting.metrics, "rating_offered": None})
-        offered = await reply_offers_rating(ctx, page, params.rating.words)
-        if not offered:
-            await ctx.evidence.capture(page, "consult-reply-no-rating")
-        return _with_rating(resting, last, offered)
-
     def _resting(
         self, ctx: ProbeContext, params: ConsultationParams, journal: ConsultationJournal
     ) -> ProbeResult | None:
@@ -351,18 +332,6 @@ class ConsultationProbe(Probe):
             metrics={"consultation": "resting", "next_question_on": next_day.isoformat()},
             state=journal.to_state(),
         )
-
-
-def _with_rating(result: ProbeResult, done: Consultation, offered: bool) -> ProbeResult:
-    """The run's result with the reply page's 评价 entry judged (the reply was read)."""
-    metrics = {**result.metrics, "rating_offered": offered}
-    if offered:
-        return replace(result, metrics=metrics)
-    submitted = month_day(beijing_date(done.submitted_at))
-    finding = reply_rating_missing(submitted, done.reference)
-    return replace(
-        result, outcome=Outcome.FAIL, findings=(finding,), summary=finding.title, metrics=metrics
-    )
 
 
 def _consultation(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
 from config.catalog import Severity
@@ -159,7 +160,14 @@ class _Inspection:
             return
         heading = await self.page.title()
         with_heading = f"{heading} {await self._headings()}"
-        rows = await review_rows(self.page, self.ctx.selector("rating_row"))
+        try:
+            rows = await review_rows(self.page, self.ctx.selector("rating_row"))
+        except PlaywrightError as exc:  # e.g. a configured selector the page cannot parse
+            self.unjudged.append(
+                f"差评公示页面（{self.page.url}）的差评行无法读取（{str(exc).splitlines()[0][:80]}）；"
+                "请核对巡检对象 selectors.rating_row"
+            )
+            return
         reviews = [read_review(row, all_bad=bool(_BAD_LIST.search(with_heading))) for row in rows]
         today = beijing_date(self.ctx.clock.now())
         verdict = judge_reviews(
