@@ -66,6 +66,7 @@ def spa_catalog(portal: SpaPortalSandbox, sso: SsoSandbox, national: PortalSandb
             "items": [{"code": "gsslj"}, {"code": "sfzhl"}],
         },
         "assistant": {"questions": ["公司设立登记", "住房公积金提取"], "required": True},
+        "rating": {"items": ["/#/item/gsslj", "/#/item/sfzhl"], "entry": {}, "published": {}},
     }
     portal_checks = "".join(
         f"""
@@ -105,6 +106,7 @@ CHECKS = (
     "spa-portal/checklist",
     "spa-portal/consistency",
     "spa-portal/assistant",
+    "spa-portal/rating",
     "spa-ids/sso",
 )
 

@@ -321,4 +321,5 @@ PROBE_LABELS = {
     "availability": "网站可用性",
     "consistency": "同源一致性",
     "assistant": "智能客服",
+    "rating": "好差评",
 }

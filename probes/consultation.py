@@ -32,6 +32,7 @@ from pydantic import Field, field_validator
 from config.catalog import CheckSpec, Severity
 from core.results import Finding, Outcome, ProbeResult
 from probes.base import CheckParams, Probe, ProbeContext, ProbeParams, valid_regex
+from probes.consultation_rating import rating_while_resting, with_rating
 from probes.consultation_state import (
     Consultation,
     ConsultationJournal,
@@ -51,6 +52,8 @@ from probes.consultation_steps import (
     submit_question,
 )
 from probes.errors import MonitorError
+from probes.rating_entry import REPLY_RATING_CODE, reply_offers_rating
+from probes.rating_params import ReplyRating
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,7 @@ class ConsultationParams(CheckParams):
         "consultation.submit_failed",
         "consultation.query_failed",
         "consultation.reply_overdue",
+        REPLY_RATING_CODE,
     )
 
     questions: list[PooledQuestion] = Field(
@@ -108,6 +112,8 @@ class ConsultationParams(CheckParams):
     receipt_number_pattern: str | None = None
     receipt_code_pattern: str | None = None
     query_entry_pattern: str | None = None
+    # Optional: a replied letter must offer 评价 (好差评, seed 004 #1), e.g. ``rating: {}``.
+    rating: ReplyRating | None = None
 
     _patterns = field_validator(
         "receipt_number_pattern", "receipt_code_pattern", "query_entry_pattern"
@@ -140,6 +146,9 @@ class ConsultationProbe(Probe):
         if journal.pending is not None:
             return await self._follow_up(ctx, params, journal, journal.pending)
         resting = self._resting(ctx, params, journal)
+        if resting is not None and params.rating is not None and journal.last_replied:
+            last, part = journal.last_replied, params.rating
+            return await rating_while_resting(ctx, part, params.reading, last, resting)
         if resting is not None:
             return resting
         unread = ctx.state.get(UNREAD_RECEIPT)
@@ -229,7 +238,11 @@ class ConsultationProbe(Probe):
             plausible = stated is not None and pending.submitted_at <= stated <= now
             done = pending.answered(stated if plausible and stated else now, now, answer.reply)
             await ctx.evidence.capture(page, "consult-reply")
-            return self._replied(ctx, params, journal, done)
+            replied = self._replied(ctx, params, journal, done)
+            if params.rating is None:
+                return replied
+            offered = await reply_offers_rating(ctx, page, params.rating.words)
+            return with_rating(replied, done, offered)
         if answer.status is ReplyStatus.UNREADABLE:
             return ProbeResult(
                 Outcome.INCONCLUSIVE,

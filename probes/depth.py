@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from probes.click_walk import normalised, walk
 from probes.depth_params import ClickParams, DepthParams, OnlineParams
 from probes.errors import Inconclusive, SiteUnreachable
 from probes.guide_page import read_guide
+from probes.guide_sample import guide_urls
 from probes.landing import REACT_MS, act_and_land, settle
 from probes.online_entry import (
     CLAIM_WORDS,
@@ -48,7 +48,7 @@ from probes.online_entry import (
     level_of,
     visits_of,
 )
-from probes.portal_links import all_links, page_address
+from probes.portal_links import all_links
 
 MAX_SCREENSHOTS = 4
 
@@ -98,27 +98,10 @@ class _Inspection:
     # -- which guides ----------------------------------------------------------------------
 
     async def guides(self, params: DepthParams) -> list[_Item]:
-        urls = [self.ctx.absolute(item) for item in params.items]
-        if params.sample is not None:
-            pattern = re.compile(params.sample.link_pattern or params.item_pattern)
-            hrefs: list[str] = []
-            for listing in params.sample.pages:
-                response = await self.ctx.goto(self.page, self.ctx.absolute(listing))
-                if response is not None and response.status >= 400:
-                    continue  # a broken listing is the checklist's business
-                catalog = self.ctx.selector("catalog")
-                for _, href in await locate.main_links(self.page, catalog):
-                    if pattern.search(href) and href not in urls:
-                        hrefs.append(page_address(href))
-            unique = list(dict.fromkeys(hrefs))
-            chooser = random.Random(f"{self.ctx.check_id}:{self.ctx.clock.now():%Y%m%d%H}")
-            urls += chooser.sample(unique, min(params.sample.count, len(unique)))
-        if not urls:
-            raise Inconclusive(
-                f"抽样页面上未找到符合 item_pattern（{params.item_pattern}）的办事指南链接；"
-                "请配置巡检项 params.item_pattern、sample.link_pattern 或 items"
-            )
-        return [_Item(url) for url in dict.fromkeys(urls)]
+        urls = await guide_urls(
+            self.ctx, self.page, params.items, params.sample, params.item_pattern
+        )
+        return [_Item(url) for url in urls]
 
     # -- 网上办理深度 ----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from probes.consistency import ConsistencyProbe
 from probes.consultation import ConsultationProbe
 from probes.depth import DepthProbe
 from probes.mobile import MobileProbe
+from probes.rating import RatingProbe
 from probes.registration import RegistrationProbe
 from probes.search import SearchProbe
 from probes.sso import SsoProbe
@@ -27,6 +28,7 @@ BUILT_IN: tuple[type[Probe], ...] = (
     AvailabilityProbe,
     ConsistencyProbe,
     AssistantProbe,
+    RatingProbe,
 )
 
 

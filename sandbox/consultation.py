@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from sandbox.catalog import DEPARTMENTS
 from sandbox.consultation_desk import SHANGHAI, ConsultationDesk, Letter
 from sandbox.layout import render, render_bare
+from sandbox.rating import RatingFaults, rating_after_reply, rating_faults_of
 from sandbox.site import SiteArea
 
 AREA_NAME = "consultation"
@@ -134,7 +135,11 @@ def consultation_routes(desk: ConsultationDesk) -> list[BaseRoute]:
                     "number": number,
                     "asked": True,
                     "unlabelled": desk.faults.form_unlabelled,
-                    "letter": _shown(letter, desk.replier) if letter is not None else None,
+                    "letter": (
+                        _shown(letter, desk.replier, rating_faults_of(request))
+                        if letter is not None
+                        else None
+                    ),
                 },
             ),
         )
@@ -185,8 +190,9 @@ def _problems(values: dict[str, str], departments: list[str]) -> list[str]:
     return problems
 
 
-def _shown(letter: Letter, desk_name: str) -> dict[str, Any]:
-    """A letter as the pages print it: Beijing time, to the minute."""
+def _shown(letter: Letter, desk_name: str, rating: RatingFaults | None = None) -> dict[str, Any]:
+    """A letter as the pages print it: Beijing time, to the minute; a replied letter with
+    its 评价 entry (none under the rating fault ``no_rating_after_reply``)."""
     transferred = letter.department == UNSURE_DEPARTMENT
     return {
         "number": letter.number,
@@ -204,4 +210,5 @@ def _shown(letter: Letter, desk_name: str) -> dict[str, Any]:
         ),
         "reply": letter.reply,
         "replier": desk_name if transferred else letter.department,
+        "rate": rating_after_reply(rating, letter.number, spa=False) if letter.replied_at else "",
     }

@@ -43,6 +43,7 @@ from sandbox.guide import standard_steps
 from sandbox.layout import render
 from sandbox.online import online_entry, online_faults_of
 from sandbox.portal import portal_routes
+from sandbox.rating import rating_entry, rating_faults_of
 from sandbox.site import SiteArea
 
 AREA_NAME = "guides"
@@ -354,6 +355,7 @@ def guide_fault_routes(faults: GuideFaults) -> list[BaseRoute]:
                 "absent": _missing_for(item, state),
                 "forms": forms,
                 "online": online_entry(item, online_faults_of(request)),
+                "rating": rating_entry(item, rating_faults_of(request)),
                 "dead_blank": f"/uploads/bszn/2019/{item.id}/blank.docx",
                 "dead_sample": f"/uploads/bszn/2019/{item.id}/sample.pdf",
             },

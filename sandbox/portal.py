@@ -43,6 +43,8 @@ from sandbox.online import (
     online_faults_of,
     online_routes,
 )
+from sandbox.rating import AREA_NAME as RATING_AREA
+from sandbox.rating import RatingFaults, rating_entry, rating_faults_of, rating_routes
 from sandbox.search import SearchHit, SearchIndex, highlight, normalize, paginate
 from sandbox.site import SiteArea, create_site_app
 
@@ -181,6 +183,7 @@ async def guide(request: Request) -> Response:
             "item": item,
             "department": department_by_code(item.department),
             "online": online_entry(item, online_faults_of(request)),
+            "rating": rating_entry(item, rating_faults_of(request)),
         },
     )
 
@@ -284,19 +287,23 @@ def create_portal_app(
     areas: Sequence[SiteArea] = (),
     online: OnlineFaults | None = None,
     consistency: ConsistencyFaults | None = None,
+    rating: RatingFaults | None = None,
 ) -> Starlette:
     """The 示范省政务服务网 app; `faults` can be changed while it serves.
 
     `areas` add more pages to the portal, each with its own fault section. Their routes
     come first, so an area may stand in for a portal page (guide defects, empty columns).
-    The online entries (网上申报) are always served, healthy unless `online` says otherwise;
-    so are the guides as the catalog has them, unless `consistency` says otherwise.
+    The online entries (网上申报) and the 好差评 pages are always served, healthy unless
+    `online` and `rating` say otherwise; so are the guides as the catalog has them, unless
+    `consistency` says otherwise.
     """
     online = online if online is not None else OnlineFaults()
     consistency = consistency if consistency is not None else ConsistencyFaults()
+    rating = rating if rating is not None else RatingFaults()
     areas = [
         SiteArea(ONLINE_AREA, online_routes(online), online),
         consistency_area(consistency),
+        SiteArea(RATING_AREA, rating_routes(rating), rating),
         *areas,
     ]
     app = create_site_app(
@@ -309,4 +316,5 @@ def create_portal_app(
     app.state.portal_faults = faults  # the header of every page reads search_box_unlabelled
     app.state.online_faults = online  # guides, listings and the home page read it
     app.state.consistency_faults = consistency  # guides read it
+    app.state.rating_faults = rating  # guides and the consultation query page read it
     return app

@@ -25,6 +25,7 @@ from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import GuideFaults, guide_fault_area
 from sandbox.online import OnlineFaults
 from sandbox.portal import create_portal_app
+from sandbox.rating import RatingFaults
 from sandbox.registration import registration_area
 from sandbox.registration_state import RegistrationDesk
 
@@ -195,6 +196,7 @@ class PortalSandbox(RunningSite):
         online: OnlineFaults | None = None,
         consistency: ConsistencyFaults | None = None,
         assistant: AssistantFaults | None = None,
+        rating: RatingFaults | None = None,
     ) -> None:
         self.server = server
         self.faults = faults
@@ -204,6 +206,7 @@ class PortalSandbox(RunningSite):
         self.online = online or OnlineFaults()
         self.consistency = consistency or ConsistencyFaults()
         self.assistant = assistant or AssistantFaults()
+        self.rating = rating or RatingFaults()
 
     @classmethod
     def start(
@@ -219,12 +222,20 @@ class PortalSandbox(RunningSite):
             guide_fault_area(guides),
             assistant_area(assistant),
         ]
-        online, consistency = OnlineFaults(), ConsistencyFaults()
-        app = create_portal_app(faults, areas, online, consistency)
+        online, consistency, rating = OnlineFaults(), ConsistencyFaults(), RatingFaults()
+        app = create_portal_app(faults, areas, online, consistency, rating)
         app.state.assistant_faults = assistant  # every page's 智能客服 widget reads it
         server = SandboxServer(app, host=host, port=port).start()
         return cls(
-            server, faults, registration, consultation, guides, online, consistency, assistant
+            server,
+            faults,
+            registration,
+            consultation,
+            guides,
+            online,
+            consistency,
+            assistant,
+            rating,
         )
 
     def sections(self) -> dict[str, FaultSection]:
@@ -237,6 +248,7 @@ class PortalSandbox(RunningSite):
             "online": self.online,
             "consistency": self.consistency,
             "assistant": self.assistant,
+            "rating": self.rating,
         }
 
     def reset(self) -> None:

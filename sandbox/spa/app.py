@@ -55,6 +55,8 @@ from sandbox.online import (
     online_entry,
 )
 from sandbox.portal import blank_form, sample_form
+from sandbox.rating import AREA_NAME as RATING_AREA
+from sandbox.rating import RatingFaults, rating_after_reply, rating_entry, review_rows
 from sandbox.registration import SMS_INBOX_PATH, registration_routes
 from sandbox.registration_state import RegistrationDesk
 from sandbox.search import SearchIndex, normalize
@@ -91,7 +93,11 @@ def _listing(query: str, hidden: list[str]) -> list[ServiceItem]:
 
 
 def _guide(
-    item: ServiceItem, guides: GuideFaults, spa: SpaFaults, online: OnlineFaults
+    item: ServiceItem,
+    guides: GuideFaults,
+    spa: SpaFaults,
+    online: OnlineFaults,
+    rating: RatingFaults | None = None,
 ) -> dict[str, Any]:
     """The guide as the API hands it out: labelled entries, materials and steps.
 
@@ -149,6 +155,7 @@ def _guide(
         else {"name": item.blank_form_name, "href": f"{files}/blank.docx"},
         "sample_form": None if forms in ("none", "no_sample") else f"{files}/sample.pdf",
         "online": entry.__dict__,
+        "rating": rated.__dict__ if (rated := rating_entry(item, rating, spa=True)) else None,
     }
 
 
@@ -161,6 +168,7 @@ def spa_routes(
     online: OnlineFaults,
     consistency: ConsistencyFaults,
     assistant: AssistantFaults,
+    rating: RatingFaults,
 ) -> list[BaseRoute]:
     """The shell, its static files and the JSON APIs the shell renders from."""
 
@@ -225,7 +233,7 @@ def spa_routes(
         item = item_by_id(request.path_params["item_id"])
         if item is None or consistency.withdrawn(item):
             return JSONResponse({"code": 404, "msg": "事项不存在"}, status_code=404)
-        return JSONResponse(_guide(diverged(item, consistency), guides, spa, online))
+        return JSONResponse(_guide(diverged(item, consistency), guides, spa, online, rating))
 
     async def application(request: Request) -> Response:
         # What #/apply/<id> shows: the form, the unified login in front of it, or a refusal.
@@ -291,8 +299,15 @@ def spa_routes(
                 "submitted": f"{letter.submitted_at:%Y-%m-%d %H:%M}",
                 "replied": f"{letter.replied_at:%Y-%m-%d %H:%M}" if letter.replied_at else "",
                 "reply": letter.reply,
+                "rate": rating_after_reply(rating, letter.number, spa=True)
+                if letter.replied_at
+                else "",
             }
         )
+
+    async def published_reviews(request: Request) -> Response:
+        await delay()
+        return JSONResponse({"title": "评价公开", "list": review_rows(rating)})
 
     return [
         Route("/", shell, methods=["GET"]),
@@ -307,6 +322,7 @@ def spa_routes(
         Route("/api/letters", consult, methods=["POST"]),
         Route("/api/letters/query", consult_query, methods=["POST"]),
         *spa_chat_routes(assistant, delay),
+        Route("/api/reviews", published_reviews, methods=["GET"]),
         # The guides' form files: the first portal's, under the same paths.
         Route("/files/{item_id}/blank.docx", blank_form, methods=["GET"]),
         Route("/files/{item_id}/sample.pdf", sample_form, methods=["GET"]),
@@ -329,11 +345,13 @@ def create_spa_app(
     online: OnlineFaults | None = None,
     consistency: ConsistencyFaults | None = None,
     assistant: AssistantFaults | None = None,
+    rating: RatingFaults | None = None,
 ) -> Starlette:
     """The SPA portal app; every section can change while it serves."""
     online = online if online is not None else OnlineFaults()
     consistency = consistency if consistency is not None else ConsistencyFaults()
     assistant = assistant if assistant is not None else AssistantFaults()
+    rating = rating if rating is not None else RatingFaults()
     sections: dict[str, FaultSection] = {
         "spa": spa,
         "registration": registration.faults,
@@ -342,9 +360,12 @@ def create_spa_app(
         ONLINE_AREA: online,
         CONSISTENCY_AREA: consistency,
         ASSISTANT_AREA: assistant,
+        RATING_AREA: rating,
     }
     return create_site_app(
-        spa_routes(portal, spa, registration, consultation, guides, online, consistency, assistant),
+        spa_routes(
+            portal, spa, registration, consultation, guides, online, consistency, assistant, rating
+        ),
         site=PORTAL_SITE,
         page_faults=portal,
         faults=portal,

@@ -8,6 +8,7 @@ from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import GuideFaults
 from sandbox.online import OnlineFaults
+from sandbox.rating import RatingFaults
 from sandbox.registration_state import RegistrationDesk
 from sandbox.server import RunningSite, SandboxServer
 from sandbox.spa.app import create_spa_app
@@ -33,6 +34,7 @@ class SpaPortalSandbox(RunningSite):
         online: OnlineFaults,
         consistency: ConsistencyFaults | None = None,
         assistant: AssistantFaults | None = None,
+        rating: RatingFaults | None = None,
     ) -> None:
         self.server = server
         self.faults = faults
@@ -43,19 +45,29 @@ class SpaPortalSandbox(RunningSite):
         self.online = online
         self.consistency = consistency or ConsistencyFaults()
         self.assistant = assistant or AssistantFaults()
+        self.rating = rating or RatingFaults()
 
     @classmethod
     def start(cls, host: str = "127.0.0.1", port: int = 0) -> SpaPortalSandbox:
         """Serve a healthy SPA portal and return when it accepts connections."""
         faults, spa, guides = PortalFaults(), SpaFaults(), GuideFaults()
         registration, consultation, online = RegistrationDesk(), ConsultationDesk(), OnlineFaults()
-        consistency, assistant = ConsistencyFaults(), AssistantFaults()
+        consistency, assistant, rating = ConsistencyFaults(), AssistantFaults(), RatingFaults()
         app = create_spa_app(
-            faults, spa, registration, consultation, guides, online, consistency, assistant
+            faults, spa, registration, consultation, guides, online, consistency, assistant, rating
         )
         server = SandboxServer(app, host=host, port=port).start()
         return cls(
-            server, faults, spa, registration, consultation, guides, online, consistency, assistant
+            server,
+            faults,
+            spa,
+            registration,
+            consultation,
+            guides,
+            online,
+            consistency,
+            assistant,
+            rating,
         )
 
     def sections(self) -> dict[str, FaultSection]:
@@ -69,6 +81,7 @@ class SpaPortalSandbox(RunningSite):
             "online": self.online,
             "consistency": self.consistency,
             "assistant": self.assistant,
+            "rating": self.rating,
         }
 
     def reset(self) -> None:

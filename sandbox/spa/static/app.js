@@ -70,7 +70,8 @@
       return api('/api/home').then(function (data) {
         if (mine !== seq) return;
         view.innerHTML = '<h1>欢迎访问示范省一体化政务服务平台</h1>' + finder('')
-          + '<h2>高频服务</h2>' + data.hot.map(card).join('');
+          + '<h2>高频服务</h2>' + data.hot.map(card).join('')
+          + '<p class="hcp">好差评：<a href="#/reviews">评价公开</a></p>';
         bindFinder();
       });
     },
@@ -138,6 +139,10 @@
           + (online.new_tab
             ? '<button type="button" class="btn" id="apply-tab">' + esc(online.label) + '</button>'
             : '<a class="btn" href="' + esc(online.href) + '">' + esc(online.label) + '</a>') + '</p>'
+          + (data.rating ? '<p class="rate">' + (data.rating.icon
+            ? '<span class="pj-icon" onclick="location.hash=\'' + esc(data.rating.href) + '\'">☆</span>'
+            : '<a class="btn" href="' + esc(data.rating.href) + '">' + esc(data.rating.label) + '</a>')
+            + '</p>' : '')
           + '<div class="tabs" role="tablist">'
           + '<button role="tab" aria-selected="true" data-tab="facts" aria-controls="facts">基本信息</button>'
           + '<button role="tab" aria-selected="false" data-tab="stuff" aria-controls="stuff">办理材料</button>'
@@ -305,6 +310,32 @@
         });
       });
     },
+    rate: function (mine, _arg, query) {
+      // The rating form of a guide (?item=) or a replied letter (?letter=); never stored.
+      var subject = query.get('item') || query.get('letter') || '';
+      var levels = ['非常满意', '满意', '基本满意', '不满意', '非常不满意'];
+      view.innerHTML = '<h1>服务评价</h1><p>评价对象：' + esc(subject) + '</p><form id="rate" novalidate>'
+        + '<div class="row" role="radiogroup" aria-label="满意度">' + levels.map(function (l, i) {
+          return '<label><input type="radio" name="level" value="' + (5 - i) + '"> ' + l + '</label>';
+        }).join(' ') + '</div>'
+        + '<div class="row"><label for="r-note">评价内容</label><textarea id="r-note" rows="4"></textarea></div>'
+        + '<button type="submit">提交</button></form>';
+      document.getElementById('rate').addEventListener('submit', function (e) {
+        e.preventDefault();
+        toast('感谢您的评价！');
+      });
+      return Promise.resolve();
+    },
+    reviews: function (mine) {
+      return api('/api/reviews').then(function (data) {
+        if (mine !== seq) return;
+        view.innerHTML = '<h1>' + esc(data.title) + '</h1><p>差评及整改回复情况</p>' + data.list.map(function (r) {
+          return '<div class="card review"><p>评价编号：' + esc(r.number) + '</p><p>评价对象：' + esc(r.item)
+            + '</p><p>满意度：' + esc(r.level) + '</p><p>评价日期：' + esc(r.rated) + '</p><p>处理状态：'
+            + esc(r.state) + '</p>' + (r.replied ? '<p>办结时间：' + esc(r.replied) + '</p>' : '') + '</div>';
+        }).join('');
+      });
+    },
     query: function () {
       view.innerHTML = '<h1>办理结果查询</h1><form id="ask" novalidate>'
         + '<div class="row"><label for="q-number">信件编号</label><input id="q-number"></div>'
@@ -324,7 +355,8 @@
             + '<dt>信件标题</dt><dd>' + esc(data.title) + '</dd>'
             + '<dt>提交时间</dt><dd>' + esc(data.submitted) + '</dd></dl>'
             + '<p>办理状态：' + esc(data.status) + '</p>'
-            + (data.reply ? '<p>答复时间：' + esc(data.replied) + '</p><p>答复内容：' + esc(data.reply) + '</p>' : '');
+            + (data.reply ? '<p>答复时间：' + esc(data.replied) + '</p><p>答复内容：' + esc(data.reply) + '</p>' : '')
+            + (data.rate ? '<p><a class="btn" href="' + esc(data.rate) + '">评价本次答复</a></p>' : '');
         });
       });
       return Promise.resolve();
