@@ -319,4 +319,5 @@ PROBE_LABELS = {
     "checklist": "平台检查指标",
     "depth": "网办深度与易用度",
     "availability": "网站可用性",
+    "accessibility": "适老化与无障碍",
 }

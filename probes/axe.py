@@ -60,7 +60,8 @@ class Violation:
 
 
 async def violations(page: Page, impacts: list[Impact]) -> tuple[Violation, ...]:
-    """axe-core's violations of the given impacts (WCAG 2.1 A/AA rules) on ``page``."""
+    """axe-core's violations of the given impacts (WCAG 2.1 A/AA rules) on ``page``,
+    critical ones first."""
     try:
         await page.evaluate(shipped_script("axe_playwright_python", "axe.min.js"))
         found: list[dict[str, Any]] = await page.evaluate(
@@ -70,6 +71,8 @@ async def violations(page: Page, impacts: list[Impact]) -> tuple[Violation, ...]
         if page.is_closed():
             raise
         raise MonitorError(f"axe-core 无障碍检测运行失败：{str(exc).splitlines()[0]}") from exc
+    rank = {impact: i for i, impact in enumerate(("critical", "serious", "moderate", "minor"))}
+    found.sort(key=lambda v: rank.get(v["impact"], len(rank)))  # the worst first, else axe's order
     return tuple(
         Violation(rule=v["id"], impact=v["impact"], help=v["help"], count=v["count"]) for v in found
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from probes.accessibility import AccessibilityProbe
 from probes.availability import AvailabilityProbe
 from probes.base import Probe
 from probes.checklist import ChecklistProbe
@@ -23,6 +24,7 @@ BUILT_IN: tuple[type[Probe], ...] = (
     ChecklistProbe,
     DepthProbe,
     AvailabilityProbe,
+    AccessibilityProbe,
 )
 
 

@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox.care import AREA_NAME as CARE_AREA
+from sandbox.care import AccessibilityFaults, care_routes
 from sandbox.catalog import (
     DEPARTMENTS,
     HOT_ITEM_IDS,
@@ -277,16 +279,25 @@ def portal_routes() -> list[BaseRoute]:
 
 
 def create_portal_app(
-    faults: PortalFaults, areas: Sequence[SiteArea] = (), online: OnlineFaults | None = None
+    faults: PortalFaults,
+    areas: Sequence[SiteArea] = (),
+    online: OnlineFaults | None = None,
+    accessibility: AccessibilityFaults | None = None,
 ) -> Starlette:
     """The 示范省政务服务网 app; `faults` can be changed while it serves.
 
     `areas` add more pages to the portal, each with its own fault section. Their routes
     come first, so an area may stand in for a portal page (guide defects, empty columns).
-    The online entries (网上申报) are always served, healthy unless `online` says otherwise.
+    The online entries (网上申报) and the 长者模式 switch are always served, healthy unless
+    `online` and `accessibility` say otherwise.
     """
     online = online if online is not None else OnlineFaults()
-    areas = [SiteArea(ONLINE_AREA, online_routes(online), online), *areas]
+    accessibility = accessibility if accessibility is not None else AccessibilityFaults()
+    areas = [
+        SiteArea(ONLINE_AREA, online_routes(online), online),
+        SiteArea(CARE_AREA, care_routes(), accessibility),
+        *areas,
+    ]
     app = create_site_app(
         [*(r for area in areas for r in area.routes), *portal_routes(), *search_routes(faults)],
         site=PORTAL_SITE,
@@ -296,4 +307,5 @@ def create_portal_app(
     )
     app.state.portal_faults = faults  # the header of every page reads search_box_unlabelled
     app.state.online_faults = online  # guides, listings and the home page read it
+    app.state.accessibility_faults = accessibility  # every page's top bar reads it
     return app

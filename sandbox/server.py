@@ -17,6 +17,7 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp
 
+from sandbox.care import AccessibilityFaults
 from sandbox.consultation import consultation_area
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
@@ -180,8 +181,8 @@ class RunningSite:
 
 class PortalSandbox(RunningSite):
     """The 示范省政务服务网 portal with its faults, served on one address, with its areas:
-    registration (在线注册 and the test SIM's inbox), the consultation desk (我要咨询) and
-    the guide defects (办事指南)."""
+    registration (在线注册 and the test SIM's inbox), the consultation desk (我要咨询),
+    the guide defects (办事指南), the online entries and the care mode (长者模式)."""
 
     def __init__(
         self,
@@ -191,6 +192,7 @@ class PortalSandbox(RunningSite):
         consultation: ConsultationDesk | None = None,
         guides: GuideFaults | None = None,
         online: OnlineFaults | None = None,
+        accessibility: AccessibilityFaults | None = None,
     ) -> None:
         self.server = server
         self.faults = faults
@@ -198,6 +200,7 @@ class PortalSandbox(RunningSite):
         self.consultation = consultation or ConsultationDesk()
         self.guides = guides or GuideFaults()
         self.online = online or OnlineFaults()
+        self.accessibility = accessibility or AccessibilityFaults()
 
     @classmethod
     def start(
@@ -211,10 +214,10 @@ class PortalSandbox(RunningSite):
             consultation_area(consultation),
             guide_fault_area(guides),
         ]
-        online = OnlineFaults()
-        app = create_portal_app(faults, areas, online)
+        online, accessibility = OnlineFaults(), AccessibilityFaults()
+        app = create_portal_app(faults, areas, online, accessibility)
         server = SandboxServer(app, host=host, port=port).start()
-        return cls(server, faults, registration, consultation, guides, online)
+        return cls(server, faults, registration, consultation, guides, online, accessibility)
 
     def sections(self) -> dict[str, FaultSection]:
         """The portal's fault sections by area name."""
@@ -224,6 +227,7 @@ class PortalSandbox(RunningSite):
             "consultation": self.consultation.faults,
             "guides": self.guides,
             "online": self.online,
+            "accessibility": self.accessibility,
         }
 
     def reset(self) -> None:

@@ -20,6 +20,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from sandbox.care import AREA_NAME as CARE_AREA
+from sandbox.care import ICON, ICON_NAMES, AccessibilityFaults
 from sandbox.catalog import (
     DEPARTMENTS,
     HOT_ITEM_IDS,
@@ -147,6 +149,24 @@ def _guide(
     }
 
 
+def _with_care_faults(html: str, faults: AccessibilityFaults) -> str:
+    """The shell under the care and accessibility faults (`sandbox.care`)."""
+    if faults.care_mode_missing:
+        html = re.sub(r'  <button type="button" id="care-switch"[^\n]*\n', "", html)
+    elif faults.care_mode_inert:
+        html = html.replace('id="care-switch"', 'id="care-switch" data-inert="1"')
+    if faults.pc_violations:
+        icons = "".join(
+            f'<img class="quick-icon" src="{ICON}" width="32" height="32">' for _ in ICON_NAMES
+        )
+        bar = (
+            f'<div class="quick-bar">{icons}<input type="text" class="quick-input">'
+            '<span class="hotline-low">服务热线：12345</span></div>\n'
+        )
+        html = html.replace('<main id="view">', bar + '<main id="view">')
+    return html
+
+
 def spa_routes(
     portal: PortalFaults,
     spa: SpaFaults,
@@ -154,6 +174,7 @@ def spa_routes(
     consultation: ConsultationDesk,
     guides: GuideFaults,
     online: OnlineFaults,
+    accessibility: AccessibilityFaults,
 ) -> list[BaseRoute]:
     """The shell, its static files and the JSON APIs the shell renders from."""
 
@@ -166,7 +187,7 @@ def spa_routes(
         html = (STATIC / "index.html").read_text(encoding="utf-8")
         if spa.mobile_no_viewport:
             html = re.sub(r'<meta name="viewport"[^>]*>\n?', "", html)
-        return HTMLResponse(html)
+        return HTMLResponse(_with_care_faults(html, accessibility.snapshot()))
 
     async def home(request: Request) -> Response:
         await delay()
@@ -319,18 +340,21 @@ def create_spa_app(
     consultation: ConsultationDesk,
     guides: GuideFaults,
     online: OnlineFaults | None = None,
+    accessibility: AccessibilityFaults | None = None,
 ) -> Starlette:
     """The SPA portal app; every section can change while it serves."""
     online = online if online is not None else OnlineFaults()
+    accessibility = accessibility if accessibility is not None else AccessibilityFaults()
     sections: dict[str, FaultSection] = {
         "spa": spa,
         "registration": registration.faults,
         "consultation": consultation.faults,
         "guides": guides,
         ONLINE_AREA: online,
+        CARE_AREA: accessibility,
     }
     return create_site_app(
-        spa_routes(portal, spa, registration, consultation, guides, online),
+        spa_routes(portal, spa, registration, consultation, guides, online, accessibility),
         site=PORTAL_SITE,
         page_faults=portal,
         faults=portal,

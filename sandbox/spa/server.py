@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sandbox.care import AccessibilityFaults
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
 from sandbox.guide_faults import GuideFaults
@@ -15,7 +16,7 @@ from sandbox.spa.faults import SpaFaults
 class SpaPortalSandbox(RunningSite):
     """示范省一体化政务服务平台: the single-page portal on one address, with its sections
     ``portal`` (search faults, site down), ``spa`` (API timing and the SPA's own defects),
-    ``registration``, ``consultation`` and ``guides``."""
+    ``registration``, ``consultation``, ``guides``, ``online`` and ``accessibility``."""
 
     style = "spa"
 
@@ -28,6 +29,7 @@ class SpaPortalSandbox(RunningSite):
         consultation: ConsultationDesk,
         guides: GuideFaults,
         online: OnlineFaults,
+        accessibility: AccessibilityFaults,
     ) -> None:
         self.server = server
         self.faults = faults
@@ -36,15 +38,17 @@ class SpaPortalSandbox(RunningSite):
         self.consultation = consultation
         self.guides = guides
         self.online = online
+        self.accessibility = accessibility
 
     @classmethod
     def start(cls, host: str = "127.0.0.1", port: int = 0) -> SpaPortalSandbox:
         """Serve a healthy SPA portal and return when it accepts connections."""
         faults, spa, guides = PortalFaults(), SpaFaults(), GuideFaults()
         registration, consultation, online = RegistrationDesk(), ConsultationDesk(), OnlineFaults()
-        app = create_spa_app(faults, spa, registration, consultation, guides, online)
+        accessibility = AccessibilityFaults()
+        app = create_spa_app(faults, spa, registration, consultation, guides, online, accessibility)
         server = SandboxServer(app, host=host, port=port).start()
-        return cls(server, faults, spa, registration, consultation, guides, online)
+        return cls(server, faults, spa, registration, consultation, guides, online, accessibility)
 
     def sections(self) -> dict[str, FaultSection]:
         """The SPA portal's fault sections by area name."""
@@ -55,6 +59,7 @@ class SpaPortalSandbox(RunningSite):
             "consultation": self.consultation.faults,
             "guides": self.guides,
             "online": self.online,
+            "accessibility": self.accessibility,
         }
 
     def reset(self) -> None:
