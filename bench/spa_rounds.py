@@ -55,6 +55,7 @@ def spa_catalog(portal: SpaPortalSandbox, sso: SsoSandbox) -> str:
             "columns": {"pages": ["/#/list/legal"]},
             "guides": {"items": ["/#/item/gsslj", "/#/item/sfzhl"]},
         },
+        "accessibility": {"pages": ["/", "/#/item/gsslj"], "care_mode": "required"},
     }
     portal_checks = "".join(
         f"""
@@ -92,6 +93,7 @@ CHECKS = (
     "spa-portal/consultation",
     "spa-portal/mobile",
     "spa-portal/checklist",
+    "spa-portal/accessibility",
     "spa-ids/sso",
 )
 

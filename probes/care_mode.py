@@ -35,7 +35,18 @@ CARE_WORDS = (
     r"大字版|大字模式|敬老版|关爱版"
 )
 # A 无障碍 control often opens a toolbar (放大, 读屏…) rather than enlarging text itself.
-ASSIST_WORDS = r"无障碍"
+ASSIST_WORDS = r"无障碍(?:浏览|阅读|模式|服务|工具条?|通道|版)?"
+# The whole name must be the words (a notice titled 关于推进适老化改造的通知 is not an entry).
+# Written for JavaScript too: Playwright matches names in the page, where \W is ASCII-only.
+_EDGE = r"[\s|·•<>«»()（）\[\]【】-]*"
+_VERB = r"(?:进入|切换(?:到|至)?|开启|打开)?"
+
+
+def whole_name(words: str) -> re.Pattern[str]:
+    """A pattern matching a control's name that is just ``words`` (进入关怀版, 【长者模式】)."""
+    return re.compile(rf"^{_EDGE}{_VERB}(?:{words})(?:入口|模式)?{_EDGE}$")
+
+
 _ENTRY_WORDS_MAX = 12
 
 
@@ -87,8 +98,8 @@ async def find_entry(page: Page, configured: str | None, words: str | None) -> C
         return (
             None if found is None else CareEntry(found, await _words(found), EntryKind.CONFIGURED)
         )
-    care = re.compile(words or CARE_WORDS)
-    assist = re.compile(ASSIST_WORDS)
+    care = whole_name(words or CARE_WORDS)
+    assist = whole_name(ASSIST_WORDS)
     ordered = (
         (page.get_by_role("link", name=care), EntryKind.CARE_CONTROL),
         (page.get_by_role("button", name=care), EntryKind.CARE_CONTROL),

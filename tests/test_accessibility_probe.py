@@ -9,7 +9,9 @@ import pytest
 
 from config.loader import CatalogError, parse_catalog
 from core.results import Finding, Outcome, ProbeResult
+from probes.care_mode import ASSIST_WORDS, CARE_WORDS, whole_name
 from probes.registry import params_models, probe_kinds
+from sandbox.care import AccessibilityFaults
 from sandbox.faults import FaultError
 from sandbox.spa.server import SpaPortalSandbox
 from tests.catalogs import portal_catalog
@@ -151,7 +153,15 @@ def test_params_name_the_bad_setting() -> None:
 
 
 def test_accessibility_fault_settings_are_checked() -> None:
-    from sandbox.care import AccessibilityFaults
-
     with pytest.raises(FaultError, match="care_mode_inert"):
         AccessibilityFaults().update({"care_mode_inert": "yes"})
+
+
+def test_care_entry_words_must_be_the_whole_name() -> None:
+    care, assist = whole_name(CARE_WORDS), whole_name(ASSIST_WORDS)
+    for name in ("关怀版", "长者模式", "进入关怀版", "【适老化】", "适老化模式", "关怀版入口"):
+        assert care.search(name), name
+    # A notice about 适老化 is not the switch; 退出长者模式 is the way back, not in.
+    for name in ("关于推进适老化改造的通知", "退出长者模式", "长者服务专区"):
+        assert not care.search(name), name
+    assert assist.search("无障碍浏览") and not assist.search("关于无障碍环境建设的通知")
