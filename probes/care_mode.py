@@ -175,6 +175,15 @@ async def switch_on(
     try:
         waiting: set[asyncio.Future[Any]] = {landing, tab, mutated}
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if mutated.done() and not tab.done() and not landing.done():
+            # Changed in place, it seems: once that has settled, a tab or a load it set off
+            # after all (a script opening the care site) is still where the mode is.
+            await settle(page, timeout_ms)
+            if not tab.done() and not loading:
+                await _cancel(landing)
+                return await _measured(page, True, None, region, timeout_ms)
+            either: set[asyncio.Future[Any]] = {landing, tab}
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     finally:
         page.context.remove_listener("page", opened)
         page.remove_listener("request", requested)
@@ -186,13 +195,9 @@ async def switch_on(
             await shown.wait_for_load_state("load", timeout=timeout_ms)
         await settle(shown, timeout_ms)
         return await _measured(shown, True, None, region, timeout_ms)
-    if landing.done():
-        done: Landing = landing.result()  # a click that failed raises here
-        reacted = done.moved or await _changed(page)
-        return await _measured(page, reacted, done.status, region, timeout_ms)
-    await _cancel(landing)
-    await settle(page, timeout_ms)
-    return await _measured(page, True, None, region, timeout_ms)
+    done: Landing = landing.result()  # a click that failed raises here
+    reacted = done.moved or await _changed(page)
+    return await _measured(page, reacted, done.status, region, timeout_ms)
 
 
 async def _changed(page: Page) -> bool:
