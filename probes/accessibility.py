@@ -199,7 +199,7 @@ async def _care(
         "after_px": switched.after.px if switched.after else None,
         "url": switched.url,
     }
-    await _judge_care(ctx, page, params, judgement, entry, before, switched, required)
+    await _judge_care(ctx, params, judgement, entry, before, switched, required)
 
 
 def _no_entry(
@@ -230,7 +230,6 @@ def _no_entry(
 
 async def _judge_care(
     ctx: ProbeContext,
-    page: Page,
     params: AccessibilityParams,
     judgement: _Judgement,
     entry: CareEntry,
@@ -273,7 +272,7 @@ async def _judge_care(
             f"（{factor:.2f}倍，应不低于{params.enlarge_factor:g}倍）"
         )
     if len(ctx.evidence.screenshots) < MAX_SCREENSHOTS:
-        await ctx.evidence.capture(page, "care-mode")
+        await ctx.evidence.capture(switched.shown, "care-mode")
     judgement.findings.append(_ineffective(home, detail, before, after))
 
 

@@ -88,6 +88,7 @@ class Switched:
     status: int | None  # HTTP status of a document the switch loaded
     url: str  # where the text was measured afterwards
     after: TextSize | None  # None: the page after the switch could not be read
+    shown: Page  # the tab the mode shows in (a new one, when it opened one)
 
 
 async def find_entry(page: Page, configured: str | None, words: str | None) -> CareEntry | None:
@@ -216,16 +217,16 @@ async def _measured(
     page: Page, reacted: bool, status: int | None, region: str | None, timeout_ms: float
 ) -> Switched:
     if status is not None and status >= 400:
-        return Switched(reacted, status, page.url, None)
+        return Switched(reacted, status, page.url, None, page)
     for _ in range(2):  # a document replaced while measuring is measured once it has loaded
         try:
             await page.evaluate(_TRANSITIONS_DONE_JS)
-            return Switched(reacted, status, page.url, await text_size(page, region))
+            return Switched(reacted, status, page.url, await text_size(page, region), page)
         except PlaywrightError:
             with contextlib.suppress(PlaywrightTimeout, PlaywrightError):
                 await page.wait_for_load_state("load", timeout=timeout_ms)
             await settle(page, timeout_ms)
-    return Switched(reacted, status, page.url, None)
+    return Switched(reacted, status, page.url, None, page)
 
 
 # Notes any change of the document after the click: a class or style on <html>/<body>, a

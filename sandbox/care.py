@@ -13,7 +13,9 @@ The fault section `accessibility` (at /__sandbox/faults/accessibility, on both s
   style that enlarges the text never came with it: the text stays as it was;
 - ``pc_violations``: every page gets a row of service icons without alt text, a 快速查询
   box without a label and a hotline in light grey on white (axe: image-alt, label,
-  color-contrast).
+  color-contrast);
+- ``care_mode_new_tab`` (a healthy variant, first portal): 长者模式 opens the enlarged page
+  in a new tab (``target="_blank"``), as portals whose care version is a site of its own do.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class AccessibilityFaults(FaultFields):
     care_mode_missing: bool = False
     care_mode_inert: bool = False
     pc_violations: bool = False
+    care_mode_new_tab: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class CareView:
     on: bool  # the cookie says the mode is on
     enlarged: bool  # the page carries the class that enlarges its text
     violations: bool
+    new_tab: bool = False
     icon: str = ICON
     icon_names: tuple[str, ...] = ICON_NAMES
 
@@ -72,6 +76,7 @@ def care_view(request: Request) -> CareView:
         on=on,
         enlarged=on and not state.care_mode_inert,
         violations=state.pc_violations,
+        new_tab=state.care_mode_new_tab,
     )
 
 

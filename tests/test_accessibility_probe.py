@@ -119,6 +119,16 @@ async def test_missing_care_mode_fails_only_when_the_check_requires_it(
 
 
 @pytest.mark.browser
+async def test_a_care_mode_opening_in_a_new_tab_is_measured_there(
+    make_services: ServicesFactory, portal: AnyPortal
+) -> None:
+    portal.accessibility.update({"care_mode_new_tab": True})
+    result = await _run(make_services, portal, axe=False, care_mode="required")
+    assert result.outcome is Outcome.PASS, result
+    assert result.metrics["care_mode"]["after_px"] == 20.0
+
+
+@pytest.mark.browser
 async def test_main_text_it_cannot_find_is_inconclusive(
     make_services: ServicesFactory, portal: AnyPortal
 ) -> None:
