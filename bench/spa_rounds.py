@@ -67,6 +67,7 @@ def spa_catalog(portal: SpaPortalSandbox, sso: SsoSandbox, national: PortalSandb
         },
         "assistant": {"questions": ["公司设立登记", "住房公积金提取"], "required": True},
         "rating": {"items": ["/#/item/gsslj", "/#/item/sfzhl"], "entry": {}, "published": {}},
+        "accessibility": {"pages": ["/", "/#/item/gsslj"], "care_mode": "required"},
     }
     portal_checks = "".join(
         f"""
@@ -107,6 +108,7 @@ CHECKS = (
     "spa-portal/consistency",
     "spa-portal/assistant",
     "spa-portal/rating",
+    "spa-portal/accessibility",
     "spa-ids/sso",
 )
 

@@ -322,4 +322,5 @@ PROBE_LABELS = {
     "consistency": "同源一致性",
     "assistant": "智能客服",
     "rating": "好差评",
+    "accessibility": "适老化与无障碍",
 }

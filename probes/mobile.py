@@ -5,7 +5,8 @@ browser context, open the configured H5 pages (the entry and key pages) and the
 same-origin links found on them, one level deep and bounded; on every page note what a
 citizen meets: an error page, a page wider than the screen, no viewport meta, dead links,
 images or scripts that fail to load, script errors, text too small to read, and severe
-accessibility (无障碍/适老化) violations found by axe-core. ``probes.mobile_findings``
+accessibility (无障碍/适老化) violations found by axe-core (``probes.axe``, shared with the
+PC pages' ``accessibility`` probe). ``probes.mobile_findings``
 turns the notes into one finding per kind, naming the pages and the phones.
 
 The first phone opens the pages alone, gathers the links to follow and runs axe-core;
@@ -17,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import importlib.resources
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -32,13 +31,13 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import Field, field_validator
 
 from core.results import ProbeResult
-from probes import locate
+from probes import axe, locate
+from probes.axe import SEVERE_IMPACTS, Impact, shipped_script
 from probes.base import CheckParams, Probe, ProbeContext
 from probes.devices import DEFAULT_DEVICES, PROFILES, DeviceProfile, context_options
 from probes.errors import MonitorError
-from probes.mobile_findings import Link, PageVisit, Violation, judge
+from probes.mobile_findings import Link, PageVisit, judge
 
-Impact = Literal["critical", "serious", "moderate", "minor"]
 # Links a page renders rather than downloads or hands to another app.
 _FILE_LINK = re.compile(
     r"\.(pdf|docx?|xlsx?|pptx?|wps|ofd|zip|rar|7z|apk|ipa|jpe?g|png|gif|mp4|mp3)$", re.I
@@ -48,9 +47,6 @@ _FILE_LINK = re.compile(
 _RESOURCE_NOISE = re.compile(r"^Failed to load resource\b")
 # A followed link that starts a download or hands over to an app is not a page to judge.
 _NOT_A_PAGE = re.compile(r"Download is starting|net::ERR_ABORTED|net::ERR_UNKNOWN_URL_SCHEME")
-# GB/T 37668-2019 follows WCAG 2.0; 2.1 adds the mobile criteria (reflow, orientation).
-AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
-SEVERE_IMPACTS: tuple[Impact, ...] = ("critical", "serious")
 NETWORK_IDLE_TIMEOUT_MS = 5_000
 
 
@@ -207,7 +203,7 @@ class _Tab:
             params.accessibility == "key_pages" and target.link is None
         )
         if first and wanted and visit.error_marker is None:
-            visit.violations = await _accessibility(page, params.accessibility_impacts)
+            visit.violations = await axe.violations(page, params.accessibility_impacts)
         self.current = None  # what happens from here on is the monitor's own doing
         if visit.has_problems(params.small_text_share):
             await _keep_screenshot(ctx, page, visit)
@@ -228,7 +224,8 @@ class _Tab:
 
 
 async def _measure(page: Page, visit: PageVisit, small_px: float) -> None:
-    measured: dict[str, Any] = await page.evaluate(_script("probes", "mobile_measure.js"), small_px)
+    script = shipped_script("probes", "mobile_measure.js")
+    measured: dict[str, Any] = await page.evaluate(script, small_px)
     visit.measured = True
     visit.landed_on = measured["url"]
     visit.title = measured["title"]
@@ -243,31 +240,6 @@ async def _measure(page: Page, visit: PageVisit, small_px: float) -> None:
         Link(href=item["href"], text=item["text"], page_url=visit.url, page_title=visit.title)
         for item in measured["links"]
     )
-
-
-async def _accessibility(page: Page, impacts: list[Impact]) -> tuple[Violation, ...]:
-    """axe-core's violations of the given impacts (WCAG 2.1 A/AA rules)."""
-    try:
-        await page.evaluate(_script("axe_playwright_python", "axe.min.js"))
-        found: list[dict[str, Any]] = await page.evaluate(
-            _AXE_RUN_JS, {"tags": list(AXE_TAGS), "impacts": list(impacts)}
-        )
-    except PlaywrightError as exc:
-        if page.is_closed():
-            raise
-        raise MonitorError(f"axe-core 无障碍检测运行失败：{str(exc).splitlines()[0]}") from exc
-    return tuple(
-        Violation(rule=v["id"], impact=v["impact"], help=v["help"], count=v["count"]) for v in found
-    )
-
-
-@functools.cache
-def _script(package: str, name: str) -> str:
-    """A JavaScript file shipped with a package: ours, or axe-core in its pinned wheel."""
-    try:
-        return (importlib.resources.files(package) / name).read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError) as exc:
-        raise MonitorError(f"{package} 中缺少 {name}（pip install axe-playwright-python）") from exc
 
 
 def _followed(
@@ -348,13 +320,3 @@ def _error_line(error: Exception) -> str:
     message = getattr(error, "message", "") or str(error)
     first = message.splitlines()[0] if message else ""
     return f"{name}: {first}" if not first.startswith(name) else first
-
-
-_AXE_RUN_JS = """
-async ({tags, impacts}) => {
-  const result = await axe.run(document, {
-    runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
-  return result.violations.filter((v) => impacts.includes(v.impact))
-    .map((v) => ({id: v.id, impact: v.impact, help: v.help, count: v.nodes.length}));
-}
-"""

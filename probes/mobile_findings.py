@@ -15,6 +15,7 @@ from typing import Any
 
 from config.catalog import Severity
 from core.results import Finding, Outcome, ProbeResult
+from probes.axe import Violation, listed
 from probes.devices import DeviceProfile
 
 VIEWPORT_META = '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -32,27 +33,6 @@ _RESOURCE_KINDS = {
     "xhr": "数据接口",
     "fetch": "数据接口",
 }
-# axe-core rule ids in the words of 适老化/无障碍 reviews; other rules keep axe's own help.
-AXE_RULES_ZH = {
-    "image-alt": "图片缺少替代文字",
-    "input-image-alt": "图片按钮缺少替代文字",
-    "role-img-alt": "图形缺少替代文字",
-    "svg-img-alt": "SVG 图形缺少替代文字",
-    "link-name": "链接缺少可读名称",
-    "button-name": "按钮缺少可读名称",
-    "label": "输入框缺少标签",
-    "select-name": "下拉框缺少标签",
-    "color-contrast": "文字与背景对比度不足",
-    "html-has-lang": "页面未声明语言",
-    "html-lang-valid": "页面语言声明无效",
-    "document-title": "页面缺少标题",
-    "meta-viewport": "页面禁止用户缩放",
-    "frame-title": "内嵌框架缺少标题",
-    "aria-hidden-focus": "隐藏内容仍可获得焦点",
-    "nested-interactive": "交互控件相互嵌套",
-    "list": "列表结构不规范",
-    "listitem": "列表项结构不规范",
-}
 
 
 @dataclass(frozen=True)
@@ -61,18 +41,6 @@ class Link:
     text: str
     page_url: str  # the page the link is on
     page_title: str
-
-
-@dataclass(frozen=True)
-class Violation:
-    rule: str
-    impact: str
-    help: str
-    count: int  # elements concerned
-
-    @property
-    def label(self) -> str:
-        return AXE_RULES_ZH.get(self.rule, self.help)
 
 
 @dataclass(frozen=True)
@@ -391,7 +359,7 @@ def _accessibility(visits: Sequence[PageVisit], words: _Words) -> Finding | None
                 known = rules.get(violation.rule)
                 if known is None or violation.count > known.count:
                     rules[violation.rule] = violation
-        problems = "、".join(f"{v.label}（{v.count} 处）" for v in rules.values())
+        problems = listed(tuple(rules.values()))
         sentence = f"{words.on(group)}检测{words.page(group[0])}：{problems}"
         occurrences.append((group[0].url, group, sentence))
     return _finding(

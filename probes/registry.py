@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from probes.accessibility import AccessibilityProbe
 from probes.assistant import AssistantProbe
 from probes.availability import AvailabilityProbe
 from probes.base import Probe
@@ -29,6 +30,7 @@ BUILT_IN: tuple[type[Probe], ...] = (
     ConsistencyProbe,
     AssistantProbe,
     RatingProbe,
+    AccessibilityProbe,
 )
 
 

@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from sandbox.care import CareView, care_view
+
 
 @dataclass(frozen=True, slots=True)
 class NavLink:
@@ -68,6 +70,9 @@ _ENVIRONMENT = jinja2.Environment(
 TEMPLATES = Jinja2Templates(env=_ENVIRONMENT)
 
 
+_NO_CARE = CareView(section=False, entry=False, on=False, enlarged=False, violations=False)
+
+
 def _search_box_unlabelled(request: Request) -> bool:
     faults = getattr(request.app.state, "portal_faults", None)
     return bool(faults is not None and faults.search_box_unlabelled)
@@ -100,6 +105,8 @@ def render(
         "search_box_unlabelled": _search_box_unlabelled(request),
         "chat_widget": _chat_widget(request),
         "chat_entry_unlabelled": _chat_entry_unlabelled(request),
+        "care": care_view(request),
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
     full.update(context or {})
     return TEMPLATES.TemplateResponse(request, template, full, status_code=status_code)
@@ -109,6 +116,6 @@ def render_bare(
     template: str, context: dict[str, Any] | None = None, *, site: SiteInfo = PORTAL_SITE
 ) -> str:
     """Render a page outside a request (the site-down gate has no Request object)."""
-    full: dict[str, Any] = {"site": site, "q": "", "path": ""}
+    full: dict[str, Any] = {"site": site, "q": "", "path": "", "care": _NO_CARE, "here": ""}
     full.update(context or {})
     return _ENVIRONMENT.get_template(template).render(full)

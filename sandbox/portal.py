@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox.care import AREA_NAME as CARE_AREA
+from sandbox.care import AccessibilityFaults, care_routes
 from sandbox.catalog import (
     DEPARTMENTS,
     HOT_ITEM_IDS,
@@ -288,22 +290,25 @@ def create_portal_app(
     online: OnlineFaults | None = None,
     consistency: ConsistencyFaults | None = None,
     rating: RatingFaults | None = None,
+    accessibility: AccessibilityFaults | None = None,
 ) -> Starlette:
     """The 示范省政务服务网 app; `faults` can be changed while it serves.
 
     `areas` add more pages to the portal, each with its own fault section. Their routes
     come first, so an area may stand in for a portal page (guide defects, empty columns).
-    The online entries (网上申报) and the 好差评 pages are always served, healthy unless
-    `online` and `rating` say otherwise; so are the guides as the catalog has them, unless
-    `consistency` says otherwise.
+    The online entries (网上申报), the 好差评 pages and the 长者模式 switch are always served,
+    healthy unless `online`, `rating` and `accessibility` say otherwise; so are the guides as
+    the catalog has them, unless `consistency` says otherwise.
     """
     online = online if online is not None else OnlineFaults()
     consistency = consistency if consistency is not None else ConsistencyFaults()
     rating = rating if rating is not None else RatingFaults()
+    accessibility = accessibility if accessibility is not None else AccessibilityFaults()
     areas = [
         SiteArea(ONLINE_AREA, online_routes(online), online),
         consistency_area(consistency),
         SiteArea(RATING_AREA, rating_routes(rating), rating),
+        SiteArea(CARE_AREA, care_routes(), accessibility),
         *areas,
     ]
     app = create_site_app(
@@ -317,4 +322,5 @@ def create_portal_app(
     app.state.online_faults = online  # guides, listings and the home page read it
     app.state.consistency_faults = consistency  # guides read it
     app.state.rating_faults = rating  # guides and the consultation query page read it
+    app.state.accessibility_faults = accessibility  # every page's top bar reads it
     return app

@@ -18,6 +18,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from sandbox.assistant import AssistantFaults, assistant_area
+from sandbox.care import AccessibilityFaults
 from sandbox.consistency import ConsistencyFaults
 from sandbox.consultation import consultation_area
 from sandbox.consultation_desk import ConsultationDesk
@@ -183,8 +184,8 @@ class RunningSite:
 
 class PortalSandbox(RunningSite):
     """The 示范省政务服务网 portal with its faults, served on one address, with its areas:
-    registration (在线注册 and the test SIM's inbox), the consultation desk (我要咨询) and
-    the guide defects (办事指南)."""
+    registration (在线注册 and the test SIM's inbox), the consultation desk (我要咨询),
+    the guide defects (办事指南), the online entries and the care mode (长者模式)."""
 
     def __init__(
         self,
@@ -197,6 +198,7 @@ class PortalSandbox(RunningSite):
         consistency: ConsistencyFaults | None = None,
         assistant: AssistantFaults | None = None,
         rating: RatingFaults | None = None,
+        accessibility: AccessibilityFaults | None = None,
     ) -> None:
         self.server = server
         self.faults = faults
@@ -207,6 +209,7 @@ class PortalSandbox(RunningSite):
         self.consistency = consistency or ConsistencyFaults()
         self.assistant = assistant or AssistantFaults()
         self.rating = rating or RatingFaults()
+        self.accessibility = accessibility or AccessibilityFaults()
 
     @classmethod
     def start(
@@ -223,7 +226,8 @@ class PortalSandbox(RunningSite):
             assistant_area(assistant),
         ]
         online, consistency, rating = OnlineFaults(), ConsistencyFaults(), RatingFaults()
-        app = create_portal_app(faults, areas, online, consistency, rating)
+        accessibility = AccessibilityFaults()
+        app = create_portal_app(faults, areas, online, consistency, rating, accessibility)
         app.state.assistant_faults = assistant  # every page's 智能客服 widget reads it
         server = SandboxServer(app, host=host, port=port).start()
         return cls(
@@ -236,6 +240,7 @@ class PortalSandbox(RunningSite):
             consistency,
             assistant,
             rating,
+            accessibility,
         )
 
     def sections(self) -> dict[str, FaultSection]:
@@ -249,6 +254,7 @@ class PortalSandbox(RunningSite):
             "consistency": self.consistency,
             "assistant": self.assistant,
             "rating": self.rating,
+            "accessibility": self.accessibility,
         }
 
     def reset(self) -> None:

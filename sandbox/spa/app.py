@@ -22,6 +22,8 @@ from starlette.staticfiles import StaticFiles
 
 from sandbox.assistant import AREA_NAME as ASSISTANT_AREA
 from sandbox.assistant import AssistantFaults
+from sandbox.care import AREA_NAME as CARE_AREA
+from sandbox.care import ICON, ICON_NAMES, AccessibilityFaults
 from sandbox.catalog import (
     DEPARTMENTS,
     HOT_ITEM_IDS,
@@ -159,6 +161,24 @@ def _guide(
     }
 
 
+def _with_care_faults(html: str, faults: AccessibilityFaults) -> str:
+    """The shell under the care and accessibility faults (`sandbox.care`)."""
+    if faults.care_mode_missing:
+        html = re.sub(r'  <button type="button" id="care-switch"[^\n]*\n', "", html)
+    elif faults.care_mode_inert:
+        html = html.replace('id="care-switch"', 'id="care-switch" data-inert="1"')
+    if faults.pc_violations:
+        icons = "".join(
+            f'<img class="quick-icon" src="{ICON}" width="32" height="32">' for _ in ICON_NAMES
+        )
+        bar = (
+            f'<div class="quick-bar">{icons}<input type="text" class="quick-input">'
+            '<span class="hotline-low">服务热线：12345</span></div>\n'
+        )
+        html = html.replace('<main id="view">', bar + '<main id="view">')
+    return html
+
+
 def spa_routes(
     portal: PortalFaults,
     spa: SpaFaults,
@@ -169,6 +189,7 @@ def spa_routes(
     consistency: ConsistencyFaults,
     assistant: AssistantFaults,
     rating: RatingFaults,
+    accessibility: AccessibilityFaults,
 ) -> list[BaseRoute]:
     """The shell, its static files and the JSON APIs the shell renders from."""
 
@@ -181,7 +202,7 @@ def spa_routes(
         html = (STATIC / "index.html").read_text(encoding="utf-8")
         if spa.mobile_no_viewport:
             html = re.sub(r'<meta name="viewport"[^>]*>\n?', "", html)
-        return HTMLResponse(html)
+        return HTMLResponse(_with_care_faults(html, accessibility.snapshot()))
 
     async def home(request: Request) -> Response:
         await delay()
@@ -346,12 +367,14 @@ def create_spa_app(
     consistency: ConsistencyFaults | None = None,
     assistant: AssistantFaults | None = None,
     rating: RatingFaults | None = None,
+    accessibility: AccessibilityFaults | None = None,
 ) -> Starlette:
     """The SPA portal app; every section can change while it serves."""
     online = online if online is not None else OnlineFaults()
     consistency = consistency if consistency is not None else ConsistencyFaults()
     assistant = assistant if assistant is not None else AssistantFaults()
     rating = rating if rating is not None else RatingFaults()
+    accessibility = accessibility if accessibility is not None else AccessibilityFaults()
     sections: dict[str, FaultSection] = {
         "spa": spa,
         "registration": registration.faults,
@@ -361,10 +384,20 @@ def create_spa_app(
         CONSISTENCY_AREA: consistency,
         ASSISTANT_AREA: assistant,
         RATING_AREA: rating,
+        CARE_AREA: accessibility,
     }
     return create_site_app(
         spa_routes(
-            portal, spa, registration, consultation, guides, online, consistency, assistant, rating
+            portal,
+            spa,
+            registration,
+            consultation,
+            guides,
+            online,
+            consistency,
+            assistant,
+            rating,
+            accessibility,
         ),
         site=PORTAL_SITE,
         page_faults=portal,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sandbox.assistant import AssistantFaults
+from sandbox.care import AccessibilityFaults
 from sandbox.consistency import ConsistencyFaults
 from sandbox.consultation_desk import ConsultationDesk
 from sandbox.faults import FaultSection, PortalFaults
@@ -18,8 +19,8 @@ from sandbox.spa.faults import SpaFaults
 class SpaPortalSandbox(RunningSite):
     """示范省一体化政务服务平台: the single-page portal on one address, with its sections
     ``portal`` (search faults, site down), ``spa`` (API timing and the SPA's own defects),
-    ``registration``, ``consultation``, ``guides``, ``online``, ``consistency`` and
-    ``assistant``."""
+    ``registration``, ``consultation``, ``guides``, ``online``, ``consistency``,
+    ``assistant``, ``rating`` and ``accessibility``."""
 
     style = "spa"
 
@@ -35,6 +36,7 @@ class SpaPortalSandbox(RunningSite):
         consistency: ConsistencyFaults | None = None,
         assistant: AssistantFaults | None = None,
         rating: RatingFaults | None = None,
+        accessibility: AccessibilityFaults | None = None,
     ) -> None:
         self.server = server
         self.faults = faults
@@ -46,6 +48,7 @@ class SpaPortalSandbox(RunningSite):
         self.consistency = consistency or ConsistencyFaults()
         self.assistant = assistant or AssistantFaults()
         self.rating = rating or RatingFaults()
+        self.accessibility = accessibility or AccessibilityFaults()
 
     @classmethod
     def start(cls, host: str = "127.0.0.1", port: int = 0) -> SpaPortalSandbox:
@@ -53,22 +56,11 @@ class SpaPortalSandbox(RunningSite):
         faults, spa, guides = PortalFaults(), SpaFaults(), GuideFaults()
         registration, consultation, online = RegistrationDesk(), ConsultationDesk(), OnlineFaults()
         consistency, assistant, rating = ConsistencyFaults(), AssistantFaults(), RatingFaults()
-        app = create_spa_app(
-            faults, spa, registration, consultation, guides, online, consistency, assistant, rating
-        )
+        accessibility = AccessibilityFaults()
+        sections = (online, consistency, assistant, rating, accessibility)
+        app = create_spa_app(faults, spa, registration, consultation, guides, *sections)
         server = SandboxServer(app, host=host, port=port).start()
-        return cls(
-            server,
-            faults,
-            spa,
-            registration,
-            consultation,
-            guides,
-            online,
-            consistency,
-            assistant,
-            rating,
-        )
+        return cls(server, faults, spa, registration, consultation, guides, *sections)
 
     def sections(self) -> dict[str, FaultSection]:
         """The SPA portal's fault sections by area name."""
@@ -82,6 +74,7 @@ class SpaPortalSandbox(RunningSite):
             "consistency": self.consistency,
             "assistant": self.assistant,
             "rating": self.rating,
+            "accessibility": self.accessibility,
         }
 
     def reset(self) -> None:

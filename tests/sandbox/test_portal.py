@@ -40,7 +40,9 @@ def test_home_page_has_three_columns_search_form_and_footer(client: httpx.Client
 def test_every_home_page_link_opens_a_page(client: httpx.Client) -> None:
     hrefs = {href for href, _ in Page(client.get("/").text).links}
 
-    broken = [href for href in sorted(hrefs) if client.get(href).status_code != 200]
+    # 长者模式 (/care?back=/) sets its cookie and redirects back.
+    opened = {href: client.get(href, follow_redirects=True) for href in sorted(hrefs)}
+    broken = [href for href, response in opened.items() if response.status_code != 200]
 
     assert broken == []
 
@@ -180,3 +182,11 @@ def test_empty_query_shows_a_hint_and_no_results(client: httpx.Client) -> None:
     assert response.status_code == 200
     assert result_names(response) == []
     assert "请输入事项名称或关键词" in response.text
+
+
+def test_care_switch_sets_its_cookie_and_stays_on_the_site(client: httpx.Client) -> None:
+    switched = client.get("/care?back=/item/gsslj")
+    assert switched.status_code == 302 and switched.headers["location"] == "/item/gsslj"
+    assert "care_mode=1" in switched.headers["set-cookie"]
+    away = client.get("/care?back=https://elsewhere.example.com/")
+    assert away.headers["location"] == "/"

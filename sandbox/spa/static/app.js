@@ -377,6 +377,25 @@
     });
   }
 
+  // 关怀版: a class on <html>, kept across visits. A portal whose care style never
+  // shipped (the care_mode_inert fault) sets a class no style uses.
+  var care = document.getElementById('care-switch');
+  if (care) {
+    var careClass = care.dataset.inert ? 'elder' : 'care';
+    var setCare = function (on) {
+      document.documentElement.classList.toggle(careClass, on);
+      care.setAttribute('aria-pressed', String(on));
+      care.textContent = on ? '退出关怀版' : '关怀版';
+      try { localStorage.setItem('care', on ? '1' : '0'); } catch (e) { /* private mode */ }
+    };
+    var stored = null;
+    try { stored = localStorage.getItem('care'); } catch (e) { /* private mode */ }
+    if (stored === '1') setCare(true);
+    care.addEventListener('click', function () {
+      setCare(!document.documentElement.classList.contains(careClass));
+    });
+  }
+
   window.addEventListener('hashchange', route);
   route();
 })();
