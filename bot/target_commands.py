@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import datetime as dt
 import sys
+from typing import Any
 
 from bot.commands import EXIT_CODES, services_from
 from bot.services import Services
@@ -143,6 +144,41 @@ def measures(result: ProbeResult) -> list[str]:
             f"{url} {'未找到' if n is None else f'{n} 次'}" for url, n in clicks.items()
         )
         lines.append(f"自首页点击次数：{shown}")
+    lines += _new_check_measures(result.metrics)
+    unjudged = result.metrics.get("unjudged")
+    for note in unjudged if isinstance(unjudged, list) else ():
+        lines.append(f"未判定：{note}")
+    return lines
+
+
+def _new_check_measures(metrics: dict[str, Any]) -> list[str]:
+    """智能客服 answer times, 同源 comparisons, 差评公示 counts, the care mode's text sizes."""
+    lines = []
+    answers = metrics.get("answers")
+    for answer in answers if isinstance(answers, list) else ():
+        seconds = answer.get("seconds")
+        took = "未作答" if seconds is None else f"{seconds:.1f} 秒作答"
+        judged = {True: "，涉及该事项", False: "，未涉及该事项"}.get(answer.get("relevant"), "")
+        lines.append(f"智能客服：“{answer.get('question')}”{took}{judged}")
+    if isinstance(metrics.get("items_compared"), int):
+        lines.append(
+            f"同源比对：比对事项 {metrics['items_compared']} 个，"
+            f"要素比对 {metrics.get('fields_compared', 0)} 次"
+        )
+    reviews = metrics.get("reviews")
+    if isinstance(reviews, dict):
+        lines.append(
+            f"差评公示：读取 {reviews.get('rows', 0)} 条，其中差评 {reviews.get('bad', 0)} 条"
+            f"（超期未回复 {reviews.get('unanswered', 0)}，超期回复 {reviews.get('late', 0)}，"
+            f"未到期未回复 {reviews.get('waiting', 0)}）"
+        )
+    care = metrics.get("care_mode")
+    if isinstance(care, dict):
+        after = care.get("after_px")
+        lines.append(
+            f"关怀模式“{care.get('entry')}”：正文字号 {care.get('before_px')}px → "
+            + (f"{after}px" if after is not None else "未能测得")
+        )
     return lines
 
 

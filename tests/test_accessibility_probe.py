@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bot.target_commands import measures
 from config.loader import CatalogError, parse_catalog
 from core.results import Finding, Outcome, ProbeResult
 from probes.care_mode import ASSIST_WORDS, CARE_WORDS, whole_name
@@ -65,6 +66,8 @@ async def test_healthy_portal_passes_axe_and_its_care_mode_enlarges_text(
     assert care["entry"] == ("关怀版" if is_spa(any_portal) else "长者模式")
     assert care["after_px"] / care["before_px"] >= 1.15, care
     assert f"网站首页{care_words(any_portal)}开启后正文字号由" in result.summary
+    shown = f"关怀模式“{care['entry']}”：正文字号 {care['before_px']}px → {care['after_px']}px"
+    assert shown in measures(result)  # as `govpatrol calibrate` prints it
 
 
 @pytest.mark.browser

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.target_commands import measures
 from config.loader import CatalogError, parse_catalog
 from core.results import Finding, Outcome, ProbeResult
 from probes.assistant import first_sentence, is_relevant, naming_words
@@ -56,6 +57,10 @@ async def test_clean_assistant_answers_every_item_in_time(
         ("护照签发", "护照怎么办", True),
     ]
     assert all(0 < a["seconds"] < 10 for a in answers)
+    shown = measures(report)  # as `govpatrol calibrate` prints it
+    assert shown[0].startswith("智能客服：“如何办理公司设立登记”") and shown[0].endswith(
+        "涉及该事项"
+    )
 
 
 @pytest.mark.browser

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.jobs import RunReport, run_check
+from bot.target_commands import measures
 from config.loader import CatalogError, parse_catalog
 from core.results import Finding, Outcome
 from probes.registry import params_models, probe_kinds
@@ -85,6 +86,7 @@ async def test_healthy_sites_agree_in_both_directions(
     assert metrics["fields_compared"] == 20  # five fields of four items, none left unread
     assert "unjudged" not in metrics
     assert report.result.summary == "4 个事项在各站点的办事指南一致"
+    assert "同源比对：比对事项 4 个，要素比对 20 次" in measures(report.result)  # as calibrate says
 
 
 @pytest.mark.browser

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.services import Services
+from bot.target_commands import measures
 from config.loader import CatalogError, parse_catalog
 from core.calendar import WorkingCalendar
 from core.clock import FakeClock
@@ -83,6 +84,9 @@ async def test_healthy_portal_passes_with_a_recent_unanswered_bad_review(
         "waiting": 1,
         "unread": 0,
     }
+    assert "差评公示：读取 4 条，其中差评 4 条（超期未回复 0，超期回复 0，未到期未回复 1）" in (
+        measures(result)  # as `govpatrol calibrate` prints it
+    )
 
 
 @pytest.mark.browser
