@@ -25,7 +25,7 @@ from playwright.async_api import Page
 from config.catalog import Severity
 from core.results import Finding, Outcome, ProbeResult
 from probes.assistant_params import AssistantParams, Question
-from probes.base import Probe, ProbeContext, http_error_finding
+from probes.base import Probe, ProbeContext, fail_or_doubt, http_error_finding
 from probes.chat_widget import Answer, Widget, ask, find_entry, open_widget, shown_widget
 from probes.errors import Inconclusive
 from probes.locate import normalise
@@ -248,20 +248,9 @@ class _Session:
             "answers": self.answers,
             "answer_seconds_max": max(seconds) if seconds else None,
         }
-        unjudged = "；".join(self.unjudged)
-        if unjudged:
-            metrics["unjudged"] = list(self.unjudged)
-        if findings:
-            summary = "、".join(f.title for f in findings)
-            return ProbeResult(
-                Outcome.FAIL,
-                findings,
-                summary=summary + ("（另有部分提问无法判定）" if unjudged else ""),
-                error=f"部分提问无法判定：{unjudged}" if unjudged else "",
-                metrics=metrics,
-            )
-        if unjudged:
-            raise Inconclusive(unjudged)
+        failed = fail_or_doubt(findings, self.unjudged, metrics, part="提问")
+        if failed is not None:
+            return failed
         return ProbeResult(
             Outcome.PASS, summary="智能客服对所问事项均及时、准确作答", metrics=metrics
         )

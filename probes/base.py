@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from urllib.parse import urljoin
@@ -24,8 +24,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from config.catalog import CheckSpec, Severity, TargetSpec
 from core.calendar import WorkingCalendar
 from core.clock import Clock
-from core.results import Finding, ProbeResult
+from core.results import Finding, Outcome, ProbeResult
 from probes.errors import (
+    Inconclusive,
     MonitorError,
     SiteTimeout,
     SiteUnreachable,
@@ -194,6 +195,33 @@ class Probe(ABC):
     @abstractmethod
     async def run(self, ctx: ProbeContext) -> ProbeResult:
         """Walk the journey once and say how it went."""
+
+
+def fail_or_doubt(
+    findings: Sequence[Finding],
+    unjudged: Sequence[str],
+    metrics: dict[str, Any],
+    *,
+    part: str = "检查",
+) -> ProbeResult | None:
+    """A run's verdict by the rule of doubt, for probes that judge many parts: findings fail
+    it, with what could not be judged noted beside them; with none, anything not judged
+    makes it inconclusive; ``None`` when it passes (the caller words its pass)."""
+    note = "；".join(unjudged)
+    titles = "、".join(f.title for f in findings)
+    if unjudged:
+        metrics["unjudged"] = list(unjudged)
+    if findings:
+        return ProbeResult(
+            Outcome.FAIL,
+            tuple(findings),
+            summary=titles + (f"（另有部分{part}无法判定）" if note else ""),
+            error=f"部分{part}无法判定：{note}" if note else "",
+            metrics=metrics,
+        )
+    if note:
+        raise Inconclusive(note)
+    return None
 
 
 def http_error_finding(label: str, url: str, status: int) -> Finding:

@@ -27,10 +27,10 @@ from playwright.async_api import Locator, Page, Response
 
 from core.results import Finding, Outcome, ProbeResult
 from probes import locate
-from probes.base import Probe, ProbeContext
+from probes.base import Probe, ProbeContext, fail_or_doubt
 from probes.click_walk import normalised, walk
 from probes.depth_params import ClickParams, DepthParams, OnlineParams
-from probes.errors import Inconclusive, SiteUnreachable
+from probes.errors import SiteUnreachable
 from probes.guide_page import read_guide
 from probes.guide_sample import guide_urls
 from probes.landing import REACT_MS, act_and_land, settle
@@ -364,20 +364,9 @@ class _Inspection:
                         subjects=tuple(dict.fromkeys(self.subjects[key])),
                     )
                 )
-        unjudged = "；".join(self.unjudged)
-        if self.unjudged:
-            self.metrics["unjudged"] = list(self.unjudged)
-        if findings:
-            summary = "、".join(f.title for f in findings)
-            return ProbeResult(
-                Outcome.FAIL,
-                tuple(findings),
-                summary=summary + ("（另有部分检查无法判定）" if unjudged else ""),
-                error=f"部分检查无法判定：{unjudged}" if unjudged else "",
-                metrics=self.metrics,
-            )
-        if self.unjudged:
-            raise Inconclusive(unjudged)
+        failed = fail_or_doubt(findings, self.unjudged, self.metrics)
+        if failed is not None:
+            return failed
         return ProbeResult(
             Outcome.PASS, summary="网上办理入口及点击深度均符合要求", metrics=self.metrics
         )

@@ -27,9 +27,8 @@ from playwright.async_api import Page
 from config.catalog import Severity
 from config.guide_elements import default_guide_elements
 from core.results import Finding, Outcome, ProbeResult
-from probes.base import Probe, ProbeContext
+from probes.base import Probe, ProbeContext, fail_or_doubt
 from probes.consultation_state import beijing_date
-from probes.errors import Inconclusive
 from probes.guide_page import GuidePage, read_guide
 from probes.guide_rules import Presence, element_presence
 from probes.guide_sample import guide_urls
@@ -260,20 +259,9 @@ class _Inspection:
         ]
         if self.entries:
             self.metrics["entries"] = self.entries
-        unjudged = "；".join(self.unjudged)
-        if self.unjudged:
-            self.metrics["unjudged"] = list(self.unjudged)
-        if findings:
-            summary = "、".join(f.title for f in findings)
-            return ProbeResult(
-                Outcome.FAIL,
-                tuple(findings),
-                summary=summary + ("（另有部分检查无法判定）" if unjudged else ""),
-                error=f"部分检查无法判定：{unjudged}" if unjudged else "",
-                metrics=self.metrics,
-            )
-        if self.unjudged:
-            raise Inconclusive(unjudged)
+        failed = fail_or_doubt(findings, self.unjudged, self.metrics)
+        if failed is not None:
+            return failed
         return ProbeResult(
             Outcome.PASS, summary="“好差评”评价入口及差评回复均符合要求", metrics=self.metrics
         )
