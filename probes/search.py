@@ -141,7 +141,9 @@ class SearchProbe(Probe):
     ) -> _Outcome:
         """Search for ``item`` from the current page (``box``: its search box, if known)."""
         if box is None:
-            box = await locate.search_box(page, ctx.selector("search_input"))
+            # The results page has landed and settled: a box it lacks now will not appear,
+            # so look without waiting; the home page (next) gets the full wait.
+            box = await locate.search_box(page, ctx.selector("search_input"), wait_ms=0)
         if box is None:  # e.g. a results page without the box: search from the home page
             await ctx.goto(page, ctx.url("home", "/"))
             box = await locate.search_box(page, ctx.selector("search_input"))
