@@ -59,10 +59,15 @@ def first_run_time(
 ) -> dt.datetime:
     """When a check should first run after start-up.
 
-    Never run, or a run was due while we were down: soon, spread over a short window.
+    Never run, or a run was due while we were down: soon, spread over a short window
+    (``CATCH_UP_SPREAD_S``, or the check's interval when that is shorter).
     Otherwise: when the schedule says, counted from the last run.
     """
-    catch_up = now + dt.timedelta(seconds=1 + CATCH_UP_SPREAD_S * index / max(total, 1))
+    spread = CATCH_UP_SPREAD_S
+    if isinstance(trigger, IntervalTrigger):
+        # Never later than one interval: a 5-second check is not held back 30 seconds.
+        spread = min(spread, trigger.interval.total_seconds())
+    catch_up = now + dt.timedelta(seconds=1 + spread * index / max(total, 1))
     if last_run is None:
         return catch_up
     if isinstance(trigger, IntervalTrigger):

@@ -46,6 +46,13 @@ def test_run_missed_during_downtime_is_caught_up_soon_and_spread() -> None:
     assert times == sorted(times) and len(set(times)) == 4
 
 
+def test_a_frequent_check_is_not_held_back_longer_than_its_interval() -> None:
+    every_5s = IntervalTrigger(seconds=5, timezone=ZONE)
+    times = [first_run_time(every_5s, None, NOW, index=i, total=6) for i in range(6)]
+    assert all(NOW < t <= NOW + dt.timedelta(seconds=1 + 5) for t in times), times
+    assert times == sorted(times) and len(set(times)) == 6
+
+
 def test_check_not_yet_due_waits_for_its_time() -> None:
     last = NOW - dt.timedelta(minutes=20)
     assert first_run_time(HOURLY, last, NOW, index=0, total=1) == last + dt.timedelta(hours=1)
