@@ -461,8 +461,23 @@ async def _open_form_dialog(ctx: ProbeContext, page: Page) -> Locator | None:
     )
     if opener is None:
         return None
-    await act_and_land(page, opener.click, ctx.nav_timeout_ms, react_ms=REACT_MS)
-    return await _field(page, ctx.selector("consult_content"), CONTENT_WORDS, "textarea")
+    # The form may open in place (a dialog: nothing loads) or on its own page or route.
+    configured = ctx.selector("consult_content")
+    content = (
+        page.locator(configured)
+        if configured
+        else page.get_by_label(CONTENT_WORDS)
+        .or_(page.get_by_placeholder(CONTENT_WORDS))
+        .or_(page.locator("textarea"))
+    )
+    await act_and_land(
+        page,
+        opener.click,
+        ctx.nav_timeout_ms,
+        react_ms=REACT_MS,
+        appears=content.filter(visible=True),
+    )
+    return await _field(page, configured, CONTENT_WORDS, "textarea")
 
 
 async def page_message(page: Page) -> str:

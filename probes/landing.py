@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Frame, Page, Request
+from playwright.async_api import Frame, Locator, Page, Request
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 # Time an action gets to start loading something (a page, a route, a request) before a
@@ -151,20 +151,22 @@ async def act_and_land(
     *,
     react_ms: float | None = None,
     api: re.Pattern[str] | None = None,
+    appears: Locator | None = None,
 ) -> Landing:
     """Run ``action`` and wait until what it started has landed.
 
     Waits up to ``react_ms`` (default: ``timeout_ms``) for the action to start something
-    (a document, an address change, an API request; ``api`` narrows which requests count),
-    then up to ``timeout_ms`` for the document to load, every API request to be answered
-    and the page to show no loading indicator. ``moved`` is False when nothing started.
+    (a document, an address change, an API request; ``api`` narrows which requests count;
+    ``appears``: an element whose showing counts too, for a dialog opened in place), then
+    up to ``timeout_ms`` for the document to load, every API request to be answered and
+    the page to show no loading indicator. ``moved`` is False when nothing started.
     """
+    if appears is not None and await appears.count():
+        appears = None  # shown already: its showing would say nothing about the action
     with _Watch(page, api) as watch:
         await action()
         react_s = (react_ms if react_ms is not None else timeout_ms) / 1000
-        try:
-            await asyncio.wait_for(watch.moved.wait(), react_s)
-        except TimeoutError:
+        if not await _reacted(watch, appears, react_s):
             return watch.landing
         watch.landing.moved = True
         deadline = time.monotonic() + timeout_ms / 1000
@@ -176,6 +178,30 @@ async def act_and_land(
                 watch.landing.status = response.status if response is not None else None
         await settle(page, max(0.0, deadline - time.monotonic()) * 1000, watch)
         return watch.landing
+
+
+async def _reacted(watch: _Watch, appears: Locator | None, react_s: float) -> bool:
+    """Whether the action started something (or showed ``appears``) within ``react_s``."""
+    if appears is None:
+        try:
+            await asyncio.wait_for(watch.moved.wait(), react_s)
+        except TimeoutError:
+            return False
+        return True
+    moved = asyncio.ensure_future(watch.moved.wait())
+    shown = asyncio.ensure_future(
+        appears.first.wait_for(state="visible", timeout=max(1.0, react_s * 1000))
+    )
+    try:
+        await asyncio.wait({moved, shown}, timeout=react_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in (moved, shown):
+            waiting.cancel()
+        # A timeout or a closed page ends the element's wait: not an answer either way.
+        await asyncio.gather(moved, shown, return_exceptions=True)
+    return watch.moved.is_set() or (
+        shown.done() and not shown.cancelled() and not shown.exception()
+    )
 
 
 async def settle(page: Page, timeout_ms: float, watch: _Watch | None = None) -> bool:
