@@ -2,7 +2,7 @@
 
 The sandbox sites start broken — one fault per journey (search, registration,
 consultation, unified identity, mobile pages, guide content) — beside a local SMTP server
-and a local chat webhook, and the real daemon runs on a catalog with 5-second schedules.
+and a local chat webhook, and the real daemon runs on a catalog with 10-second schedules.
 For each journey: the run fails → a task opens → notices arrive by mail and chat. Then the
 faults are switched off, the unit reports each fix, the verification passes, the task
 closes and the closure notices arrive.
@@ -131,7 +131,7 @@ async def run_demo(*, once: bool, timeout_s: float = 240.0) -> int:
         notify_backoff_s=2.0,
         run_timeout_s=60.0,
     )
-    # With 5-second schedules a journey often outlasts its interval; APScheduler's warning
+    # With 10-second schedules a journey often outlasts its interval; APScheduler's warning
     # about the skipped run is expected here and would only clutter the narration.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     services = build_services(settings, catalog)
