@@ -11,7 +11,7 @@ import argparse
 import datetime as dt
 import sys
 
-from bot.commands import services_from
+from bot.commands import month_from, services_from
 from bot.task_commands import table
 from tasks.bulletins import BulletinError, publish_bulletin, published_bulletins
 from tasks.campaigns import (
@@ -25,7 +25,6 @@ from tasks.campaigns import (
     scope_text,
     unit_names,
 )
-from tasks.scorecard import Month
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -141,10 +140,8 @@ def campaign_show(args: argparse.Namespace) -> int:
 
 
 def bulletin_publish(args: argparse.Namespace) -> int:
-    try:
-        month = Month.parse(args.month)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
+    month = month_from(args)
+    if month is None:
         return 1
     services = services_from(args)
     try:

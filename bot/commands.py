@@ -23,6 +23,7 @@ from core.results import Outcome
 from probes.registry import params_models, probe_kinds
 from tasks.catalog_sync import sync_catalog
 from tasks.models import STATE_LABELS, RunPurpose, TaskState
+from tasks.scorecard import Month
 
 EXIT_USAGE = 2  # an unknown check is a usage error, not a failing probe
 EXIT_CODES = {Outcome.PASS: 0, Outcome.FAIL: 1, Outcome.INCONCLUSIVE: 3, Outcome.ERROR: 4}
@@ -36,6 +37,19 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if getattr(args, "catalog", None):
         settings = settings.model_copy(update={"catalog": args.catalog})
     return settings
+
+
+def month_from(args: argparse.Namespace) -> Month | None:
+    """The ``--month`` argument as a month; None, after saying why on stderr, when it is
+    missing or not a month (the command then exits 1)."""
+    if not args.month:
+        print("请给出月份，例如 --month 2026-11", file=sys.stderr)
+        return None
+    try:
+        return Month.parse(args.month)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return None
 
 
 def services_from(args: argparse.Namespace) -> Services:

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.commands import services_from
+from bot.commands import month_from, services_from
 from bot.console.exports import ledger_book
 from bot.console.sheets import csv_bytes, xlsx_bytes
 from bot.task_commands import table
@@ -31,7 +31,7 @@ from tasks.indicators import (
 from tasks.ledger import COLUMNS as LEDGER_COLUMNS
 from tasks.ledger import ledger_rows
 from tasks.problem_list import Period
-from tasks.scorecard import TABLE_COLUMNS, Month, board_names, monthly_scorecards, table_rows
+from tasks.scorecard import TABLE_COLUMNS, board_names, monthly_scorecards, table_rows
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,10 +68,8 @@ AVAILABILITY_COLUMNS = ("责任单位", "巡检对象", "执行位置", "可用�
 
 
 def print_availability(args: argparse.Namespace) -> int:
-    try:
-        month = Month.parse(args.month)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
+    month = month_from(args)
+    if month is None:
         return 1
     services = services_from(args)
     today = services.clock.now().astimezone(services.zone).date()
@@ -103,10 +101,8 @@ def print_availability(args: argparse.Namespace) -> int:
 
 
 def print_indicators(args: argparse.Namespace) -> int:
-    try:
-        month = Month.parse(args.month)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
+    month = month_from(args)
+    if month is None:
         return 1
     services = services_from(args)
     if args.unit and args.unit not in {u.code for u in services.catalog.units}:
@@ -209,13 +205,8 @@ def write_ledger(args: argparse.Namespace) -> int:
 
 
 def print_report(args: argparse.Namespace) -> int:
-    if not args.month:
-        print("请给出月份：govpatrol report --month 2026-11", file=sys.stderr)
-        return 1
-    try:
-        month = Month.parse(args.month)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
+    month = month_from(args)
+    if month is None:
         return 1
     services = services_from(args)
     today = services.clock.now().astimezone(services.zone).date()

@@ -241,3 +241,20 @@ def test_counting_a_month_reports_its_progress(services: Services, clock: FakeCl
             progress=Progress("统计整改任务", stream=out, min_total=1),
         )
     assert out.getvalue().splitlines()[-1].startswith("统计整改任务 2/2（100%），用时")
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["report"], "请给出月份，例如 --month 2026-11"),
+        (["report", "--month", "2026-13"], "月份格式应为 2026-11，收到 '2026-13'"),
+        (["report", "indicators", "--month", "11月"], "月份格式应为 2026-11"),
+        (["report", "availability", "--month", "1999-01"], "月份超出范围"),
+        (["bulletin", "publish", "--month", "2026/11"], "月份格式应为 2026-11"),
+    ],
+)
+def test_every_monthly_command_refuses_a_bad_month_before_opening_anything(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 1
+    assert said in capsys.readouterr().err
