@@ -4,7 +4,6 @@ until the probation ends or an operator confirms the target."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from tasks.models import Run, Task
 from tasks.probation import confirm_target, probation_status
 from tests.catalogs import portal_catalog
 from tests.conftest import ServicesFactory, at
-from tests.workflow_helpers import failing, run_cli
+from tests.workflow_helpers import cli_here, failing
 
 CHECK = "sf-portal/search"
 OPERATOR = Actor("运维小李", Role.OPERATOR)
@@ -91,39 +90,45 @@ def test_probation_ends_by_itself_after_its_period(services: Services, clock: Fa
     assert len(fail_once(services, clock)) == 1
 
 
-def test_cli_lists_and_confirms_targets(tmp_path: Path) -> None:
+def test_cli_lists_and_confirms_targets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     catalog = tmp_path / "catalog.yaml"
     catalog.write_text(portal_catalog("http://127.0.0.1:9"), encoding="utf-8")
-    env = {"GOVPATROL_DATA_DIR": str(tmp_path), "GOVPATROL_CATALOG": str(catalog)}
-    assert cli(env, "db", "upgrade").returncode == 0
-    listed = cli(env, "target", "list")
-    assert listed.returncode == 0 and "sf-portal" in listed.stdout and "试运行" in listed.stdout
-    unknown = cli(env, "target", "confirm", "nope")
-    assert unknown.returncode == 2 and "没有巡检对象" in unknown.stderr
-    confirmed = cli(env, "target", "confirm", "sf-portal", "--actor", "运维小李")
-    assert confirmed.returncode == 0 and "已确认" in confirmed.stdout
-    listed = cli(env, "target", "list")
-    assert "已确认（运维小李" in listed.stdout
+    operator_shell(monkeypatch, tmp_path, catalog)
+    assert cli_here(capsys, "db", "upgrade")[0] == 0
+    code, listed, _ = cli_here(capsys, "target", "list")
+    assert code == 0 and "sf-portal" in listed and "试运行" in listed
+    code, _, err = cli_here(capsys, "target", "confirm", "nope")
+    assert code == 2 and "没有巡检对象" in err
+    code, out, _ = cli_here(capsys, "target", "confirm", "sf-portal", "--actor", "运维小李")
+    assert code == 0 and "已确认" in out
+    assert "已确认（运维小李" in cli_here(capsys, "target", "list")[1]
 
 
 @pytest.mark.browser
 def test_calibrate_runs_each_check_once_and_records_nothing(
-    tmp_path: Path, portal: PortalSandbox
+    tmp_path: Path,
+    portal: PortalSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     catalog = tmp_path / "catalog.yaml"
     catalog.write_text(portal_catalog(portal.url), encoding="utf-8")
-    env = {"GOVPATROL_DATA_DIR": str(tmp_path), "GOVPATROL_CATALOG": str(catalog)}
-    assert cli(env, "db", "upgrade").returncode == 0
-    healthy = cli(env, "calibrate", "sf-portal")
-    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
-    assert "sf-portal/search: 通过" in healthy.stdout
+    operator_shell(monkeypatch, tmp_path, catalog)
+    assert cli_here(capsys, "db", "upgrade")[0] == 0
+    code, healthy, err = cli_here(capsys, "calibrate", "sf-portal")
+    assert code == 0, healthy + err
+    assert "sf-portal/search: 通过" in healthy
     portal.faults.update({"items_missing": ["排污许可证核发"]})
-    broken = cli(env, "calibrate", "sf-portal")
-    assert broken.returncode == 1
-    assert "[search.item_not_found]" in broken.stdout and "未记录、未立案" in broken.stdout
-    listed = cli(env, "target", "list")
-    assert "试运行" in listed.stdout  # nothing was recorded: still before its first run
+    code, broken, _ = cli_here(capsys, "calibrate", "sf-portal")
+    assert code == 1
+    assert "[search.item_not_found]" in broken and "未记录、未立案" in broken
+    # Nothing was recorded: still before its first run.
+    assert "试运行" in cli_here(capsys, "target", "list")[1]
 
 
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli(env, *args, timeout=120)  # calibrate starts a browser
+def operator_shell(monkeypatch: pytest.MonkeyPatch, data_dir: Path, catalog: Path) -> None:
+    """The environment an operator's shell gives the commands, for commands run in-process."""
+    monkeypatch.setenv("GOVPATROL_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("GOVPATROL_CATALOG", str(catalog))

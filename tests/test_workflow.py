@@ -13,7 +13,7 @@ from core.clock import FakeClock
 from tasks.lifecycle import Actor, Role, TaskError
 from tasks.models import TaskState
 from tests.conftest import ServicesFactory, at
-from tests.workflow_helpers import heard_by, notices, open_task, run_cli, tree_catalog
+from tests.workflow_helpers import cli_here, heard_by, notices, open_task, tree_catalog
 
 HOOK = "json://127.0.0.1:9"
 
@@ -142,12 +142,21 @@ def test_one_pending_request_of_a_kind_at_a_time(services: Services, clock: Fake
         services.desk.request_extension(session, task.id, Actor("联系人孙", Role.UNIT), 99, "很久")
 
 
-def test_cli_drives_the_workflow(tmp_path: Path) -> None:
+def test_cli_drives_the_workflow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The task commands as an operator types them, in this process (test_operator_cli
+    runs the command line as a child process)."""
     catalog = tmp_path / "catalog.yaml"
     # Confirmed at once (no probation): this test is about the workflow, not new targets.
     catalog.write_text(tree_catalog(HOOK, chase="defaults: {probation: off}"), encoding="utf-8")
-    env = {"GOVPATROL_DATA_DIR": str(tmp_path), "GOVPATROL_CATALOG": str(catalog)}
-    assert run_cli(env, "db", "upgrade").returncode == 0
+    monkeypatch.setenv("GOVPATROL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GOVPATROL_CATALOG", str(catalog))
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        return cli_here(capsys, *args)
+
+    assert cli("db", "upgrade")[0] == 0
     # Open a task the way the daemon would, in this database.
     from bot.services import build_services, read_catalog
     from config.settings import Settings
@@ -161,21 +170,19 @@ def test_cli_drives_the_workflow(tmp_path: Path) -> None:
     task = open_task(services, clock)
     services.engine.dispose()
 
-    ack = run_cli(env, "task", "acknowledge", str(task.id), "--actor", "联系人孙")
-    assert ack.returncode == 0 and "已签收" in ack.stdout
-    again = run_cli(env, "task", "acknowledge", str(task.id))
-    assert again.returncode == 1 and "不能签收" in again.stderr
-    ext = run_cli(env, "task", "extend", str(task.id), "--days", "2", "--reason", "采购")
-    assert ext.returncode == 0
-    refused = run_cli(env, "task", "decide-extension", "1", "--refuse", "--note", "不同意")
-    assert refused.returncode == 0 and "不予延期" in refused.stdout
-    dispute = run_cli(env, "task", "dispute", str(task.id), "--reason", "误报")
-    assert dispute.returncode == 0
-    upheld = run_cli(env, "task", "decide-dispute", "2", "--uphold")
-    assert upheld.returncode == 0 and "撤销" in upheld.stdout
-    shown = run_cli(env, "task", "show", str(task.id))
-    assert "[已撤销]" in shown.stdout
-    assert "#1 延期 2 个工作日（未批准）" in shown.stdout
-    assert "#2 申诉（申诉成立）" in shown.stdout
-    listed = run_cli(env, "tasks", "--all", "--unit", "city")
-    assert f"#{task.id}" in listed.stdout and "已撤销" in listed.stdout
+    code, out, _ = cli("task", "acknowledge", str(task.id), "--actor", "联系人孙")
+    assert code == 0 and "已签收" in out
+    code, _, err = cli("task", "acknowledge", str(task.id))
+    assert code == 1 and "不能签收" in err
+    assert cli("task", "extend", str(task.id), "--days", "2", "--reason", "采购")[0] == 0
+    code, out, _ = cli("task", "decide-extension", "1", "--refuse", "--note", "不同意")
+    assert code == 0 and "不予延期" in out
+    assert cli("task", "dispute", str(task.id), "--reason", "误报")[0] == 0
+    code, out, _ = cli("task", "decide-dispute", "2", "--uphold")
+    assert code == 0 and "撤销" in out
+    _, shown, _ = cli("task", "show", str(task.id))
+    assert "[已撤销]" in shown
+    assert "#1 延期 2 个工作日（未批准）" in shown
+    assert "#2 申诉（申诉成立）" in shown
+    _, listed, _ = cli("tasks", "--all", "--unit", "city")
+    assert f"#{task.id}" in listed and "已撤销" in listed

@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
+from bot.cli import main
 from bot.services import Services
 from core.clock import FakeClock
 from core.results import Finding, Outcome, ProbeResult
@@ -88,6 +90,19 @@ def heard_by(services: Services, kind: str) -> set[str]:
 
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def cli_here(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``govpatrol ARGS`` in this process, its environment set by the test: the exit code,
+    stdout and stderr, as a shell would see them (``SystemExit("…")`` prints and exits 1)."""
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    said = capsys.readouterr()
+    return code, said.out, said.err
 
 
 def run_cli(
