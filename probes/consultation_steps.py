@@ -10,6 +10,7 @@ the probe turns these answers into outcomes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -406,12 +407,19 @@ async def _link(page: Page, configured: str | None, words: re.Pattern[str]) -> L
 async def _field(
     page: Page, configured: str | None, words: re.Pattern[str], fallback: str | None = None
 ) -> Locator | None:
+    return await locate.first_visible(_field_candidates(page, configured, words, fallback))
+
+
+def _field_candidates(
+    page: Page, configured: str | None, words: re.Pattern[str], fallback: str | None = None
+) -> list[Locator]:
+    """Where a field named by ``words`` may be, most telling first."""
     if configured:
-        return await locate.first_visible([page.locator(configured)])
+        return [page.locator(configured)]
     candidates = [page.get_by_label(words), page.get_by_placeholder(words)]
     if fallback:
         candidates.append(page.locator(fallback))
-    return await locate.first_visible(candidates)
+    return candidates
 
 
 async def _button(
@@ -462,22 +470,10 @@ async def _open_form_dialog(ctx: ProbeContext, page: Page) -> Locator | None:
     if opener is None:
         return None
     # The form may open in place (a dialog: nothing loads) or on its own page or route.
-    configured = ctx.selector("consult_content")
-    content = (
-        page.locator(configured)
-        if configured
-        else page.get_by_label(CONTENT_WORDS)
-        .or_(page.get_by_placeholder(CONTENT_WORDS))
-        .or_(page.locator("textarea"))
-    )
-    await act_and_land(
-        page,
-        opener.click,
-        ctx.nav_timeout_ms,
-        react_ms=REACT_MS,
-        appears=content.filter(visible=True),
-    )
-    return await _field(page, configured, CONTENT_WORDS, "textarea")
+    candidates = _field_candidates(page, ctx.selector("consult_content"), CONTENT_WORDS, "textarea")
+    content = functools.reduce(Locator.or_, candidates).filter(visible=True)
+    await act_and_land(page, opener.click, ctx.nav_timeout_ms, react_ms=REACT_MS, appears=content)
+    return await locate.first_visible(candidates)
 
 
 async def page_message(page: Page) -> str:
