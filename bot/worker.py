@@ -20,6 +20,7 @@ from typing import Unpack
 
 import procrastinate
 from procrastinate.app import WorkerOptions
+from procrastinate.jobs import Status
 
 from bot.jobs import run_scheduled, verify_if_rectified
 from bot.queue import RUN_TASK, VERIFY_TASK, queue_app, queue_name
@@ -154,14 +155,24 @@ async def _beat(app: procrastinate.App, path: Path, every_s: float, stop: asynci
 async def _retry_stalled(
     app: procrastinate.App, queue: str, stalled_s: float, stop: asyncio.Event
 ) -> None:
-    """Put back the jobs of workers that stopped beating (killed mid-run)."""
+    """Put back the jobs of workers that stopped beating (killed mid-run, or cut off from
+    the database while writing a job's end).
+
+    A stalled job whose check has a newer job queued cannot go back (one queued job per
+    check) and, left running, would hold the check's lock so that the newer one never
+    starts: it is ended as failed instead, and the newer job runs the check."""
     while not stop.is_set():
         try:
             for job in await app.job_manager.get_stalled_jobs(
                 queue=queue, seconds_since_heartbeat=stalled_s
             ):
-                log.warning("job %s of a dead worker retried", job.id)
-                await app.job_manager.retry_job(job)
+                try:
+                    await app.job_manager.retry_job(job)
+                except procrastinate.exceptions.UniqueViolation:
+                    await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+                    log.warning("job %s of a dead worker ended: its check has a newer job", job.id)
+                else:
+                    log.warning("job %s of a dead worker retried", job.id)
         except Exception:
             log.exception("looking for stalled jobs failed; retrying")
         with contextlib.suppress(TimeoutError):

@@ -17,14 +17,22 @@ from bot.dispatch import Dispatcher
 from bot.jobs import run_check
 from bot.lease import LeaseHeld, SchedulerLock
 from bot.migrate import upgrade
-from bot.queue import VERIFY_PRIORITY, apply_queue_schema, libpq_url, queue_app
+from bot.queue import (
+    RUN_TASK,
+    VERIFY_PRIORITY,
+    apply_queue_schema,
+    check_lock,
+    libpq_url,
+    queue_app,
+    queue_name,
+)
 from bot.standby import ActiveLock
-from bot.worker import _beat, health_problem, worker_app
+from bot.worker import _beat, _retry_stalled, health_problem, worker_app
 from core.db import make_engine
 from tasks.lifecycle import Actor, Role
 from tasks.models import Run, RunPurpose, TaskState
 from tests.conftest import ServicesFactory
-from tests.roles_helpers import rows, throwaway_database
+from tests.roles_helpers import rows, throwaway_database, wait_for
 from tests.test_guards import VerdictProbe, catalog
 
 pytestmark = pytest.mark.postgres
@@ -119,3 +127,53 @@ async def test_worker_health_follows_its_liveness_file(
     assert main(["worker", "--health"]) == 0
     assert health_problem(alive, 10.0, now=time.time() + 29) == ""
     assert "未更新" in health_problem(alive, 10.0, now=time.time() + 31)  # three beats missed
+
+
+async def test_a_stalled_job_whose_check_has_a_newer_job_queued_is_ended_not_left_holding_the_lock(
+    queue_database: str,
+) -> None:
+    """A worker cut off from the database while writing a job's end leaves it 'doing';
+    by then the scheduler has queued the check's next job. Putting the old one back is
+    refused (one queued job per check), and left as it is it would hold the check's lock
+    so the next never starts (seen in CI after a 30 s outage). It is ended instead."""
+    assert await apply_queue_schema(queue_database)
+    app = queue_app(queue_database)
+    queue = queue_name("default")
+    lock = check_lock("fast/search", "default")
+    async with app.open_async():
+
+        async def defer(slot: int) -> int:
+            job = app.configure_task(RUN_TASK, queue=queue, lock=lock, queueing_lock=lock)
+            return await job.defer_async(scheduled_run_id=slot)
+
+        old = await defer(1)
+        dead_worker = await app.job_manager.register_worker()
+        fetched = await app.job_manager.fetch_job(queues=[queue], worker_id=dead_worker)
+        assert fetched is not None and fetched.id == old
+        newer = await defer(2)
+        rows(
+            queue_database,
+            "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'"
+            " WHERE id = %s RETURNING id",
+            (dead_worker,),
+        )
+        stop = asyncio.Event()
+        sweeper = asyncio.create_task(_retry_stalled(app, queue, 60, stop))
+
+        def status(job_id: int) -> str:
+            ((found,),) = rows(
+                queue_database, "SELECT status FROM procrastinate_jobs WHERE id = %s", (job_id,)
+            )
+            return str(found)
+
+        try:  # polled in a thread: the sweep runs on this loop
+            await asyncio.to_thread(
+                wait_for, lambda: status(old) != "doing", 10, "the stalled job to be ended"
+            )
+        finally:
+            stop.set()
+            await sweeper
+        assert (status(old), status(newer)) == ("failed", "todo")
+        worker = await app.job_manager.register_worker()
+        next_job = await app.job_manager.fetch_job(queues=[queue], worker_id=worker)
+        assert next_job is not None and next_job.id == newer  # the check's lock is free
